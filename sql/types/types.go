@@ -1,0 +1,304 @@
+// Package types is the engine's type system: PostgreSQL's types as the user
+// sees them, and the one Arrow type each is stored as in a batch. Every array
+// the executor sees has exactly the Arrow type T.Arrow() of its column, so
+// kernels switch on Kind only. It imports only Arrow.
+package types
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Kind is a PostgreSQL type family.
+type Kind uint8
+
+const (
+	Unknown Kind = iota // the type of an untyped NULL or string literal before coercion
+	Bool
+	Int16
+	Int32
+	Int64
+	Float32
+	Float64
+	Numeric
+	Text
+	Bytea
+	Date
+	Time
+	Timestamp
+	TimestampTZ
+	Interval
+)
+
+// MaxNumericPrecision is the largest precision a Decimal128 holds.
+const MaxNumericPrecision = 38
+
+// T is a type: a kind and, for numeric, its precision and scale. Precision 0
+// means unconstrained numeric (PostgreSQL's plain "numeric"); values still have
+// a fixed Scale in a column, since batches are Decimal128 arrays.
+type T struct {
+	Kind      Kind
+	Precision int32
+	Scale     int32
+}
+
+// Convenience values for the parameterless types.
+var (
+	UnknownT     = T{Kind: Unknown}
+	BoolT        = T{Kind: Bool}
+	Int16T       = T{Kind: Int16}
+	Int32T       = T{Kind: Int32}
+	Int64T       = T{Kind: Int64}
+	Float32T     = T{Kind: Float32}
+	Float64T     = T{Kind: Float64}
+	TextT        = T{Kind: Text}
+	ByteaT       = T{Kind: Bytea}
+	DateT        = T{Kind: Date}
+	TimeT        = T{Kind: Time}
+	TimestampT   = T{Kind: Timestamp}
+	TimestampTZT = T{Kind: TimestampTZ}
+	IntervalT    = T{Kind: Interval}
+)
+
+// NumericT returns numeric(p, s); p == 0 means unconstrained.
+func NumericT(p, s int32) T { return T{Kind: Numeric, Precision: p, Scale: s} }
+
+// Arrow types used for each kind.
+var (
+	TimeArrow        = &arrow.Time64Type{Unit: arrow.Microsecond}
+	TimestampArrow   = &arrow.TimestampType{Unit: arrow.Microsecond}
+	TimestampTZArrow = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+)
+
+// Arrow returns the Arrow type that holds values of t.
+func (t T) Arrow() arrow.DataType {
+	switch t.Kind {
+	case Bool:
+		return arrow.FixedWidthTypes.Boolean
+	case Int16:
+		return arrow.PrimitiveTypes.Int16
+	case Int32:
+		return arrow.PrimitiveTypes.Int32
+	case Int64:
+		return arrow.PrimitiveTypes.Int64
+	case Float32:
+		return arrow.PrimitiveTypes.Float32
+	case Float64:
+		return arrow.PrimitiveTypes.Float64
+	case Numeric:
+		return &arrow.Decimal128Type{Precision: MaxNumericPrecision, Scale: t.Scale}
+	case Text:
+		return arrow.BinaryTypes.String
+	case Bytea:
+		return arrow.BinaryTypes.Binary
+	case Date:
+		return arrow.FixedWidthTypes.Date32
+	case Time:
+		return TimeArrow
+	case Timestamp:
+		return TimestampArrow
+	case TimestampTZ:
+		return TimestampTZArrow
+	case Interval:
+		return arrow.FixedWidthTypes.MonthDayNanoInterval
+	default:
+		return arrow.Null
+	}
+}
+
+// FromArrow maps an Arrow type produced by the engine back to T. Numeric
+// precision is not recoverable from a batch and comes back unconstrained.
+func FromArrow(dt arrow.DataType) (T, error) {
+	switch d := dt.(type) {
+	case *arrow.NullType:
+		return UnknownT, nil
+	case *arrow.BooleanType:
+		return BoolT, nil
+	case *arrow.Int16Type:
+		return Int16T, nil
+	case *arrow.Int32Type:
+		return Int32T, nil
+	case *arrow.Int64Type:
+		return Int64T, nil
+	case *arrow.Float32Type:
+		return Float32T, nil
+	case *arrow.Float64Type:
+		return Float64T, nil
+	case *arrow.Decimal128Type:
+		return NumericT(d.Precision, d.Scale), nil
+	case *arrow.StringType, *arrow.LargeStringType:
+		return TextT, nil
+	case *arrow.BinaryType, *arrow.LargeBinaryType:
+		return ByteaT, nil
+	case *arrow.Date32Type:
+		return DateT, nil
+	case *arrow.Time64Type:
+		return TimeT, nil
+	case *arrow.TimestampType:
+		if d.TimeZone != "" {
+			return TimestampTZT, nil
+		}
+		return TimestampT, nil
+	case *arrow.MonthDayNanoIntervalType:
+		return IntervalT, nil
+	case *arrow.DictionaryType:
+		return FromArrow(d.ValueType)
+	}
+	return UnknownT, fmt.Errorf("unsupported Arrow type %s", dt)
+}
+
+// String is the PostgreSQL name of t, as format_type prints it.
+func (t T) String() string {
+	switch t.Kind {
+	case Bool:
+		return "boolean"
+	case Int16:
+		return "smallint"
+	case Int32:
+		return "integer"
+	case Int64:
+		return "bigint"
+	case Float32:
+		return "real"
+	case Float64:
+		return "double precision"
+	case Numeric:
+		if t.Precision == 0 {
+			return "numeric"
+		}
+		return fmt.Sprintf("numeric(%d,%d)", t.Precision, t.Scale)
+	case Text:
+		return "text"
+	case Bytea:
+		return "bytea"
+	case Date:
+		return "date"
+	case Time:
+		return "time without time zone"
+	case Timestamp:
+		return "timestamp without time zone"
+	case TimestampTZ:
+		return "timestamp with time zone"
+	case Interval:
+		return "interval"
+	default:
+		return "unknown"
+	}
+}
+
+// OID is the PostgreSQL type OID of t.
+func (t T) OID() uint32 {
+	switch t.Kind {
+	case Bool:
+		return 16
+	case Int16:
+		return 21
+	case Int32:
+		return 23
+	case Int64:
+		return 20
+	case Float32:
+		return 700
+	case Float64:
+		return 701
+	case Numeric:
+		return 1700
+	case Text:
+		return 25
+	case Bytea:
+		return 17
+	case Date:
+		return 1082
+	case Time:
+		return 1083
+	case Timestamp:
+		return 1114
+	case TimestampTZ:
+		return 1184
+	case Interval:
+		return 1186
+	default:
+		return 705
+	}
+}
+
+// IsNumeric reports whether t is a number type (integer, float or numeric).
+func (t T) IsNumeric() bool {
+	switch t.Kind {
+	case Int16, Int32, Int64, Float32, Float64, Numeric:
+		return true
+	}
+	return false
+}
+
+// IsInteger reports whether t is int2, int4 or int8.
+func (t T) IsInteger() bool { return t.Kind == Int16 || t.Kind == Int32 || t.Kind == Int64 }
+
+// IsFloat reports whether t is real or double precision.
+func (t T) IsFloat() bool { return t.Kind == Float32 || t.Kind == Float64 }
+
+// IsTemporal reports whether t is a date/time type (not interval).
+func (t T) IsTemporal() bool {
+	return t.Kind == Date || t.Kind == Time || t.Kind == Timestamp || t.Kind == TimestampTZ
+}
+
+// numericRank orders the number kinds for PostgreSQL's implicit promotion:
+// int2 < int4 < int8 < numeric < real < double.
+func numericRank(k Kind) int {
+	switch k {
+	case Int16:
+		return 1
+	case Int32:
+		return 2
+	case Int64:
+		return 3
+	case Numeric:
+		return 4
+	case Float32:
+		return 5
+	case Float64:
+		return 6
+	}
+	return 0
+}
+
+// CommonNumeric returns the type both a and b promote to in arithmetic and
+// comparison, following PostgreSQL's implicit casts. For two numerics the
+// scale is the larger one (values are rescaled); precision is unconstrained.
+func CommonNumeric(a, b T) T {
+	ra, rb := numericRank(a.Kind), numericRank(b.Kind)
+	if ra == 0 || rb == 0 {
+		return UnknownT
+	}
+	if a.Kind == Numeric && b.Kind == Numeric {
+		return NumericT(0, max(a.Scale, b.Scale))
+	}
+	if ra >= rb {
+		if a.Kind == Numeric {
+			return NumericT(0, a.Scale)
+		}
+		return T{Kind: a.Kind}
+	}
+	if b.Kind == Numeric {
+		return NumericT(0, b.Scale)
+	}
+	return T{Kind: b.Kind}
+}
+
+// Equal reports whether a and b are the same type, ignoring numeric precision.
+func (t T) Equal(o T) bool {
+	if t.Kind != o.Kind {
+		return false
+	}
+	return t.Kind != Numeric || t.Scale == o.Scale
+}
+
+// IntervalValue is the value of an interval: PostgreSQL keeps months, days
+// and microseconds apart because their lengths vary. In batches it is stored
+// as arrow.MonthDayNanoInterval with nanoseconds = micros*1000.
+type IntervalValue struct {
+	Months int32
+	Days   int32
+	Micros int64
+}
