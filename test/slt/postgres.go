@@ -71,9 +71,36 @@ func (s *Session) Close(ctx context.Context) error { return s.conn.Close(ctx) }
 // Run executes a record's SQL with the simple query protocol, so that values
 // come back in PostgreSQL's own text output, and formats the result.
 func (s *Session) Run(ctx context.Context, r *Record) *Outcome {
-	results, err := s.conn.Exec(ctx, r.SQL).ReadAll()
-	if err == nil && len(results) != 1 {
-		err = fmt.Errorf("expected one statement, got %d results", len(results))
+	var (
+		fields  []pgconn.FieldDescription
+		rows    [][]string
+		results int
+		rowErr  error
+	)
+	mrr := s.conn.Exec(ctx, r.SQL)
+	for mrr.NextResult() {
+		results++
+		rr := mrr.ResultReader()
+		// Read the description here, not from the rows: a result without
+		// rows still has columns, and their types are checked.
+		fields = append([]pgconn.FieldDescription(nil), rr.FieldDescriptions()...)
+		for rr.NextRow() {
+			vals := make([]string, len(rr.Values()))
+			for j, v := range rr.Values() {
+				vals[j] = FormatValue(string(v), v == nil)
+			}
+			rows = append(rows, vals)
+		}
+		if _, err := rr.Close(); err != nil && rowErr == nil {
+			rowErr = err
+		}
+	}
+	err := mrr.Close()
+	if err == nil {
+		err = rowErr
+	}
+	if err == nil && results != 1 {
+		err = fmt.Errorf("expected one statement, got %d results", results)
 	}
 	if err != nil {
 		o := &Outcome{Err: err, ErrCode: "XX000"}
@@ -83,23 +110,11 @@ func (s *Session) Run(ctx context.Context, r *Record) *Outcome {
 		}
 		return o
 	}
-	res := results[0]
-	o := &Outcome{}
-	tc := make([]byte, len(res.FieldDescriptions))
-	for i, fd := range res.FieldDescriptions {
+	tc := make([]byte, len(fields))
+	for i, fd := range fields {
 		tc[i] = oidTypeChar(fd.DataTypeOID)
 	}
-	o.Types = string(tc)
-	rows := make([][]string, len(res.Rows))
-	for i, row := range res.Rows {
-		vals := make([]string, len(row))
-		for j, v := range row {
-			vals[j] = FormatValue(string(v), v == nil)
-		}
-		rows[i] = vals
-	}
-	o.Rows = FinishRows(rows, r.Sort)
-	return o
+	return &Outcome{Types: string(tc), Rows: FinishRows(rows, r.Sort)}
 }
 
 // oidTypeChar classes a PostgreSQL type OID like TypeChar.
