@@ -1,0 +1,1082 @@
+package pgfront
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/basaltdb/basalt/sql/sqlerr"
+)
+
+// nodeKind says how a node of the rewrite tree is emitted.
+type nodeKind uint8
+
+const (
+	nLeaf  nodeKind = iota // one token, emitted in TiDB spelling
+	nGroup                 // ( ... ) or [ ... ] around kids
+	nSeq                   // kids emitted with normal spacing; one operand
+	nRaw                   // kids concatenated with no added spacing
+	nSynth                 // literal text made by the front
+)
+
+// node is one unit of the rewrite tree: a token, a bracketed group, or a
+// rewritten construct. Rewrites replace runs of nodes with one node, which
+// is how "the preceding primary expression" stays one unit for "::".
+type node struct {
+	kind  nodeKind
+	tok   token   // nLeaf; for nGroup the opening bracket
+	close token   // nGroup: the closing bracket
+	kids  []*node // nGroup, nSeq, nRaw
+	text  string  // nSynth
+	pos   int     // nSynth: original offset it stands for
+	name  bool    // a (possibly qualified) name: a function call may follow
+	// operand marks nodes that are complete primary expressions.
+	operand bool
+}
+
+func (n *node) isWord(w string) bool    { return n.kind == nLeaf && n.tok.is(w) }
+func (n *node) isPunct(p string) bool   { return n.kind == nLeaf && n.tok.isPunct(p) }
+func (n *node) isOp(op string) bool     { return n.kind == nLeaf && n.tok.kind == tokOp && n.tok.val == op }
+func (n *node) isParen() bool           { return n.kind == nGroup && n.tok.val == "(" }
+func (n *node) leafKind(k tokKind) bool { return n.kind == nLeaf && n.tok.kind == k }
+
+// start is the original offset a node maps to.
+func (n *node) start() int {
+	switch n.kind {
+	case nLeaf, nGroup:
+		return n.tok.pos
+	case nSynth:
+		return n.pos
+	}
+	if len(n.kids) > 0 {
+		return n.kids[0].start()
+	}
+	return n.pos
+}
+
+func synth(text string, pos int) *node { return &node{kind: nSynth, text: text, pos: pos} }
+
+func seqNode(kids ...*node) *node { return &node{kind: nSeq, kids: kids, operand: true} }
+
+func rawNode(kids ...*node) *node { return &node{kind: nRaw, kids: kids, operand: true} }
+
+// buildTree nests tokens by balanced ( ) and [ ]. toks excludes EOF.
+func buildTree(src string, toks []token, eof token) ([]*node, error) {
+	type frame struct {
+		open token
+		kids []*node
+	}
+	stack := []frame{{}}
+	for _, t := range toks {
+		if t.kind == tokPunct && (t.val == "(" || t.val == "[") {
+			stack = append(stack, frame{open: t})
+			continue
+		}
+		if t.kind == tokPunct && (t.val == ")" || t.val == "]") {
+			top := stack[len(stack)-1]
+			want := map[string]string{")": "(", "]": "["}[t.val]
+			if len(stack) == 1 || top.open.val != want {
+				return nil, syntaxErrAt(src, t)
+			}
+			stack = stack[:len(stack)-1]
+			g := &node{kind: nGroup, tok: top.open, close: t, kids: top.kids, operand: true}
+			stack[len(stack)-1].kids = append(stack[len(stack)-1].kids, g)
+			continue
+		}
+		tc := t
+		stack[len(stack)-1].kids = append(stack[len(stack)-1].kids, &node{kind: nLeaf, tok: tc})
+	}
+	if len(stack) > 1 {
+		return nil, syntaxErrAt(src, eof)
+	}
+	return stack[0].kids, nil
+}
+
+// syntaxErrAt is PostgreSQL's generic parser error pointing at t.
+func syntaxErrAt(src string, t token) *sqlerr.Error {
+	if t.kind == tokEOF {
+		return &sqlerr.Error{Code: sqlerr.SyntaxError, Message: "syntax error at end of input", Position: charPos(src, t.pos)}
+	}
+	return &sqlerr.Error{Code: sqlerr.SyntaxError,
+		Message:  fmt.Sprintf("syntax error at or near \"%s\"", src[t.pos:t.end]),
+		Position: charPos(src, t.pos)}
+}
+
+// rewriter holds what one statement's rewrite needs and collects.
+type rewriter struct {
+	src     string
+	end     token // the token after the statement (";" or EOF), for errors at its end
+	aliases map[string][]string
+}
+
+func (rw *rewriter) errAt(n *node) error {
+	switch n.kind {
+	case nLeaf, nGroup:
+		return syntaxErrAt(rw.src, n.tok)
+	}
+	return syntaxErrAt(rw.src, token{kind: tokIdent, pos: n.start(), end: n.start() + 1})
+}
+
+// errAfter reports a syntax error at in[i], or at the end of the enclosing
+// group when i runs past it.
+func (rw *rewriter) errAfter(in []*node, i int, close *token) error {
+	if i < len(in) {
+		return rw.errAt(in[i])
+	}
+	if close != nil {
+		return syntaxErrAt(rw.src, *close)
+	}
+	return syntaxErrAt(rw.src, rw.end)
+}
+
+// seqState is what the rewriter tracks while walking one parenthesis level.
+type seqState struct {
+	out    []*node
+	inFrom bool // inside a FROM list, where "alias(cols)" is a column alias list
+	close  *token
+}
+
+func (s *seqState) last() *node {
+	if len(s.out) == 0 {
+		return nil
+	}
+	return s.out[len(s.out)-1]
+}
+
+func (s *seqState) pop() *node {
+	n := s.out[len(s.out)-1]
+	s.out = s.out[:len(s.out)-1]
+	return n
+}
+
+// push appends n, merging qualified names (a . b) and calls (name (args))
+// into single operand nodes.
+func (s *seqState) push(n *node) {
+	if l := len(s.out); l >= 2 && s.out[l-1].isPunct(".") && s.out[l-2].name &&
+		(n.name || n.isOp("*")) {
+		q := seqNode(s.out[l-2], s.out[l-1], n)
+		q.name = n.name
+		s.out = s.out[:l-2]
+		s.out = append(s.out, q)
+		return
+	}
+	if n.isParen() {
+		if p := s.last(); p != nil && p.name {
+			s.out[len(s.out)-1] = seqNode(p, n)
+			return
+		}
+	}
+	s.out = append(s.out, n)
+}
+
+// seq rewrites one parenthesis level. close is the group's closing token
+// (nil at statement level), used for errors at the group's end.
+func (rw *rewriter) seq(in []*node, close *token) ([]*node, error) {
+	s := &seqState{close: close}
+	for i := 0; i < len(in); {
+		next, err := rw.step(s, in, i)
+		if err != nil {
+			return nil, err
+		}
+		i = next
+	}
+	return s.out, nil
+}
+
+// seqOperand rewrites in as one operand node.
+func (rw *rewriter) seqOperand(in []*node, close *token) (*node, error) {
+	if len(in) == 0 {
+		return nil, rw.errAfter(in, 0, close)
+	}
+	out, err := rw.seq(in, close)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 1 {
+		return out[0], nil
+	}
+	return seqNode(out...), nil
+}
+
+// group rewrites the contents of a parenthesised group node.
+func (rw *rewriter) group(g *node) (*node, error) {
+	kids, err := rw.seq(g.kids, &g.close)
+	if err != nil {
+		return nil, err
+	}
+	return &node{kind: nGroup, tok: g.tok, close: g.close, kids: kids, operand: true}, nil
+}
+
+// step rewrites the construct starting at in[i] and returns the index after it.
+func (rw *rewriter) step(s *seqState, in []*node, i int) (int, error) {
+	n := in[i]
+	var nx *node
+	if i+1 < len(in) {
+		nx = in[i+1]
+	}
+	if n.kind == nGroup {
+		g, err := rw.group(n)
+		if err != nil {
+			return 0, err
+		}
+		s.push(g)
+		return i + 1, nil
+	}
+	t := n.tok
+	switch t.kind {
+	case tokIdent, tokQIdent:
+		if nx != nil && nx.isParen() && strings.HasPrefix(strings.ToLower(t.val), "__pg_") {
+			return 0, &sqlerr.Error{Code: sqlerr.UndefinedFunction,
+				Message:  fmt.Sprintf("function %s does not exist", t.val),
+				Position: charPos(rw.src, t.pos)}
+		}
+		if t.kind == tokIdent {
+			return rw.word(s, in, i)
+		}
+		s.push(&node{kind: nLeaf, tok: t, name: true, operand: true})
+		return i + 1, nil
+	case tokParam:
+		s.push(&node{kind: nSynth, text: "__pg_param(" + t.val + ")", pos: t.pos, operand: true})
+		return i + 1, nil
+	case tokString:
+		if p := s.last(); p != nil && p.leafKind(tokString) {
+			// 'a' 'b' on one line is an error in PostgreSQL, but MySQL would
+			// concatenate them.
+			return 0, rw.errAt(n)
+		}
+		s.push(&node{kind: nLeaf, tok: t, operand: true})
+		return i + 1, nil
+	case tokBitStr:
+		digits, typ := t.val[1:], fmt.Sprintf("bit(%d)", len(t.val)-1)
+		if t.val[0] == 'x' {
+			digits, typ = "x"+digits, fmt.Sprintf("bit(%d)", 4*(len(t.val)-1))
+		}
+		s.push(rawNode(synth("__pg_cast("+quoteString(digits)+", "+quoteString(typ)+")", t.pos)))
+		return i + 1, nil
+	case tokNumber:
+		s.push(&node{kind: nLeaf, tok: t, operand: true})
+		return i + 1, nil
+	case tokPunct:
+		if t.val == "::" {
+			return rw.castSuffix(s, in, i)
+		}
+		s.push(&node{kind: nLeaf, tok: t})
+		return i + 1, nil
+	case tokOp:
+		return rw.operator(s, in, i)
+	}
+	return 0, rw.errAt(n)
+}
+
+// passOps are operators with the same meaning in both dialects.
+var passOps = wordSet(`= <> != < > <= >= + - * / % || | & << >> ~`)
+
+// likeOps are PostgreSQL's operator spellings of LIKE and ILIKE.
+var likeOps = map[string]string{"~~": "like", "!~~": "not like", "~~*": "ilike", "!~~*": "not ilike"}
+
+func (rw *rewriter) operator(s *seqState, in []*node, i int) (int, error) {
+	t := in[i].tok
+	switch {
+	case passOps[t.val]:
+		s.push(&node{kind: nLeaf, tok: t})
+		return i + 1, nil
+	case likeOps[t.val] != "":
+		s.push(synth(likeOps[t.val], t.pos))
+		return i + 1, nil
+	case t.val == "^":
+		return rw.power(s, in, i)
+	}
+	return 0, &sqlerr.Error{Code: sqlerr.UndefinedFunction,
+		Message:  fmt.Sprintf("operator does not exist: %s", t.val),
+		Position: charPos(rw.src, t.pos)}
+}
+
+// popOperand removes the operand before an infix construct at in[i].
+func (rw *rewriter) popOperand(s *seqState, at *node) (*node, error) {
+	l := s.last()
+	if l == nil || !l.operand {
+		return nil, rw.errAt(at)
+	}
+	return s.pop(), nil
+}
+
+// power rewrites a ^ b (exponentiation in PostgreSQL, XOR in MySQL). It binds
+// tighter than * and /, is left-associative, and looser than unary minus.
+func (rw *rewriter) power(s *seqState, in []*node, i int) (int, error) {
+	left, err := rw.popOperand(s, in[i])
+	if err != nil {
+		return 0, err
+	}
+	if l := s.last(); l != nil && (l.isOp("-") || l.isOp("+")) {
+		// The sign is unary when nothing operand-like precedes it.
+		if len(s.out) == 1 || !s.out[len(s.out)-2].operand {
+			left = seqNode(s.pop(), left)
+		}
+	}
+	end, err := rw.primaryEnd(in, i+1, s.close)
+	if err != nil {
+		return 0, err
+	}
+	right, err := rw.seqOperand(in[i+1:end], s.close)
+	if err != nil {
+		return 0, err
+	}
+	pos := in[i].tok.pos
+	s.push(rawNode(synth("__pg_pow(", pos), left, synth(", ", pos), right, synth(")", pos)))
+	return end, nil
+}
+
+// primaryEnd returns the index just after the primary expression starting
+// at in[j]: signs, a literal, name, call, group, CASE ... END or typed
+// literal, then any "::type" suffixes.
+func (rw *rewriter) primaryEnd(in []*node, j int, close *token) (int, error) {
+	k := j
+	for k < len(in) && (in[k].isOp("-") || in[k].isOp("+")) {
+		k++
+	}
+	if k >= len(in) {
+		return 0, rw.errAfter(in, k, close)
+	}
+	n := in[k]
+	switch {
+	case n.kind == nGroup:
+		k++
+	case n.kind == nLeaf && n.tok.kind == tokIdent && n.tok.val == "case":
+		depth := 0
+		for ; k < len(in); k++ {
+			if in[k].isWord("case") {
+				depth++
+			} else if in[k].isWord("end") {
+				depth--
+				if depth == 0 {
+					break
+				}
+			}
+		}
+		if k >= len(in) {
+			return 0, rw.errAfter(in, k, close)
+		}
+		k++
+	case n.kind == nLeaf && (n.tok.kind == tokIdent || n.tok.kind == tokQIdent):
+		if n.tok.kind == tokIdent && pgReserved[n.tok.val] && !isConstWord(n.tok.val) {
+			return 0, rw.errAt(n)
+		}
+		k++
+		if n.tok.kind == tokIdent && k < len(in) && in[k].leafKind(tokString) &&
+			(typedLiteralTypes[n.tok.val] || n.tok.val == "interval") {
+			k++
+		}
+		for k+1 < len(in) && in[k].isPunct(".") && in[k+1].kind == nLeaf &&
+			(in[k+1].tok.kind == tokIdent || in[k+1].tok.kind == tokQIdent) {
+			k += 2
+		}
+		if k < len(in) && in[k].isParen() {
+			k++
+		}
+	case n.kind == nLeaf && (n.tok.kind == tokString || n.tok.kind == tokNumber || n.tok.kind == tokParam || n.tok.kind == tokBitStr):
+		k++
+	default:
+		return 0, rw.errAt(n)
+	}
+	for k < len(in) && in[k].isPunct("::") {
+		_, next, err := rw.readType(in, k+1, close)
+		if err != nil {
+			return 0, err
+		}
+		k = next
+	}
+	return k, nil
+}
+
+// isConstWord are reserved words that are complete expressions by themselves.
+func isConstWord(w string) bool {
+	switch w {
+	case "true", "false", "null", "current_date", "current_time", "current_timestamp", "localtime",
+		"localtimestamp", "current_user", "session_user", "user", "current_role", "current_catalog",
+		"current_schema", "system_user":
+		return true
+	}
+	return false
+}
+
+// castSuffix rewrites operand::type into __pg_cast(operand, 'type').
+func (rw *rewriter) castSuffix(s *seqState, in []*node, i int) (int, error) {
+	operand, err := rw.popOperand(s, in[i])
+	if err != nil {
+		return 0, err
+	}
+	typ, next, err := rw.readType(in, i+1, s.close)
+	if err != nil {
+		return 0, err
+	}
+	s.push(castNode(operand, typ, in[i].tok.pos))
+	return next, nil
+}
+
+func castNode(operand *node, typ string, pos int) *node {
+	return rawNode(synth("__pg_cast(", pos), operand, synth(", "+quoteString(typ)+")", pos))
+}
+
+// readType reads a PostgreSQL type name starting at in[j]: qualified and
+// multi-word names, modifiers in parentheses, WITH/WITHOUT TIME ZONE, an
+// interval's fields and array brackets. It returns the normalised spelling.
+func (rw *rewriter) readType(in []*node, j int, close *token) (string, int, error) {
+	if j >= len(in) || in[j].kind != nLeaf || (in[j].tok.kind != tokIdent && in[j].tok.kind != tokQIdent) {
+		return "", 0, rw.errAfter(in, j, close)
+	}
+	var sb strings.Builder
+	writeName := func(t token) {
+		if t.kind == tokQIdent {
+			sb.WriteString(`"` + strings.ReplaceAll(t.val, `"`, `""`) + `"`)
+		} else {
+			sb.WriteString(t.val)
+		}
+	}
+	first := in[j].tok
+	writeName(first)
+	k := j + 1
+	for k+1 < len(in) && in[k].isPunct(".") && in[k+1].kind == nLeaf &&
+		(in[k+1].tok.kind == tokIdent || in[k+1].tok.kind == tokQIdent) {
+		sb.WriteByte('.')
+		writeName(in[k+1].tok)
+		k += 2
+	}
+	word := func(w string) bool { return k < len(in) && in[k].isWord(w) }
+	if first.kind == tokIdent {
+		switch first.val {
+		case "double":
+			if !word("precision") {
+				return "", 0, rw.errAfter(in, k, close)
+			}
+			sb.WriteString(" precision")
+			k++
+		case "character", "char", "bit", "national":
+			if first.val == "national" {
+				if !word("character") && !word("char") {
+					return "", 0, rw.errAfter(in, k, close)
+				}
+				sb.WriteString(" " + in[k].tok.val)
+				k++
+			}
+			if word("varying") {
+				sb.WriteString(" varying")
+				k++
+			}
+		case "interval":
+			for k < len(in) && in[k].kind == nLeaf && in[k].tok.kind == tokIdent &&
+				(intervalUnits[in[k].tok.val] || in[k].tok.val == "to") {
+				sb.WriteString(" " + in[k].tok.val)
+				k++
+			}
+		}
+	}
+	if k < len(in) && in[k].isParen() {
+		sb.WriteString(compactText(rw.src, in[k]))
+		k++
+	}
+	if first.kind == tokIdent && (first.val == "timestamp" || first.val == "time") &&
+		(word("with") || word("without")) {
+		w := in[k].tok.val
+		if k+2 >= len(in) || !in[k+1].isWord("time") || !in[k+2].isWord("zone") {
+			return "", 0, rw.errAfter(in, k+1, close)
+		}
+		sb.WriteString(" " + w + " time zone")
+		k += 3
+	}
+	for k < len(in) && in[k].kind == nGroup && in[k].tok.val == "[" {
+		sb.WriteString(compactText(rw.src, in[k]))
+		k++
+	}
+	for word("array") {
+		sb.WriteString("[]")
+		k++
+	}
+	return sb.String(), k, nil
+}
+
+// compactText is a group's original text, lower-cased, without whitespace,
+// for type modifiers such as (10, 2).
+func compactText(src string, g *node) string {
+	txt := src[g.tok.pos:g.close.end]
+	return strings.ToLower(strings.Join(strings.Fields(txt), ""))
+}
+
+func quoteString(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
+
+// word handles an unquoted identifier or keyword at in[i].
+func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
+	n := in[i]
+	w := n.tok.val
+	var nx *node
+	if i+1 < len(in) {
+		nx = in[i+1]
+	}
+	callNext := nx != nil && nx.isParen()
+	switch w {
+	case "cast":
+		if callNext {
+			return rw.cast(s, in, i)
+		}
+	case "extract":
+		if callNext {
+			return rw.extract(s, in, i)
+		}
+	case "position":
+		if callNext {
+			return rw.position(s, in, i)
+		}
+	case "substring":
+		if callNext {
+			return rw.substring(s, in, i)
+		}
+	case "trim":
+		if callNext {
+			return rw.trim(s, in, i)
+		}
+	case "interval":
+		if next, ok, err := rw.interval(s, in, i); ok || err != nil {
+			return next, err
+		}
+	case "is":
+		if next, ok, err := rw.distinctFrom(s, in, i); ok || err != nil {
+			return next, err
+		}
+	case "limit", "offset", "fetch":
+		return rw.limit(s, in, i)
+	case "end":
+		// Fold CASE ... END into one operand so a cast can follow it.
+		for k := len(s.out) - 1; k >= 0; k-- {
+			if s.out[k].isWord("case") {
+				kids := append(append([]*node(nil), s.out[k:]...), n)
+				s.out = append(s.out[:k], seqNode(kids...))
+				return i + 1, nil
+			}
+		}
+	case "as":
+		if i+2 < len(in) && in[i+1].kind == nLeaf && isAliasName(in[i+1].tok) && in[i+2].isParen() {
+			s.push(&node{kind: nLeaf, tok: n.tok})
+			return rw.aliasColumns(s, in, i+1)
+		}
+	case "from", "join":
+		s.inFrom = true
+	case "where", "group", "having", "order", "window", "union", "except", "intersect", "on", "using", "for", "returning", "select":
+		s.inFrom = false
+	}
+	if typedLiteralTypes[w] {
+		if next, ok, err := rw.typedLiteral(s, in, i); ok || err != nil {
+			return next, err
+		}
+	}
+	// "FROM tbl t(a, b)": an alias with a column list and no AS.
+	if s.inFrom && callNext && isAliasName(n.tok) && !notCallee[w] && !tidbReserved[w] {
+		if p := s.last(); p != nil && p.operand {
+			return rw.aliasColumns(s, in, i)
+		}
+	}
+	leaf := &node{kind: nLeaf, tok: n.tok}
+	if !pgReserved[w] || isConstWord(w) {
+		leaf.operand = true
+		leaf.name = !isConstWord(w) && !notCallee[w]
+	}
+	if notCallee[w] {
+		leaf.name = false
+	}
+	if !callNext && needsQuote(w) && !contextualKeyword(s, in, i) {
+		leaf.tok.kind = tokQIdent
+	}
+	s.push(leaf)
+	return i + 1, nil
+}
+
+// contextualKeyword reports whether a TiDB-reserved word at in[i] is used as
+// a keyword by PostgreSQL's grammar in this position (window frames,
+// PARTITION BY, OVER), so it must not be quoted.
+func contextualKeyword(s *seqState, in []*node, i int) bool {
+	w := in[i].tok.val
+	var nx *node
+	if i+1 < len(in) {
+		nx = in[i+1]
+	}
+	switch w {
+	case "partition":
+		return nx != nil && nx.isWord("by")
+	case "over":
+		p := s.last()
+		return p != nil && p.operand && nx != nil && (nx.isParen() || nx.leafKind(tokIdent) || nx.leafKind(tokQIdent))
+	case "range", "rows", "groups":
+		return nx != nil && (nx.isWord("between") || nx.isWord("unbounded") || nx.isWord("current") ||
+			nx.leafKind(tokNumber) || nx.leafKind(tokParam))
+	case "row":
+		return nx != nil && nx.isWord("only")
+	}
+	return false
+}
+
+func isAliasName(t token) bool {
+	if t.kind == tokQIdent {
+		return true
+	}
+	return t.kind == tokIdent && !pgReserved[t.val]
+}
+
+// aliasColumns handles "alias (c1, c2)" in FROM: the column list goes to the
+// statement's ColumnAliases and only the alias reaches TiDB.
+func (rw *rewriter) aliasColumns(s *seqState, in []*node, i int) (int, error) {
+	a := in[i].tok
+	g := in[i+1]
+	var cols []string
+	expectName := true
+	for _, k := range g.kids {
+		if expectName {
+			if k.kind != nLeaf || (k.tok.kind != tokIdent && k.tok.kind != tokQIdent) ||
+				(k.tok.kind == tokIdent && pgReserved[k.tok.val]) {
+				return 0, rw.errAt(k)
+			}
+			cols = append(cols, k.tok.val)
+		} else if !k.isPunct(",") {
+			return 0, rw.errAt(k)
+		}
+		expectName = !expectName
+	}
+	if expectName {
+		return 0, syntaxErrAt(rw.src, g.close)
+	}
+	key := strings.ToLower(a.val)
+	if rw.aliases == nil {
+		rw.aliases = make(map[string][]string)
+	}
+	rw.aliases[key] = cols
+	leaf := &node{kind: nLeaf, tok: a}
+	if a.kind == tokIdent && needsQuote(a.val) {
+		leaf.tok.kind = tokQIdent
+	}
+	s.out = append(s.out, leaf)
+	return i + 2, nil
+}
+
+// splitTop splits a group's kids at top-level occurrences of word w (or at
+// "," when w is ",").
+func splitAt(kids []*node, pred func(*node) bool) [][]*node {
+	var parts [][]*node
+	cur := []*node{}
+	for _, k := range kids {
+		if pred(k) {
+			parts = append(parts, cur)
+			cur = []*node{}
+			continue
+		}
+		cur = append(cur, k)
+	}
+	return append(parts, cur)
+}
+
+func indexWord(kids []*node, w string) int {
+	for i, k := range kids {
+		if k.isWord(w) {
+			return i
+		}
+	}
+	return -1
+}
+
+// cast rewrites CAST(x AS type) into __pg_cast(x, 'type').
+func (rw *rewriter) cast(s *seqState, in []*node, i int) (int, error) {
+	g := in[i+1]
+	as := -1
+	for k := len(g.kids) - 1; k >= 0; k-- {
+		if g.kids[k].isWord("as") {
+			as = k
+			break
+		}
+	}
+	if as < 0 {
+		return 0, rw.errAfter(g.kids, len(g.kids), &g.close)
+	}
+	operand, err := rw.seqOperand(g.kids[:as], &g.kids[as].tok)
+	if err != nil {
+		return 0, err
+	}
+	typ, next, err := rw.readType(g.kids, as+1, &g.close)
+	if err != nil {
+		return 0, err
+	}
+	if next != len(g.kids) {
+		return 0, rw.errAt(g.kids[next])
+	}
+	s.push(castNode(operand, typ, in[i].tok.pos))
+	return i + 2, nil
+}
+
+// extract rewrites extract(field FROM x) into __pg_extract('field', x).
+func (rw *rewriter) extract(s *seqState, in []*node, i int) (int, error) {
+	g := in[i+1]
+	k := g.kids
+	if len(k) == 0 {
+		return 0, syntaxErrAt(rw.src, g.close)
+	}
+	if k[0].kind != nLeaf || (k[0].tok.kind != tokIdent && k[0].tok.kind != tokString) {
+		return 0, rw.errAt(k[0])
+	}
+	if len(k) < 2 || !k[1].isWord("from") {
+		return 0, rw.errAfter(k, 1, &g.close)
+	}
+	operand, err := rw.seqOperand(k[2:], &g.close)
+	if err != nil {
+		return 0, err
+	}
+	pos := in[i].tok.pos
+	field := strings.ToLower(k[0].tok.val)
+	s.push(rawNode(synth("__pg_extract("+quoteString(field)+", ", pos), operand, synth(")", g.close.pos)))
+	return i + 2, nil
+}
+
+// position rewrites position(a IN b) into __pg_position(a, b).
+func (rw *rewriter) position(s *seqState, in []*node, i int) (int, error) {
+	g := in[i+1]
+	at := indexWord(g.kids, "in")
+	if at < 0 {
+		return 0, rw.errAfter(g.kids, len(g.kids), &g.close)
+	}
+	a, err := rw.seqOperand(g.kids[:at], &g.kids[at].tok)
+	if err != nil {
+		return 0, err
+	}
+	b, err := rw.seqOperand(g.kids[at+1:], &g.close)
+	if err != nil {
+		return 0, err
+	}
+	pos := in[i].tok.pos
+	s.push(rawNode(synth("__pg_position(", pos), a, synth(", ", pos), b, synth(")", g.close.pos)))
+	return i + 2, nil
+}
+
+// substring normalises substring(x FROM a FOR b), (x FROM a), (x FOR b) and
+// (x, a, b) into substring(x, a, b).
+func (rw *rewriter) substring(s *seqState, in []*node, i int) (int, error) {
+	g := in[i+1]
+	kids := g.kids
+	pos := in[i].tok.pos
+	var args []*node
+	from, forAt := indexWord(kids, "from"), indexWord(kids, "for")
+	switch {
+	case from >= 0 || forAt >= 0:
+		endX := len(kids)
+		for _, p := range []int{from, forAt} {
+			if p >= 0 && p < endX {
+				endX = p
+			}
+		}
+		x, err := rw.seqOperand(kids[:endX], &kids[endX].tok)
+		if err != nil {
+			return 0, err
+		}
+		args = append(args, x)
+		var start, count []*node
+		if from >= 0 {
+			stop := len(kids)
+			if forAt > from {
+				stop = forAt
+			}
+			start = kids[from+1 : stop]
+		}
+		if forAt >= 0 {
+			stop := len(kids)
+			if from > forAt {
+				stop = from
+			}
+			count = kids[forAt+1 : stop]
+		}
+		if from >= 0 {
+			a, err := rw.seqOperand(start, &g.close)
+			if err != nil {
+				return 0, err
+			}
+			args = append(args, a)
+		} else {
+			args = append(args, synth("1", pos))
+		}
+		if forAt >= 0 {
+			b, err := rw.seqOperand(count, &g.close)
+			if err != nil {
+				return 0, err
+			}
+			args = append(args, b)
+		}
+	default:
+		for _, part := range splitAt(kids, func(n *node) bool { return n.isPunct(",") }) {
+			a, err := rw.seqOperand(part, &g.close)
+			if err != nil {
+				return 0, err
+			}
+			args = append(args, a)
+		}
+	}
+	parts := []*node{synth("substring(", pos)}
+	for k, a := range args {
+		if k > 0 {
+			parts = append(parts, synth(", ", pos))
+		}
+		parts = append(parts, a)
+	}
+	parts = append(parts, synth(")", g.close.pos))
+	s.push(rawNode(parts...))
+	return i + 2, nil
+}
+
+// trim rewrites PostgreSQL's trim forms into TiDB's
+// trim(BOTH|LEADING|TRAILING chars FROM str).
+func (rw *rewriter) trim(s *seqState, in []*node, i int) (int, error) {
+	g := in[i+1]
+	kids := g.kids
+	pos := in[i].tok.pos
+	mode := "both"
+	if len(kids) > 0 && (kids[0].isWord("both") || kids[0].isWord("leading") || kids[0].isWord("trailing")) {
+		mode = kids[0].tok.val
+		kids = kids[1:]
+	}
+	var chars, str []*node
+	if f := indexWord(kids, "from"); f >= 0 {
+		chars = kids[:f]
+		rest := splitAt(kids[f+1:], func(n *node) bool { return n.isPunct(",") })
+		str = rest[0]
+		if len(rest) == 2 && len(chars) == 0 {
+			chars = rest[1]
+		} else if len(rest) > 1 {
+			return 0, rw.errAt(kids[f+1+len(rest[0])])
+		}
+	} else {
+		parts := splitAt(kids, func(n *node) bool { return n.isPunct(",") })
+		if len(parts) > 2 {
+			return 0, rw.errAt(kids[len(parts[0])+len(parts[1])+1])
+		}
+		str = parts[0]
+		if len(parts) == 2 {
+			chars = parts[1]
+		}
+	}
+	x, err := rw.seqOperand(str, &g.close)
+	if err != nil {
+		return 0, err
+	}
+	c := synth("' '", pos)
+	if len(chars) > 0 {
+		if c, err = rw.seqOperand(chars, &g.close); err != nil {
+			return 0, err
+		}
+	}
+	s.push(rawNode(synth("trim("+mode+" ", pos), c, synth(" from ", pos), x, synth(")", g.close.pos)))
+	return i + 2, nil
+}
+
+// interval rewrites interval constants: interval '1 month', interval '3' day,
+// interval(p) '...', and MySQL's interval n unit, into __pg_interval('...').
+// A non-constant MySQL form becomes __pg_interval(expr, 'unit').
+func (rw *rewriter) interval(s *seqState, in []*node, i int) (int, bool, error) {
+	pos := in[i].tok.pos
+	k := i + 1
+	if k+1 < len(in) && in[k].isParen() && in[k+1].leafKind(tokString) {
+		k++ // interval(p) '...': the precision only rounds seconds.
+	}
+	units := func(j int) (string, int) {
+		var ws []string
+		for j < len(in) && in[j].kind == nLeaf && in[j].tok.kind == tokIdent &&
+			(intervalUnits[in[j].tok.val] || (in[j].tok.val == "to" && len(ws) > 0)) {
+			ws = append(ws, in[j].tok.val)
+			j++
+		}
+		return strings.Join(ws, " "), j
+	}
+	if k < len(in) && in[k].leafKind(tokString) {
+		v := in[k].tok.val
+		u, next := units(k + 1)
+		if u != "" {
+			v += " " + u
+		}
+		s.push(rawNode(synth("__pg_interval("+quoteString(v)+")", pos)))
+		return next, true, nil
+	}
+	if k >= len(in) || (in[k].isParen() && !hasUnitAfter(in, k+1)) {
+		return 0, false, nil
+	}
+	end, err := rw.primaryEnd(in, k, s.close)
+	if err != nil {
+		return 0, false, nil // not an interval expression; leave it to the parser
+	}
+	u, next := units(end)
+	if u == "" {
+		return 0, false, nil
+	}
+	if end == k+1 && in[k].leafKind(tokNumber) {
+		s.push(rawNode(synth("__pg_interval("+quoteString(in[k].tok.val+" "+u)+")", pos)))
+		return next, true, nil
+	}
+	x, err := rw.seqOperand(in[k:end], s.close)
+	if err != nil {
+		return 0, false, err
+	}
+	s.push(rawNode(synth("__pg_interval(", pos), x, synth(", "+quoteString(u)+")", pos)))
+	return next, true, nil
+}
+
+func hasUnitAfter(in []*node, j int) bool {
+	return j < len(in) && in[j].kind == nLeaf && in[j].tok.kind == tokIdent && intervalUnits[in[j].tok.val]
+}
+
+// typedLiteral rewrites "type 'string'" constants (date '1998-12-01',
+// timestamp with time zone '...') into __pg_cast('...', 'type').
+func (rw *rewriter) typedLiteral(s *seqState, in []*node, i int) (int, bool, error) {
+	typ, next, err := rw.readType(in, i, s.close)
+	if err != nil || next >= len(in) || !in[next].leafKind(tokString) {
+		return 0, false, nil
+	}
+	lit := &node{kind: nLeaf, tok: in[next].tok, operand: true}
+	s.push(castNode(lit, typ, in[i].tok.pos))
+	return next + 1, true, nil
+}
+
+// distinctFrom rewrites a IS [NOT] DISTINCT FROM b into (a) <=> (b) forms.
+// IS binds looser than comparison operators, so both operands extend to the
+// nearest boolean connective or clause keyword.
+func (rw *rewriter) distinctFrom(s *seqState, in []*node, i int) (int, bool, error) {
+	k := i + 1
+	not := k < len(in) && in[k].isWord("not")
+	if not {
+		k++
+	}
+	if k+1 >= len(in) || !in[k].isWord("distinct") || !in[k+1].isWord("from") {
+		return 0, false, nil
+	}
+	k += 2
+	start := len(s.out)
+	for start > 0 {
+		p := s.out[start-1]
+		if p.isPunct(",") || (p.kind == nLeaf && p.tok.kind == tokIdent && leftStop[p.tok.val]) {
+			break
+		}
+		start--
+	}
+	if start == len(s.out) {
+		return 0, false, rw.errAt(in[i])
+	}
+	left := seqNode(append([]*node(nil), s.out[start:]...)...)
+	s.out = s.out[:start]
+	end := k
+	for end < len(in) {
+		p := in[end]
+		if p.isPunct(",") || p.isPunct(";") || (p.kind == nLeaf && p.tok.kind == tokIdent && clauseStop[p.tok.val]) {
+			break
+		}
+		end++
+	}
+	right, err := rw.seqOperand(in[k:end], s.close)
+	if err != nil {
+		return 0, false, err
+	}
+	pos := in[i].tok.pos
+	head, tail := "((", "))"
+	if not {
+		head, tail = "(not ((", ")))"
+	}
+	s.push(rawNode(synth(head, pos), left, synth(") <=> (", pos), right, synth(tail, pos)))
+	return end, true, nil
+}
+
+// maxLimit stands for "no limit" when only OFFSET is given: TiDB needs a
+// LIMIT before OFFSET.
+const maxLimit = "18446744073709551615"
+
+// limit normalises any order of LIMIT n|ALL, OFFSET m [ROW|ROWS] and
+// FETCH FIRST|NEXT [n] ROW|ROWS ONLY into LIMIT n [OFFSET m].
+func (rw *rewriter) limit(s *seqState, in []*node, i int) (int, error) {
+	pos := in[i].tok.pos
+	var count, offset *node
+	stop := func(j int) int {
+		for j < len(in) {
+			p := in[j]
+			if p.isPunct(";") || (p.kind == nLeaf && p.tok.kind == tokIdent &&
+				(p.tok.val == "limit" || p.tok.val == "offset" || p.tok.val == "fetch" || p.tok.val == "for" ||
+					p.tok.val == "union" || p.tok.val == "except" || p.tok.val == "intersect" ||
+					p.tok.val == "row" || p.tok.val == "rows")) {
+				break
+			}
+			j++
+		}
+		return j
+	}
+	k := i
+	for k < len(in) && in[k].kind == nLeaf && in[k].tok.kind == tokIdent {
+		w := in[k].tok.val
+		switch w {
+		case "limit":
+			if count != nil {
+				return 0, rw.errAt(in[k])
+			}
+			if k+1 < len(in) && in[k+1].isWord("all") {
+				count = synth(maxLimit, in[k].tok.pos)
+				k += 2
+				continue
+			}
+			e := stop(k + 1)
+			for j := k + 1; j < e; j++ {
+				if in[j].isPunct(",") {
+					return 0, &sqlerr.Error{Code: sqlerr.SyntaxError, Message: "LIMIT #,# syntax is not supported",
+						Hint: "Use separate LIMIT and OFFSET clauses.", Position: charPos(rw.src, in[k].tok.pos)}
+				}
+			}
+			x, err := rw.seqOperand(in[k+1:e], s.close)
+			if err != nil {
+				return 0, err
+			}
+			count, k = x, e
+		case "offset":
+			if offset != nil {
+				return 0, rw.errAt(in[k])
+			}
+			e := stop(k + 1)
+			x, err := rw.seqOperand(in[k+1:e], s.close)
+			if err != nil {
+				return 0, err
+			}
+			offset, k = x, e
+			if k < len(in) && (in[k].isWord("row") || in[k].isWord("rows")) {
+				k++
+			}
+		case "fetch":
+			if count != nil {
+				return 0, rw.errAt(in[k])
+			}
+			if k+1 >= len(in) || !(in[k+1].isWord("first") || in[k+1].isWord("next")) {
+				return 0, rw.errAfter(in, k+1, s.close)
+			}
+			e := stop(k + 2)
+			if e == k+2 {
+				count = synth("1", in[k].tok.pos)
+			} else {
+				x, err := rw.seqOperand(in[k+2:e], s.close)
+				if err != nil {
+					return 0, err
+				}
+				count = x
+			}
+			if e >= len(in) || !(in[e].isWord("row") || in[e].isWord("rows")) {
+				return 0, rw.errAfter(in, e, s.close)
+			}
+			if e+1 >= len(in) || !in[e+1].isWord("only") {
+				return 0, rw.errAfter(in, e+1, s.close)
+			}
+			k = e + 2
+		default:
+			goto done
+		}
+	}
+done:
+	if count == nil {
+		count = synth(maxLimit, pos)
+	}
+	parts := []*node{synth("limit", pos), count}
+	if offset != nil {
+		parts = append(parts, synth("offset", pos), offset)
+	}
+	s.out = append(s.out, seqNode(parts...))
+	s.inFrom = false
+	return k, nil
+}
