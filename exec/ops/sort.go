@@ -1,0 +1,282 @@
+package ops
+
+import (
+	"container/heap"
+	"context"
+	"io"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/basaltdb/basalt/exec"
+)
+
+// Sort buffers its whole input, sorts an index vector with typed comparators
+// and emits the rows in order in batches of at most exec.BatchSize.
+type Sort struct {
+	input exec.Operator
+	keys  []SortKey
+	alloc memory.Allocator
+	res   reservation
+
+	sorted bool
+	cols   []arrow.Array
+	idx    []int32
+	pos    int
+	out    arrow.RecordBatch
+}
+
+var _ exec.Operator = (*Sort)(nil)
+
+// NewSort sorts input by keys, reserving what it buffers from mem.
+func NewSort(input exec.Operator, keys []SortKey, mem *exec.Memory, alloc memory.Allocator) *Sort {
+	return &Sort{input: input, keys: keys, alloc: alloc, res: reservation{mem: mem}}
+}
+
+// Schema implements exec.Operator.
+func (s *Sort) Schema() *arrow.Schema { return s.input.Schema() }
+
+// Open implements exec.Operator.
+func (s *Sort) Open(ctx context.Context) error { return exec.Open(ctx, s.input) }
+
+// bufferAll drains input into concatenated columns, reserving memory for
+// both the batches and the concatenated copy.
+func bufferAll(ctx context.Context, input exec.Operator, alloc memory.Allocator, res *reservation) ([]arrow.Array, int, error) {
+	var batches []arrow.RecordBatch
+	defer func() { releaseBatches(batches) }()
+	var held int64
+	for {
+		b, err := exec.Next(ctx, input)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		n := batchBytes(b)
+		if err := res.grow(n); err != nil {
+			return nil, 0, err
+		}
+		held += n
+		b.Retain()
+		batches = append(batches, b)
+	}
+	if len(batches) > 1 {
+		// Concatenation briefly holds both copies.
+		if err := res.grow(held); err != nil {
+			return nil, 0, err
+		}
+	}
+	cols, rows, err := concatBatches(alloc, input.Schema(), batches)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(batches) > 1 {
+		res.resize(res.held - held)
+	}
+	return cols, rows, nil
+}
+
+// Next implements exec.Operator.
+func (s *Sort) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if s.out != nil {
+		s.out.Release()
+		s.out = nil
+	}
+	if !s.sorted {
+		cols, rows, err := bufferAll(ctx, s.input, s.alloc, &s.res)
+		if err != nil {
+			return nil, err
+		}
+		s.cols = cols
+		if err := s.res.grow(int64(rows) * 4); err != nil {
+			return nil, err
+		}
+		s.idx = make([]int32, rows)
+		for i := range s.idx {
+			s.idx[i] = int32(i)
+		}
+		c := multiCmp(cols, cols, s.keys)
+		slices.SortStableFunc(s.idx, func(a, b int32) int { return c(int(a), int(b)) })
+		s.sorted = true
+	}
+	if s.pos >= len(s.idx) {
+		return nil, io.EOF
+	}
+	end := min(len(s.idx), s.pos+exec.BatchSize)
+	s.out = takeCols(s.alloc, s.Schema(), s.cols, s.idx[s.pos:end])
+	s.pos = end
+	return s.out, nil
+}
+
+// takeCols gathers rows idx of cols into a batch of schema.
+func takeCols(alloc memory.Allocator, schema *arrow.Schema, cols []arrow.Array, idx []int32) arrow.RecordBatch {
+	out := make([]arrow.Array, len(cols))
+	for c, a := range cols {
+		out[c] = take(alloc, a, idx)
+	}
+	return newBatch(schema, out, len(idx))
+}
+
+// Close implements exec.Operator.
+func (s *Sort) Close() error {
+	if s.out != nil {
+		s.out.Release()
+		s.out = nil
+	}
+	releaseArrays(s.cols)
+	s.cols = nil
+	s.idx = nil
+	s.res.releaseAll()
+	return s.input.Close()
+}
+
+// TopN returns the first n rows of its input under keys (ORDER BY ... LIMIT
+// n) holding only about n rows plus a batch's worth: it buffers input until
+// it has at least max(n, BatchSize) new rows, then keeps the n best of those
+// and the previous best with a bounded heap.
+type TopN struct {
+	input exec.Operator
+	keys  []SortKey
+	n     int64
+	alloc memory.Allocator
+	res   reservation
+
+	best     arrow.RecordBatch // current n best rows, unordered
+	pending  []arrow.RecordBatch
+	pendRows int64
+	done     bool
+	cols     []arrow.Array
+	idx      []int32
+	pos      int
+	out      arrow.RecordBatch
+}
+
+var _ exec.Operator = (*TopN)(nil)
+
+// NewTopN keeps the n first rows of input ordered by keys.
+func NewTopN(input exec.Operator, keys []SortKey, n int64, mem *exec.Memory, alloc memory.Allocator) *TopN {
+	return &TopN{input: input, keys: keys, n: n, alloc: alloc, res: reservation{mem: mem}}
+}
+
+// Schema implements exec.Operator.
+func (t *TopN) Schema() *arrow.Schema { return t.input.Schema() }
+
+// Open implements exec.Operator.
+func (t *TopN) Open(ctx context.Context) error { return exec.Open(ctx, t.input) }
+
+// idxHeap is a max-heap of row indexes under cmp, so the worst kept row is
+// on top and is replaced by any better one.
+type idxHeap struct {
+	rows []int32
+	cmp  rowCmp
+}
+
+func (h *idxHeap) Len() int           { return len(h.rows) }
+func (h *idxHeap) Less(a, b int) bool { return h.cmp(int(h.rows[a]), int(h.rows[b])) > 0 }
+func (h *idxHeap) Swap(a, b int)      { h.rows[a], h.rows[b] = h.rows[b], h.rows[a] }
+func (h *idxHeap) Push(x any)         { h.rows = append(h.rows, x.(int32)) }
+func (h *idxHeap) Pop() any {
+	x := h.rows[len(h.rows)-1]
+	h.rows = h.rows[:len(h.rows)-1]
+	return x
+}
+
+// compact merges best and pending into the n best rows.
+func (t *TopN) compact() error {
+	all := t.pending
+	if t.best != nil {
+		all = append([]arrow.RecordBatch{t.best}, all...)
+	}
+	cols, rows, err := concatBatches(t.alloc, t.Schema(), all)
+	releaseBatches(all)
+	t.best, t.pending, t.pendRows = nil, nil, 0
+	if err != nil {
+		return err
+	}
+	defer releaseArrays(cols)
+	c := multiCmp(cols, cols, t.keys)
+	h := &idxHeap{cmp: c}
+	for r := 0; r < rows; r++ {
+		if int64(h.Len()) < t.n {
+			heap.Push(h, int32(r))
+		} else if c(r, int(h.rows[0])) < 0 {
+			h.rows[0] = int32(r)
+			heap.Fix(h, 0)
+		}
+	}
+	t.best = takeCols(t.alloc, t.Schema(), cols, h.rows)
+	return t.res.resize(batchBytes(t.best))
+}
+
+// Next implements exec.Operator.
+func (t *TopN) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if t.out != nil {
+		t.out.Release()
+		t.out = nil
+	}
+	if !t.done {
+		if t.n <= 0 {
+			t.done = true
+			return nil, io.EOF
+		}
+		threshold := max(t.n, exec.BatchSize)
+		for {
+			b, err := exec.Next(ctx, t.input)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			if err := t.res.grow(batchBytes(b)); err != nil {
+				return nil, err
+			}
+			b.Retain()
+			t.pending = append(t.pending, b)
+			t.pendRows += b.NumRows()
+			if t.pendRows >= threshold {
+				if err := t.compact(); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := t.compact(); err != nil {
+			return nil, err
+		}
+		t.done = true
+		cols := t.best.Columns()
+		t.cols = cols
+		t.idx = make([]int32, t.best.NumRows())
+		for i := range t.idx {
+			t.idx[i] = int32(i)
+		}
+		c := multiCmp(cols, cols, t.keys)
+		slices.SortStableFunc(t.idx, func(a, b int32) int { return c(int(a), int(b)) })
+	}
+	if t.pos >= len(t.idx) {
+		return nil, io.EOF
+	}
+	end := min(len(t.idx), t.pos+exec.BatchSize)
+	t.out = takeCols(t.alloc, t.Schema(), t.cols, t.idx[t.pos:end])
+	t.pos = end
+	return t.out, nil
+}
+
+// Close implements exec.Operator.
+func (t *TopN) Close() error {
+	if t.out != nil {
+		t.out.Release()
+		t.out = nil
+	}
+	if t.best != nil {
+		t.best.Release()
+		t.best = nil
+	}
+	releaseBatches(t.pending)
+	t.pending = nil
+	t.cols = nil
+	t.res.releaseAll()
+	return t.input.Close()
+}
