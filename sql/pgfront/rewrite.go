@@ -132,7 +132,12 @@ func (rw *rewriter) errAfter(in []*node, i int, close *token) error {
 type seqState struct {
 	out    []*node
 	inFrom bool // inside a FROM list, where "alias(cols)" is a column alias list
-	close  *token
+	// fromClause is set from FROM to the end of the FROM clause; inFrom is
+	// cleared inside ON conditions and restored by "," and JOIN.
+	fromClause bool
+	// fullJoin is set between FULL JOIN and its ON, which carries the marker.
+	fullJoin bool
+	close    *token
 }
 
 func (s *seqState) last() *node {
@@ -258,6 +263,9 @@ func (rw *rewriter) step(s *seqState, in []*node, i int) (int, error) {
 	case tokPunct:
 		if t.val == "::" {
 			return rw.castSuffix(s, in, i)
+		}
+		if t.val == "," && s.fromClause {
+			s.inFrom = true
 		}
 		s.push(&node{kind: nLeaf, tok: t})
 		return i + 1, nil
@@ -420,7 +428,8 @@ func castNode(operand *node, typ string, pos int) *node {
 // multi-word names, modifiers in parentheses, WITH/WITHOUT TIME ZONE, an
 // interval's fields and array brackets. It returns the normalised spelling.
 func (rw *rewriter) readType(in []*node, j int, close *token) (string, int, error) {
-	if j >= len(in) || in[j].kind != nLeaf || (in[j].tok.kind != tokIdent && in[j].tok.kind != tokQIdent) {
+	if j >= len(in) || in[j].kind != nLeaf || (in[j].tok.kind != tokIdent && in[j].tok.kind != tokQIdent) ||
+		(in[j].tok.kind == tokIdent && pgReserved[in[j].tok.val]) {
 		return "", 0, rw.errAfter(in, j, close)
 	}
 	var sb strings.Builder
@@ -556,10 +565,26 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 			s.push(&node{kind: nLeaf, tok: n.tok})
 			return rw.aliasColumns(s, in, i+1)
 		}
-	case "from", "join":
-		s.inFrom = true
-	case "where", "group", "having", "order", "window", "union", "except", "intersect", "on", "using", "for", "returning", "select":
+	case "full":
+		return rw.fullJoin(s, in, i)
+	case "on":
+		if s.fullJoin {
+			return rw.fullJoinOn(s, in, i)
+		}
 		s.inFrom = false
+	case "using":
+		if s.fullJoin {
+			return 0, &sqlerr.Error{Code: sqlerr.FeatureNotSupported,
+				Message:  "FULL JOIN ... USING is not supported; use ON",
+				Position: charPos(rw.src, n.tok.pos)}
+		}
+		s.inFrom = false
+	case "from":
+		s.inFrom, s.fromClause = true, true
+	case "join":
+		s.inFrom = true
+	case "where", "group", "having", "order", "window", "union", "except", "intersect", "for", "returning", "select":
+		s.inFrom, s.fromClause = false, false
 	}
 	if typedLiteralTypes[w] {
 		if next, ok, err := rw.typedLiteral(s, in, i); ok || err != nil {
@@ -1077,6 +1102,43 @@ done:
 		parts = append(parts, synth("offset", pos), offset)
 	}
 	s.out = append(s.out, seqNode(parts...))
-	s.inFrom = false
+	s.inFrom, s.fromClause = false, false
 	return k, nil
+}
+
+// fullJoin rewrites FULL [OUTER] JOIN into LEFT JOIN; its ON condition gets
+// the __pg_full_join() marker so the binder builds the full outer join.
+func (rw *rewriter) fullJoin(s *seqState, in []*node, i int) (int, error) {
+	k := i + 1
+	if k < len(in) && in[k].isWord("outer") {
+		k++
+	}
+	if k >= len(in) || !in[k].isWord("join") {
+		return 0, rw.errAfter(in, k, s.close)
+	}
+	pos := in[i].tok.pos
+	s.push(synth("left join", pos))
+	s.fullJoin = true
+	s.inFrom = true
+	return k + 1, nil
+}
+
+// joinStop ends a join condition.
+var joinStop = wordSet(`where group having order limit offset fetch window union except intersect join
+inner left right full cross natural on using for returning`)
+
+func (rw *rewriter) fullJoinOn(s *seqState, in []*node, i int) (int, error) {
+	s.fullJoin = false
+	end := i + 1
+	for end < len(in) && !in[end].isPunct(",") && !in[end].isPunct(";") &&
+		!(in[end].kind == nLeaf && in[end].tok.kind == tokIdent && joinStop[in[end].tok.val]) {
+		end++
+	}
+	cond, err := rw.seqOperand(in[i+1:end], s.close)
+	if err != nil {
+		return 0, err
+	}
+	pos := in[i].tok.pos
+	s.push(rawNode(synth("on __pg_full_join() and (", pos), cond, synth(")", pos)))
+	return end, nil
 }
