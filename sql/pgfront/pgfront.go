@@ -27,6 +27,8 @@
 package pgfront
 
 import (
+	"errors"
+	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
@@ -122,10 +124,11 @@ func parseOne(src string, toks []token, end token) (Statement, error) {
 	st.Offsets = &OffsetMap{segs: e.segs}
 	st.ColumnAliases = rw.aliases
 
-	p := parsers.Get().(*parser.Parser)
-	defer parsers.Put(p)
-	nodes, _, perr := p.ParseSQL(st.Rewritten)
+	nodes, perr := tidbParse(st.Rewritten)
 	if perr != nil {
+		if sqlerr.Code(perr) == sqlerr.InternalError && errors.Is(perr, errParserPanic) {
+			return st, perr
+		}
 		return st, tidbError(src, toks, end, &st, perr)
 	}
 	if len(nodes) != 1 {
@@ -133,6 +136,26 @@ func parseOne(src string, toks []token, end token) (Statement, error) {
 	}
 	st.AST = nodes[0]
 	return st, nil
+}
+
+var errParserPanic = errors.New("TiDB parser panicked")
+
+// tidbParse runs a pooled TiDB parser. A panic inside the parser (its test
+// literal driver panics on some values) becomes an internal error instead
+// of taking the server down; that parser is not reused.
+func tidbParse(text string) (nodes []ast.StmtNode, err error) {
+	p := parsers.Get().(*parser.Parser)
+	defer func() {
+		if r := recover(); r != nil {
+			nodes = nil
+			err = &sqlerr.Error{Code: sqlerr.InternalError,
+				Message: fmt.Sprintf("internal error: TiDB parser panicked: %v", r), Err: errParserPanic}
+			return
+		}
+		parsers.Put(p)
+	}()
+	nodes, _, err = p.ParseSQL(text)
+	return nodes, err
 }
 
 // tidbNear matches the TiDB parser's syntax error text.

@@ -58,6 +58,7 @@ func TestRewrite(t *testing.T) {
 		{"select a from t1 full outer join t2 on a = b where c", "SELECT `a` FROM `t1` LEFT JOIN `t2` ON __PG_FULL_JOIN() AND (`a`=`b`) WHERE `c`"},
 		{"select 'a'\n 'b'", "SELECT 'ab'"},
 		{"select 1 -- comment\n + /* nested /* comment */ */ 2", "SELECT 1+2"},
+		{"select " + strings.Repeat("9", 70) + ".5", "SELECT __PG_CAST('" + strings.Repeat("9", 70) + ".5', 'numeric')"},
 		{"select a<-1, a=-1", "SELECT `a`<-1,`a`=-1"},
 		{"select left(s, 2), right(s, 1), replace(s, 'a', 'b') from t left join u on true", "SELECT LEFT(`s`, 2),RIGHT(`s`, 1),REPLACE(`s`, 'a', 'b') FROM `t` LEFT JOIN `u` ON TRUE"},
 	}

@@ -258,6 +258,12 @@ func (rw *rewriter) step(s *seqState, in []*node, i int) (int, error) {
 		s.push(rawNode(synth("__pg_cast("+quoteString(digits)+", "+quoteString(typ)+")", t.pos)))
 		return i + 1, nil
 	case tokNumber:
+		if longNumber(t.val) {
+			// TiDB's decimal literal holds 81 digits at most; PostgreSQL's
+			// numeric has no such limit, so the binder parses the text.
+			s.push(castNode(&node{kind: nLeaf, tok: token{kind: tokString, val: t.val, pos: t.pos, end: t.end}, operand: true}, "numeric", t.pos))
+			return i + 1, nil
+		}
 		s.push(&node{kind: nLeaf, tok: t, operand: true})
 		return i + 1, nil
 	case tokPunct:
@@ -273,6 +279,18 @@ func (rw *rewriter) step(s *seqState, in []*node, i int) (int, error) {
 		return rw.operator(s, in, i)
 	}
 	return 0, rw.errAt(n)
+}
+
+// longNumber reports whether a numeric constant has more digits than TiDB's
+// literal decimals take.
+func longNumber(v string) bool {
+	digits := 0
+	for i := 0; i < len(v) && v[i] != 'e' && v[i] != 'E'; i++ {
+		if isDigit(v[i]) {
+			digits++
+		}
+	}
+	return digits > 60
 }
 
 // passOps are operators with the same meaning in both dialects.
