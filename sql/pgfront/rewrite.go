@@ -559,6 +559,13 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		if callNext {
 			return rw.trim(s, in, i)
 		}
+	case "concat":
+		// TiDB reads `a || b` as concat(a, b); PostgreSQL's concat() skips
+		// NULLs where || propagates them, so the function gets its own name.
+		if callNext {
+			s.push(synth("__pg_concat", n.tok.pos))
+			return i + 1, nil
+		}
 	case "interval":
 		if next, ok, err := rw.interval(s, in, i); ok || err != nil {
 			return next, err
