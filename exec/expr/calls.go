@@ -25,6 +25,16 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 			if lt.Kind != e.T.Kind || rt.Kind != e.T.Kind {
 				return nil, internalErr("operands of %s are %s and %s, result %s: the binder must cast them", fn, lt, rt, e.T)
 			}
+			if e.T.Kind == types.Numeric && (fn == "+" || fn == "-" || fn == "%") {
+				// Tolerate operands at other scales: bring them to the result's.
+				var err error
+				if args[0], err = rescaleNode(args[0], e.T.Scale); err != nil {
+					return nil, err
+				}
+				if args[1], err = rescaleNode(args[1], e.T.Scale); err != nil {
+					return nil, err
+				}
+			}
 			return &arithNode{op: fn, l: args[0], r: args[1], t: e.T}, nil
 		}
 		return compileTemporalArith(fn, args[0], args[1], e.T)
@@ -35,12 +45,18 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 		if err := sameType(fn, args[0], args[1]); err != nil {
 			return nil, err
 		}
+		if err := alignNumeric(args); err != nil {
+			return nil, err
+		}
 		return &cmpNode{op: cmpOps[fn], l: args[0], r: args[1]}, nil
 	case "is distinct from", "is not distinct from":
 		if err := want(2); err != nil {
 			return nil, err
 		}
 		if err := sameType(fn, args[0], args[1]); err != nil {
+			return nil, err
+		}
+		if err := alignNumeric(args); err != nil {
 			return nil, err
 		}
 		op := opNe
@@ -121,6 +137,34 @@ func sameType(fn string, l, r node) error {
 	}
 	if !lt.Equal(rt) && !(lt.Kind == types.Numeric && rt.Kind == types.Numeric) {
 		return internalErr("operands of %s are %s and %s: the binder must cast them to one type", fn, lt, rt)
+	}
+	return nil
+}
+
+// rescaleNode casts a numeric node to scale s if it has another.
+func rescaleNode(n node, s int32) (node, error) {
+	if t := n.typ(); t.Kind == types.Numeric && t.Scale != s {
+		return compileCast(n, types.NumericT(0, s))
+	}
+	return n, nil
+}
+
+// alignNumeric brings numeric operands that meet in a comparison to one
+// scale (the largest), in place.
+func alignNumeric(args []node) error {
+	s := int32(-1)
+	for _, a := range args {
+		if t := a.typ(); t.Kind == types.Numeric {
+			s = max(s, t.Scale)
+		} else {
+			return nil
+		}
+	}
+	for i := range args {
+		var err error
+		if args[i], err = rescaleNode(args[i], s); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -125,7 +125,11 @@ func compile(e expr.Expr) (node, error) {
 			}
 			args[i] = n
 		}
-		return compileCall(e, args)
+		n, err := compileCall(e, args)
+		if err != nil {
+			return nil, err
+		}
+		return foldNode(n, e, args), nil
 	case *expr.OuterRef:
 		return nil, internalErr("outer reference %s reached the executor", e)
 	case *expr.Param:
@@ -134,6 +138,29 @@ func compile(e expr.Expr) (node, error) {
 		return nil, internalErr("nil expression")
 	}
 	return nil, internalErr("cannot compile expression %T", e)
+}
+
+// foldNode evaluates a call whose arguments are all constants once, at
+// compile time. A call that fails (1/0) is kept, so the error is raised only
+// if a row actually reaches it (CASE WHEN false THEN 1/0 END is fine).
+func foldNode(n node, e *expr.Call, args []node) node {
+	switch e.Fn {
+	case "random", "now", "current_timestamp", "transaction_timestamp", "statement_timestamp", "localtimestamp", "current_date":
+		return n
+	}
+	for _, a := range args {
+		if _, ok := a.(*constNode); !ok {
+			return n
+		}
+	}
+	ec := &evalCtx{ctx: context.Background(), alloc: memory.DefaultAllocator}
+	b := array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, 1)
+	defer b.Release()
+	out, err := n.eval(ec, b)
+	if err != nil {
+		return n
+	}
+	return &constNode{t: n.typ(), one: out, null: out.IsNull(0)}
 }
 
 // colNode reads an input column.

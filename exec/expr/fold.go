@@ -31,6 +31,11 @@ func compileInList(e *expr.InList) (node, error) {
 		}
 		n.list = append(n.list, c)
 	}
+	all := append([]node{n.arg}, n.list...)
+	if err := alignNumeric(all); err != nil {
+		return nil, err
+	}
+	n.arg, n.list = all[0], all[1:]
 	return n, nil
 }
 
