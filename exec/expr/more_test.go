@@ -82,7 +82,9 @@ func TestDates(t *testing.T) {
 		}, "1 day 10:30:00,456 days 23:59:59.999999,NULL,793 days"},
 		{"interval times", func(t *testing.T) expr.Expr { return binop(t, "*", ref(2, iv), lit(1.5, f8)) }, "1 mon 15 days,1 year 6 mons,NULL,-1 days -09:00:00"},
 		{"interval div zero", func(t *testing.T) expr.Expr { return binop(t, "/", ref(2, iv), lit(0.0, f8)) }, "ERR:22012"},
-		{"interval compare", func(t *testing.T) expr.Expr { return binop(t, ">", ref(2, iv), cast(lit("30 days", types.UnknownT), iv)) }, "f,t,NULL,f"},
+		{"interval compare", func(t *testing.T) expr.Expr {
+			return binop(t, ">", ref(2, iv), cast(lit("30 days", types.UnknownT), iv))
+		}, "f,t,NULL,f"},
 		{"extract year", func(t *testing.T) expr.Expr { return fn(t, "extract", lit("year", txt), ref(0, dte)) }, "1998,2000,NULL,2001"},
 		{"extract second", func(t *testing.T) expr.Expr { return fn(t, "extract", lit("second", txt), ref(1, ts)) }, "0.000000,59.999999,NULL,0.000000"},
 		{"extract dow", func(t *testing.T) expr.Expr { return fn(t, "extract", lit("dow", txt), ref(0, dte)) }, "2,1,NULL,3"},
@@ -119,14 +121,20 @@ func TestStringsAndMath(t *testing.T) {
 		{"octet_length", func(t *testing.T) expr.Expr { return fn(t, "octet_length", ref(0, txt)) }, "11,7,NULL,10"},
 		{"substring", func(t *testing.T) expr.Expr { return fn(t, "substring", ref(0, txt), ref(1, i4), lit(int64(3), i4)) }, "hel,pad,NULL,Å"},
 		{"substring from", func(t *testing.T) expr.Expr { return fn(t, "substr", ref(0, txt), lit(int64(7), i4)) }, "world, ,NULL,Öm"},
-		{"substring negative", func(t *testing.T) expr.Expr { return fn(t, "substring", ref(0, txt), lit(int64(1), i4), lit(int64(-1), i4)) }, "ERR:22011"},
+		{"substring negative", func(t *testing.T) expr.Expr {
+			return fn(t, "substring", ref(0, txt), lit(int64(1), i4), lit(int64(-1), i4))
+		}, "ERR:22011"},
 		{"position", func(t *testing.T) expr.Expr { return fn(t, "strpos", ref(0, txt), lit("o", txt)) }, "5,0,NULL,0"},
 		{"trim", func(t *testing.T) expr.Expr { return fn(t, "btrim", ref(0, txt)) }, "hello world,pad,NULL,ÅngstrÖm"},
 		{"ltrim chars", func(t *testing.T) expr.Expr { return fn(t, "ltrim", ref(0, txt), lit("hel ", txt)) }, "o world,pad  ,NULL,ÅngstrÖm"},
-		{"concat skips nulls", func(t *testing.T) expr.Expr { return fn(t, "concat", ref(0, txt), lit("|", txt), cast(ref(1, i4), txt)) }, "hello world|1,  pad  |3,|2,ÅngstrÖm|-1"},
+		{"concat skips nulls", func(t *testing.T) expr.Expr {
+			return fn(t, "concat", ref(0, txt), lit("|", txt), cast(ref(1, i4), txt))
+		}, "hello world|1,  pad  |3,|2,ÅngstrÖm|-1"},
 		{"concat_ws", func(t *testing.T) expr.Expr { return fn(t, "concat_ws", lit(",", txt), ref(0, txt), lit("x", txt)) }, "hello world,x,  pad  ,x,x,ÅngstrÖm,x"},
 		{"pipes null", func(t *testing.T) expr.Expr { return binop(t, "||", ref(0, txt), cast(ref(1, i4), txt)) }, "hello world1,  pad  3,NULL,ÅngstrÖm-1"},
-		{"left right", func(t *testing.T) expr.Expr { return binop(t, "||", fn(t, "left", ref(0, txt), lit(int64(2), i4)), fn(t, "right", ref(0, txt), lit(int64(-8), i4))) }, "herld,  ,NULL,Ån"},
+		{"left right", func(t *testing.T) expr.Expr {
+			return binop(t, "||", fn(t, "left", ref(0, txt), lit(int64(2), i4)), fn(t, "right", ref(0, txt), lit(int64(-8), i4)))
+		}, "herld,  ,NULL,Ån"},
 		{"lpad", func(t *testing.T) expr.Expr { return fn(t, "lpad", lit("7", txt), ref(1, i4), lit("0", txt)) }, "7,007,07,"},
 		{"replace", func(t *testing.T) expr.Expr { return fn(t, "replace", ref(0, txt), lit("l", txt), lit("L", txt)) }, "heLLo worLd,  pad  ,NULL,ÅngstrÖm"},
 		{"split_part", func(t *testing.T) expr.Expr { return fn(t, "split_part", ref(0, txt), lit(" ", txt), ref(1, i4)) }, "hello,pad,NULL,ÅngstrÖm"},
