@@ -15,6 +15,13 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 		}
 		return nil
 	}
+	if len(args) == 1 && (fn == "-" || fn == "+") {
+		// Unary forms spelled as the binary operator.
+		if fn == "+" {
+			return args[0], nil
+		}
+		return &negNode{arg: args[0], t: e.T}, nil
+	}
 	switch fn {
 	case "+", "-", "*", "/", "%":
 		if err := want(2); err != nil {
@@ -69,8 +76,8 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 			return nil, internalErr("%s with %d arguments", fn, len(args))
 		}
 		n := args[0]
-		for _, a := range args[1:] {
-			n = &andOrNode{or: fn == "or", l: n, r: a}
+		for k, a := range args[1:] {
+			n = &andOrNode{or: fn == "or", l: n, r: a, rcols: expr.Columns(e.Args[k+1])}
 		}
 		return n, nil
 	case "not":
@@ -106,7 +113,7 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 		if len(args) == 0 {
 			return nil, internalErr("coalesce without arguments")
 		}
-		return &coalesceNode{args: args, t: e.T}, nil
+		return &coalesceNode{args: args, t: e.T, cols: expr.Columns(e)}, nil
 	case "nullif":
 		if err := want(2); err != nil {
 			return nil, err

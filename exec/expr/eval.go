@@ -501,24 +501,36 @@ func stride(a arrow.Array, n int) int {
 	return -1
 }
 
-// takeBatch returns the rows idx of b.
-func takeBatch(ec *evalCtx, b arrow.RecordBatch, idx []int32) (arrow.RecordBatch, error) {
+// takeBatch returns the rows idx of b. Only the columns in cols (all when
+// nil) are copied; the others become NULL-typed placeholders without
+// buffers, since the sub-expression evaluated on the result never reads them.
+func takeBatch(ec *evalCtx, b arrow.RecordBatch, idx []int32, cols map[int]bool) (arrow.RecordBatch, error) {
 	ib, iv := newFixed[int32](ec.alloc, len(idx))
 	copy(iv, idx)
 	indices := finish(arrow.PrimitiveTypes.Int32, len(idx), ib, nil, 0)
 	defer indices.Release()
-	cols := make([]arrow.Array, b.NumCols())
-	for i := range cols {
+	out := make([]arrow.Array, b.NumCols())
+	fields := append([]arrow.Field(nil), b.Schema().Fields()...)
+	for i := range out {
+		if cols != nil && !cols[i] {
+			out[i] = array.NewNull(len(idx))
+			fields[i] = arrow.Field{Name: fields[i].Name, Type: arrow.Null, Nullable: true}
+			continue
+		}
 		c, err := compute.TakeArray(ec.ctx, b.Column(i), indices)
 		if err != nil {
-			releaseAll(cols[:i])
+			releaseAll(out[:i])
 			return nil, fmt.Errorf("selecting rows: %w", err)
 		}
-		cols[i] = c
+		out[i] = c
 	}
-	out := array.NewRecordBatch(b.Schema(), cols, int64(len(idx)))
-	releaseAll(cols)
-	return out, nil
+	schema := b.Schema()
+	if cols != nil {
+		schema = arrow.NewSchema(fields, nil)
+	}
+	rb := array.NewRecordBatch(schema, out, int64(len(idx)))
+	releaseAll(out)
+	return rb, nil
 }
 
 // decimalNum is the Decimal128 value type.

@@ -58,8 +58,9 @@ func boolBits(alloc memory.Allocator, a arrow.Array) (vals, valid []byte, releas
 // evaluated only on the rows the left did not decide when it could fail
 // (`b <> 0 AND a / b > 1` must not divide by zero), else on the whole batch.
 type andOrNode struct {
-	or   bool
-	l, r node
+	or    bool
+	l, r  node
+	rcols map[int]bool // columns the right operand reads
 }
 
 func (n *andOrNode) typ() types.T  { return types.BoolT }
@@ -97,7 +98,7 @@ func (n *andOrNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, error) 
 	}
 	var r arrow.Array
 	if n.r.mayFail() && len(undecided) < rows {
-		sub, err := takeBatch(ec, b, undecided)
+		sub, err := takeBatch(ec, b, undecided, n.rcols)
 		if err != nil {
 			return nil, err
 		}
@@ -314,6 +315,7 @@ func (a *assembler) build(ec *evalCtx, dt arrow.DataType) (arrow.Array, error) {
 // caseNode is a searched CASE. Each WHEN is evaluated on the rows no earlier
 // WHEN took, and each THEN only on the rows its WHEN selected.
 type caseNode struct {
+	cols    map[int]bool // columns the CASE reads
 	conds   []node
 	results []node
 	els     node // nil = NULL
@@ -321,7 +323,7 @@ type caseNode struct {
 }
 
 func compileCase(e *expr.Case) (node, error) {
-	c := &caseNode{t: e.T}
+	c := &caseNode{t: e.T, cols: expr.Columns(e)}
 	for _, w := range e.Whens {
 		cond, err := compile(w.Cond)
 		if err != nil {
@@ -390,7 +392,7 @@ func (c *caseNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, error) {
 		}
 		sub := rest
 		if len(miss) > 0 {
-			if sub, err = takeBatch(ec, rest, hit); err != nil {
+			if sub, err = takeBatch(ec, rest, hit, c.cols); err != nil {
 				return nil, err
 			}
 		} else {
@@ -410,7 +412,7 @@ func (c *caseNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, error) {
 			orig = nil
 			break
 		}
-		next, err := takeBatch(ec, rest, miss)
+		next, err := takeBatch(ec, rest, miss, c.cols)
 		if err != nil {
 			return nil, err
 		}
@@ -435,6 +437,7 @@ func (c *caseNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, error) {
 // coalesceNode returns its first non-NULL argument, evaluating each later
 // argument only on the rows still NULL.
 type coalesceNode struct {
+	cols map[int]bool
 	args []node
 	t    types.T
 }
@@ -495,7 +498,7 @@ func (c *coalesceNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, erro
 		if len(miss) == len(orig) {
 			continue
 		}
-		next, err := takeBatch(ec, rest, miss)
+		next, err := takeBatch(ec, rest, miss, c.cols)
 		if err != nil {
 			return nil, err
 		}
