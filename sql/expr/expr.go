@@ -323,3 +323,53 @@ func (a *AggCall) String() string {
 	}
 	return a.Fn + "(" + d + strings.Join(args, ", ") + ")"
 }
+
+// Key is a structural identity of e: two expressions with the same key
+// compute the same value over the same input.
+func Key(e Expr) string {
+	var b strings.Builder
+	var walk func(Expr)
+	walk = func(e Expr) {
+		switch n := e.(type) {
+		case *ColRef:
+			fmt.Fprintf(&b, "#%d", n.Idx)
+		case *OuterRef:
+			fmt.Fprintf(&b, "^%d.%d", n.Depth, n.Idx)
+		case *Const:
+			fmt.Fprintf(&b, "c(%s:%s)", n.String(), n.T)
+		case *Call:
+			b.WriteString(n.Fn + "(")
+			for _, a := range n.Args {
+				walk(a)
+				b.WriteByte(',')
+			}
+			b.WriteByte(')')
+		case *Cast:
+			b.WriteString("cast(")
+			walk(n.Arg)
+			b.WriteString("::" + n.T.String() + ")")
+		default:
+			fmt.Fprintf(&b, "{%T[", e)
+			for _, c := range Children(e) {
+				walk(c)
+				b.WriteByte(',')
+			}
+			if in, ok := e.(*InList); ok && in.Negated {
+				b.WriteString("not")
+			}
+			b.WriteString("]}")
+		}
+	}
+	walk(e)
+	return b.String()
+}
+
+// Remap returns e with every column reference i replaced by m[i].
+func Remap(e Expr, m func(int) int) Expr {
+	return Rewrite(e, func(x Expr) Expr {
+		if c, ok := x.(*ColRef); ok {
+			return &ColRef{Idx: m(c.Idx), T: c.T, Name: c.Name}
+		}
+		return x
+	})
+}

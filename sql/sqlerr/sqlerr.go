@@ -94,3 +94,6 @@ func As(err error) *Error {
 	}
 	return &Error{Code: InternalError, Message: err.Error(), Err: err}
 }
+
+// CannotCoerce is PostgreSQL's code for a cast that does not exist.
+const CannotCoerce = "42846"

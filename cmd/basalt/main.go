@@ -1,0 +1,59 @@
+// Command basalt is the one binary: the embedded query CLI, the TPC-H data
+// generator and (with the server issue) the Postgres-wire server.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/basaltdb/basalt/sql/sqlerr"
+)
+
+const usage = `usage:
+  basalt query --data DIR [--format table|csv|json] [--memory-limit SIZE] (SQL | -f FILE)
+  basalt gen tpch --sf N --out DIR
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, errorLine(err))
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("missing command")
+	}
+	switch args[0] {
+	case "query":
+		return queryCmd(ctx, args[1:], os.Stdout)
+	case "gen":
+		return genCmd(ctx, args[1:])
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// errorLine renders an error as one line, PostgreSQL-style when it has a
+// SQLSTATE.
+func errorLine(err error) string {
+	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	if e, ok := err.(*sqlerr.Error); ok || asSQL(err, &e) {
+		s := "ERROR:  " + strings.ReplaceAll(e.Message, "\n", " ") + " (SQLSTATE " + e.Code + ")"
+		if e.Position > 0 {
+			s += fmt.Sprintf(" at character %d", e.Position)
+		}
+		return s
+	}
+	return "error: " + msg
+}

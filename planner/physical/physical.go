@@ -1,0 +1,556 @@
+// Package physical turns an optimised logical plan into executable
+// operators. Each logical node becomes a list of parallel streams: scans
+// split a table's row groups among Parallelism instances, streaming
+// operators (filter, project, hash-join probes, partial aggregates) run once
+// per stream, and blocking operators gather the streams first. The gathers
+// are the local exchanges; the distributed issue replaces some with Flight.
+package physical
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/basaltdb/basalt/exec"
+	evalexpr "github.com/basaltdb/basalt/exec/expr"
+	"github.com/basaltdb/basalt/exec/ops"
+	"github.com/basaltdb/basalt/exec/scan"
+	"github.com/basaltdb/basalt/planner/logical"
+	"github.com/basaltdb/basalt/planner/optimize"
+	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/sqlerr"
+	"github.com/basaltdb/basalt/sql/types"
+	"github.com/basaltdb/basalt/storage"
+)
+
+// Planner builds operators for one query.
+type Planner struct {
+	Alloc       memory.Allocator
+	Mem         *exec.Memory
+	Parallelism int
+	// Stats collects per-operator counters for EXPLAIN ANALYZE when non-nil.
+	Stats *Stats
+}
+
+// Build returns the root operator of n.
+func (p *Planner) Build(n logical.Node) (exec.Operator, error) {
+	if p.Parallelism <= 0 {
+		p.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	if p.Alloc == nil {
+		p.Alloc = memory.DefaultAllocator
+	}
+	s, err := p.streams(n)
+	if err != nil {
+		return nil, err
+	}
+	return p.gather(s, n), nil
+}
+
+// ArrowSchema is the batch schema of a logical schema.
+func ArrowSchema(s logical.Schema) *arrow.Schema {
+	fs := make([]arrow.Field, len(s))
+	for i, c := range s {
+		fs[i] = arrow.Field{Name: c.Name, Type: c.T.Arrow(), Nullable: true}
+	}
+	return arrow.NewSchema(fs, nil)
+}
+
+func (p *Planner) gather(s []exec.Operator, n logical.Node) exec.Operator {
+	if len(s) == 1 {
+		return s[0]
+	}
+	return p.track(ops.NewGather(s...), "Gather", n)
+}
+
+func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
+	switch x := n.(type) {
+	case *logical.Scan:
+		return p.scan(x)
+	case *logical.Values:
+		return p.values(x)
+	case *logical.Filter:
+		in, err := p.streams(x.Input)
+		if err != nil {
+			return nil, err
+		}
+		return p.filter(in, x.Cond, n)
+	case *logical.Project:
+		in, err := p.streams(x.Input)
+		if err != nil {
+			return nil, err
+		}
+		return p.project(in, x.Exprs, ArrowSchema(x.Out), n)
+	case *logical.Aggregate:
+		return p.aggregate(x)
+	case *logical.Join:
+		return p.join(x)
+	case *logical.Sort:
+		in, err := p.streams(x.Input)
+		if err != nil {
+			return nil, err
+		}
+		keys, err := sortKeys(x.Keys)
+		if err != nil {
+			return nil, err
+		}
+		return []exec.Operator{p.track(ops.NewSort(p.gather(in, x.Input), keys, p.Mem, p.Alloc), "Sort", n)}, nil
+	case *logical.Limit:
+		if s, ok := x.Input.(*logical.Sort); ok && x.Count >= 0 {
+			// ORDER BY ... LIMIT: each stream keeps its best rows, a final
+			// top-N merges them.
+			in, err := p.streams(s.Input)
+			if err != nil {
+				return nil, err
+			}
+			keys, err := sortKeys(s.Keys)
+			if err != nil {
+				return nil, err
+			}
+			k := x.Count + x.Offset
+			if len(in) > 1 {
+				for i := range in {
+					in[i] = ops.NewTopN(in[i], keys, k, p.Mem, p.Alloc)
+				}
+			}
+			top := p.track(ops.NewTopN(p.gather(in, s.Input), keys, k, p.Mem, p.Alloc), "TopN", n)
+			if x.Offset == 0 {
+				return []exec.Operator{top}, nil
+			}
+			return []exec.Operator{ops.NewLimit(top, x.Offset, x.Count)}, nil
+		}
+		in, err := p.streams(x.Input)
+		if err != nil {
+			return nil, err
+		}
+		return []exec.Operator{p.track(ops.NewLimit(p.gather(in, x.Input), x.Offset, x.Count), "Limit", n)}, nil
+	case *logical.Union:
+		var out []exec.Operator
+		for _, in := range x.Inputs {
+			s, err := p.streams(in)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s...)
+		}
+		return out, nil
+	case *logical.EnforceSingleRow:
+		in, err := p.streams(x.Input)
+		if err != nil {
+			return nil, err
+		}
+		return []exec.Operator{p.track(ops.NewEnforceSingleRow(p.gather(in, x.Input), p.Alloc), "EnforceSingleRow", n)}, nil
+	}
+	return nil, fmt.Errorf("physical planner: unsupported node %T", n)
+}
+
+func sortKeys(keys []logical.SortKey) ([]ops.SortKey, error) {
+	out := make([]ops.SortKey, len(keys))
+	for i, k := range keys {
+		c, ok := k.E.(*expr.ColRef)
+		if !ok {
+			return nil, fmt.Errorf("physical planner: sort key %s is not a column", k.E)
+		}
+		out[i] = ops.SortKey{Col: c.Idx, Desc: k.Desc, NullsFirst: k.NullsFirst}
+	}
+	return out, nil
+}
+
+func (p *Planner) filter(in []exec.Operator, cond expr.Expr, n logical.Node) ([]exec.Operator, error) {
+	out := make([]exec.Operator, len(in))
+	for i, s := range in {
+		ev, err := evalexpr.Compile(cond)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p.track(ops.NewFilter(s, ev, p.Alloc), "Filter", n)
+	}
+	return out, nil
+}
+
+func (p *Planner) project(in []exec.Operator, exprs []expr.Expr, schema *arrow.Schema, n logical.Node) ([]exec.Operator, error) {
+	out := make([]exec.Operator, len(in))
+	for i, s := range in {
+		evs := make([]ops.Evaluator, len(exprs))
+		for j, e := range exprs {
+			ev, err := evalexpr.Compile(e)
+			if err != nil {
+				return nil, err
+			}
+			evs[j] = ev
+		}
+		pr, err := ops.NewProject(s, evs, schema, p.Alloc)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p.track(pr, "Project", n)
+	}
+	return out, nil
+}
+
+func (p *Planner) values(x *logical.Values) ([]exec.Operator, error) {
+	schema := ArrowSchema(x.Out)
+	cols := make([]arrow.Array, len(x.Out))
+	release := func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}
+	row := oneRow()
+	defer row.Release()
+	for c := range x.Out {
+		parts := make([]arrow.Array, 0, len(x.Rows))
+		for _, r := range x.Rows {
+			ev, err := evalexpr.Compile(r[c])
+			if err == nil {
+				var a arrow.Array
+				if a, err = ev.Eval(context.Background(), row, p.Alloc); err == nil {
+					parts = append(parts, a)
+				}
+			}
+			if err != nil {
+				for _, a := range parts {
+					a.Release()
+				}
+				release()
+				return nil, err
+			}
+		}
+		col, err := array.Concatenate(parts, p.Alloc)
+		for _, a := range parts {
+			a.Release()
+		}
+		if err != nil {
+			release()
+			return nil, err
+		}
+		cols[c] = col
+	}
+	v, err := ops.NewValues(schema, cols)
+	release()
+	if err != nil {
+		return nil, err
+	}
+	return []exec.Operator{v}, nil
+}
+
+func (p *Planner) scan(x *logical.Scan) ([]exec.Operator, error) {
+	t := x.Table
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	splits := t.Prune(t.Splits(), scanPredicates(x))
+	schema := ArrowSchema(x.Out)
+	cols := append([]int(nil), x.Cols...)
+	alloc := p.Alloc
+	q := scan.NewQueue(len(splits))
+	open := func(ctx context.Context, i int) (scan.Reader, error) {
+		return t.Read(ctx, splits[i], cols, alloc, exec.BatchSize)
+	}
+	n := min(p.Parallelism, max(len(splits), 1))
+	out := make([]exec.Operator, n)
+	for i := range out {
+		out[i] = p.track(scan.New(q, open, schema), "Scan "+t.Name, x)
+	}
+	if len(x.Filters) > 0 {
+		return p.filter(out, expr.And(x.Filters...), x)
+	}
+	return out, nil
+}
+
+// scanPredicates turns simple filters (column op constant) into predicates
+// the storage layer checks against row-group statistics.
+func scanPredicates(x *logical.Scan) []storage.Predicate {
+	var out []storage.Predicate
+	for _, f := range x.Filters {
+		for _, c := range expr.Conjuncts(f) {
+			call, ok := c.(*expr.Call)
+			if !ok {
+				continue
+			}
+			switch call.Fn {
+			case "is null", "is not null":
+				if col, ok := call.Args[0].(*expr.ColRef); ok {
+					out = append(out, storage.Predicate{Column: x.Cols[col.Idx], Op: call.Fn})
+				}
+				continue
+			case "=", "<", "<=", ">", ">=":
+			default:
+				continue
+			}
+			col, okc := call.Args[0].(*expr.ColRef)
+			k, okk := call.Args[1].(*expr.Const)
+			op := call.Fn
+			if !okc || !okk {
+				col, okc = call.Args[1].(*expr.ColRef)
+				k, okk = call.Args[0].(*expr.Const)
+				op = flip(op)
+			}
+			if !okc || !okk || k.Value == nil {
+				continue
+			}
+			if !col.T.Equal(x.Table.Columns[x.Cols[col.Idx]].Type) {
+				continue
+			}
+			out = append(out, storage.Predicate{Column: x.Cols[col.Idx], Op: op, Value: k.Value})
+		}
+	}
+	return out
+}
+
+func flip(op string) string {
+	switch op {
+	case "<":
+		return ">"
+	case "<=":
+		return ">="
+	case ">":
+		return "<"
+	case ">=":
+		return "<="
+	}
+	return op
+}
+
+var aggFuncs = map[string]ops.AggFunc{
+	"count_star": ops.AggCountStar, "count": ops.AggCount, "sum": ops.AggSum,
+	"avg": ops.AggAvg, "min": ops.AggMin, "max": ops.AggMax,
+}
+
+func (p *Planner) aggregate(x *logical.Aggregate) ([]exec.Operator, error) {
+	in, err := p.streams(x.Input)
+	if err != nil {
+		return nil, err
+	}
+	// Project group keys and aggregate arguments into columns.
+	var exprs []expr.Expr
+	var pre logical.Schema
+	for i, g := range x.Groups {
+		exprs = append(exprs, g)
+		pre = append(pre, logical.Column{Name: x.Out[i].Name, T: g.Type()})
+	}
+	groupCols := make([]int, len(x.Groups))
+	for i := range groupCols {
+		groupCols[i] = i
+	}
+	specs := make([]ops.AggSpec, len(x.Aggs))
+	distinct := false
+	for i, a := range x.Aggs {
+		fn, ok := aggFuncs[a.Fn]
+		if !ok {
+			return nil, sqlerr.New(sqlerr.UndefinedFunction, "aggregate %s is not supported yet", a.Fn)
+		}
+		if a.Filter != nil {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "FILTER is not supported yet")
+		}
+		specs[i] = ops.AggSpec{Fn: fn, Arg: -1, Distinct: a.Distinct, Result: a.T}
+		if len(a.Args) > 0 {
+			specs[i].Arg = len(exprs)
+			exprs = append(exprs, a.Args[0])
+			pre = append(pre, logical.Column{Name: a.Fn, T: a.Args[0].Type()})
+		}
+		distinct = distinct || a.Distinct
+	}
+	in, err = p.project(in, exprs, ArrowSchema(pre), x)
+	if err != nil {
+		return nil, err
+	}
+	out := ArrowSchema(x.Out)
+	if distinct || len(in) == 1 {
+		agg, err := ops.NewHashAggregate(p.gather(in, x.Input), groupCols, specs, ops.AggSingle, out, p.Mem, p.Alloc)
+		if err != nil {
+			return nil, err
+		}
+		return []exec.Operator{p.track(agg, "HashAggregate", x)}, nil
+	}
+	partialSchema, err := ops.PartialSchema(ArrowSchema(pre), groupCols, specs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range in {
+		a, err := ops.NewHashAggregate(in[i], groupCols, specs, ops.AggPartial, partialSchema, p.Mem, p.Alloc)
+		if err != nil {
+			return nil, err
+		}
+		in[i] = p.track(a, "PartialAggregate", x)
+	}
+	final, err := ops.NewHashAggregate(p.gather(in, x), groupCols, specs, ops.AggFinal, out, p.Mem, p.Alloc)
+	if err != nil {
+		return nil, err
+	}
+	return []exec.Operator{p.track(final, "FinalAggregate", x)}, nil
+}
+
+var joinKinds = map[logical.JoinKind]ops.JoinKind{
+	logical.Inner: ops.JoinInner, logical.Left: ops.JoinLeft, logical.Right: ops.JoinRight,
+	logical.Full: ops.JoinFull, logical.Semi: ops.JoinSemi, logical.Anti: ops.JoinAnti,
+	logical.AntiNullAware: ops.JoinAntiNullAware, logical.Cross: ops.JoinCross,
+}
+
+func (p *Planner) join(x *logical.Join) ([]exec.Operator, error) {
+	lw := len(x.Left.Schema())
+	ls, rs := x.Left.Schema(), x.Right.Schema()
+	var lkeys, rkeys []expr.Expr
+	var residual []expr.Expr
+	for _, c := range expr.Conjuncts(x.Cond) {
+		if call, ok := c.(*expr.Call); ok && call.Fn == "=" {
+			a, b := call.Args[0], call.Args[1]
+			sa, sb := sideOf(a, lw), sideOf(b, lw)
+			if sa == 2 && sb == 1 {
+				a, b, sa, sb = b, a, sb, sa
+			}
+			if sa == 1 && sb == 2 && a.Type().Equal(b.Type()) {
+				lkeys = append(lkeys, a)
+				rkeys = append(rkeys, expr.Remap(b, func(i int) int { return i - lw }))
+				continue
+			}
+		}
+		if k, ok := c.(*expr.Const); ok && k.Value == true {
+			continue
+		}
+		residual = append(residual, c)
+	}
+	left, err := p.streams(x.Left)
+	if err != nil {
+		return nil, err
+	}
+	right, err := p.streams(x.Right)
+	if err != nil {
+		return nil, err
+	}
+	kind := joinKinds[x.Kind]
+	if len(lkeys) == 0 {
+		var pred ops.Predicate
+		if r := expr.And(residual...); r != nil {
+			ev, err := evalexpr.Compile(r)
+			if err != nil {
+				return nil, err
+			}
+			pred = ev
+		}
+		if kind == ops.JoinInner && pred == nil {
+			kind = ops.JoinCross
+		}
+		nl, err := ops.NewNestedLoopJoin(p.gather(left, x.Left), p.gather(right, x.Right), kind, pred, p.Mem, p.Alloc)
+		if err != nil {
+			return nil, err
+		}
+		return []exec.Operator{p.track(nl, "NestedLoopJoin", x)}, nil
+	}
+	// Key expressions that are not plain columns are computed into extra
+	// columns appended to their side.
+	lcols, left, lext, err := p.keyColumns(left, ls, lkeys, x.Left)
+	if err != nil {
+		return nil, err
+	}
+	rcols, right, rext, err := p.keyColumns(right, rs, rkeys, x.Right)
+	if err != nil {
+		return nil, err
+	}
+	// Positions of the original columns in the extended join output.
+	pos := func(i int) int {
+		if i < lw {
+			return i
+		}
+		return i + lext
+	}
+	var pred ops.Predicate
+	if r := expr.And(residual...); r != nil {
+		ev, err := evalexpr.Compile(expr.Remap(r, pos))
+		if err != nil {
+			return nil, err
+		}
+		pred = ev
+	}
+	buildLeft := false
+	switch x.Kind {
+	case logical.Inner:
+		buildLeft = optimize.Estimate(x.Left) < optimize.Estimate(x.Right)
+	case logical.Right:
+		buildLeft = true
+	}
+	var out []exec.Operator
+	if buildLeft {
+		build := ops.NewHashBuild(p.gather(left, x.Left), lcols, p.Mem, p.Alloc)
+		for _, s := range right {
+			j, err := ops.NewHashJoin(s, build, rcols, kind, pred, true, p.Alloc)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p.track(j, "HashJoin", x))
+		}
+	} else {
+		build := ops.NewHashBuild(p.gather(right, x.Right), rcols, p.Mem, p.Alloc)
+		for _, s := range left {
+			j, err := ops.NewHashJoin(s, build, lcols, kind, pred, false, p.Alloc)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p.track(j, "HashJoin", x))
+		}
+	}
+	if lext == 0 && rext == 0 {
+		return out, nil
+	}
+	// Drop the key columns again.
+	schema := x.Schema()
+	var exprs []expr.Expr
+	for i, c := range schema {
+		exprs = append(exprs, &expr.ColRef{Idx: pos(i), T: c.T, Name: c.Name})
+	}
+	return p.project(out, exprs, ArrowSchema(schema), x)
+}
+
+// keyColumns returns the column index of each key on one join side, adding a
+// projection that computes keys that are expressions.
+func (p *Planner) keyColumns(in []exec.Operator, s logical.Schema, keys []expr.Expr, n logical.Node) ([]int, []exec.Operator, int, error) {
+	cols := make([]int, len(keys))
+	var extra []expr.Expr
+	for i, k := range keys {
+		if c, ok := k.(*expr.ColRef); ok {
+			cols[i] = c.Idx
+			continue
+		}
+		cols[i] = len(s) + len(extra)
+		extra = append(extra, k)
+	}
+	if len(extra) == 0 {
+		return cols, in, 0, nil
+	}
+	var exprs []expr.Expr
+	ext := append(logical.Schema(nil), s...)
+	for i, c := range s {
+		exprs = append(exprs, &expr.ColRef{Idx: i, T: c.T, Name: c.Name})
+	}
+	for _, e := range extra {
+		exprs = append(exprs, e)
+		ext = append(ext, logical.Column{Name: "key", T: e.Type()})
+	}
+	out, err := p.project(in, exprs, ArrowSchema(ext), n)
+	return cols, out, len(extra), err
+}
+
+// sideOf: 0 none, 1 left only, 2 right only, 3 both.
+func sideOf(e expr.Expr, lw int) int {
+	s := 0
+	for c := range expr.Columns(e) {
+		cur := 1
+		if c >= lw {
+			cur = 2
+		}
+		if s == 0 {
+			s = cur
+		} else if s != cur {
+			return 3
+		}
+	}
+	return s
+}
+
+var _ = types.BoolT

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The project's test command (README): vet, the Go tests of the main module
+# (with the sqllogictest files also checked against a real PostgreSQL when
+# one can be started here), and the TPC-H answers against DuckDB from the
+# benchmarks module.
+#
+# Environment:
+#   BASALT_PG_DSN    use this PostgreSQL instead of starting one
+#   BASALT_TPCH_SF   TPC-H scale factor for the DuckDB comparison (default 0.1; CI uses 1)
+#   BASALT_SKIP_TPCH set to 1 to skip the TPC-H comparison
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ -z "${BASALT_PG_DSN:-}" ]]; then
+	if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+		export BASALT_PG_DSN="$(PGDATA_DIR="$(mktemp -d /tmp/basalt-pg.XXXXXX)" scripts/start-postgres.sh)"
+	else
+		echo "test.sh: PostgreSQL is not installed; the .slt files run on Basalt only (apt-get install postgresql)" >&2
+	fi
+fi
+
+echo "== go vet"
+go vet ./...
+echo "== go test (main module)"
+go test -count=1 ./...
+
+if [[ "${BASALT_SKIP_TPCH:-0}" != 1 ]]; then
+	echo "== TPC-H against DuckDB (SF ${BASALT_TPCH_SF:-0.1})"
+	(cd benchmarks && go test -count=1 -timeout 60m ./...)
+fi

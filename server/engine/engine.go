@@ -1,0 +1,331 @@
+// Package engine runs SQL end to end on this node: the PostgreSQL front
+// parses, the binder binds, the optimizer rewrites, the physical planner
+// builds operators and the result streams to the caller. The CLI and every
+// server endpoint share it.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/basaltdb/basalt/exec"
+	evalexpr "github.com/basaltdb/basalt/exec/expr"
+	"github.com/basaltdb/basalt/planner/logical"
+	"github.com/basaltdb/basalt/planner/optimize"
+	"github.com/basaltdb/basalt/planner/physical"
+	"github.com/basaltdb/basalt/sql/binder"
+	"github.com/basaltdb/basalt/sql/pgfront"
+	"github.com/basaltdb/basalt/sql/sqlerr"
+	"github.com/basaltdb/basalt/sql/types"
+	"github.com/basaltdb/basalt/storage"
+)
+
+// Config configures an engine.
+type Config struct {
+	DataDir     string
+	MemoryLimit int64 // bytes per query; 0 = unlimited
+	Parallelism int   // streams per scan; 0 = GOMAXPROCS
+}
+
+// Engine is the embedded query engine over one data directory.
+type Engine struct {
+	cfg Config
+	cat *storage.Catalog
+}
+
+// Open discovers the tables under cfg.DataDir.
+func Open(ctx context.Context, cfg Config) (*Engine, error) {
+	cat, err := storage.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, cat: cat}, nil
+}
+
+// Catalog is the engine's table catalog.
+func (e *Engine) Catalog() *storage.Catalog { return e.cat }
+
+// Close releases the engine.
+func (e *Engine) Close() error { return nil }
+
+// Column is one result column.
+type Column struct {
+	Name string
+	Type types.T
+}
+
+// Result streams a statement's rows.
+type Result struct {
+	Columns []Column
+	root    exec.Operator
+	mem     *exec.Memory
+	cancel  context.CancelFunc
+	ctx     context.Context
+	opened  bool
+	done    bool
+	err     error
+}
+
+// Query runs one SQL statement.
+func (e *Engine) Query(ctx context.Context, text string) (*Result, error) {
+	stmts, err := pgfront.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, sqlerr.New(sqlerr.SyntaxError, "expected one statement, got %d", len(stmts))
+	}
+	return e.Run(ctx, &stmts[0])
+}
+
+// Run executes a parsed statement.
+func (e *Engine) Run(ctx context.Context, st *pgfront.Statement) (*Result, error) {
+	if st.Special != nil {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported by the embedded engine", st.Special.Kind)
+	}
+	switch s := st.AST.(type) {
+	case *ast.ExplainStmt:
+		return e.explain(ctx, st, s)
+	}
+	plan, names, err := e.plan(st, st.AST)
+	if err != nil {
+		return nil, err
+	}
+	return e.start(ctx, plan, names, nil)
+}
+
+func (e *Engine) plan(st *pgfront.Statement, node ast.StmtNode) (logical.Node, []string, error) {
+	b := binder.New(e.cat, st.ColumnAliases)
+	bound, err := b.BindQuery(node)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, _, err := optimize.Optimize(bound.Plan, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return plan, bound.Names, nil
+}
+
+func (e *Engine) start(ctx context.Context, plan logical.Node, names []string, stats *physical.Stats) (*Result, error) {
+	mem := exec.NewMemory(e.cfg.MemoryLimit)
+	p := &physical.Planner{Alloc: memory.DefaultAllocator, Mem: mem, Parallelism: e.cfg.Parallelism, Stats: stats}
+	root, err := p.Build(plan)
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := context.WithCancel(evalexpr.WithNow(ctx, time.Now()))
+	r := &Result{root: root, mem: mem, cancel: cancel, ctx: rctx}
+	for i, c := range plan.Schema() {
+		r.Columns = append(r.Columns, Column{Name: names[i], Type: c.T})
+	}
+	return r, nil
+}
+
+// Next returns the next batch of rows, or io.EOF. The batch is valid until
+// the next call.
+func (r *Result) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.done {
+		return nil, io.EOF
+	}
+	if !r.opened {
+		r.opened = true
+		if err := exec.Open(r.ctx, r.root); err != nil {
+			r.err = err
+			return nil, err
+		}
+	}
+	b, err := exec.Next(mergeCtx(ctx, r.ctx), r.root)
+	if err == io.EOF {
+		r.done = true
+		return nil, io.EOF
+	}
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	return b, nil
+}
+
+func mergeCtx(outer, inner context.Context) context.Context {
+	if outer.Done() == nil {
+		return inner
+	}
+	if err := outer.Err(); err != nil {
+		return outer
+	}
+	return inner
+}
+
+// PeakMemory is the most memory the query reserved at once.
+func (r *Result) PeakMemory() int64 { return r.mem.Peak() }
+
+// Close stops the query and frees what it holds.
+func (r *Result) Close() error {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	if r.root == nil {
+		return nil
+	}
+	err := r.root.Close()
+	r.root = nil
+	return err
+}
+
+func (e *Engine) explain(ctx context.Context, st *pgfront.Statement, s *ast.ExplainStmt) (*Result, error) {
+	b := binder.New(e.cat, st.ColumnAliases)
+	bound, err := b.BindQuery(s.Stmt)
+	if err != nil {
+		return nil, err
+	}
+	verbose := strings.EqualFold(s.Format, "verbose")
+	plan, steps, err := optimize.Optimize(bound.Plan, verbose)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	if verbose {
+		lines = append(lines, "initial plan:")
+		lines = append(lines, indent(logical.Format(bound.Plan))...)
+		for _, step := range steps {
+			lines = append(lines, "after "+step.Rule+":")
+			lines = append(lines, indent(logical.Format(step.Plan))...)
+		}
+		lines = append(lines, "final plan:")
+	}
+	if !s.Analyze {
+		lines = append(lines, strings.Split(strings.TrimRight(logical.Format(plan), "\n"), "\n")...)
+		return textResult("QUERY PLAN", lines), nil
+	}
+	stats := physical.NewStats()
+	res, err := e.start(ctx, plan, bound.Names, stats)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	var rows int64
+	for {
+		bt, err := res.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			res.Close()
+			return nil, err
+		}
+		rows += bt.NumRows()
+	}
+	elapsed := time.Since(start)
+	peak := res.PeakMemory()
+	res.Close()
+	lines = append(lines, formatAnalyzed(plan, stats)...)
+	lines = append(lines, fmt.Sprintf("Rows: %d  Execution Time: %.3f ms  Peak Memory: %s", rows, float64(elapsed.Microseconds())/1000, formatBytes(peak)))
+	return textResult("QUERY PLAN", lines), nil
+}
+
+func indent(s string) []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		out = append(out, "  "+l)
+	}
+	return out
+}
+
+func formatAnalyzed(plan logical.Node, stats *physical.Stats) []string {
+	var out []string
+	var walk func(n logical.Node, depth int)
+	walk = func(n logical.Node, depth int) {
+		line := strings.Repeat("  ", depth) + n.String()
+		for _, st := range groupStats(stats.For(n)) {
+			line += fmt.Sprintf("  [%s x%d: rows=%d time=%.3fms]", st.name, st.count, st.rows, float64(st.nanos)/1e6)
+		}
+		out = append(out, line)
+		for _, c := range n.Children() {
+			walk(c, depth+1)
+		}
+	}
+	walk(plan, 0)
+	return out
+}
+
+type opGroup struct {
+	name        string
+	count       int
+	rows, nanos int64
+}
+
+func groupStats(ops []*physical.OpStats) []opGroup {
+	var out []opGroup
+	idx := map[string]int{}
+	for _, o := range ops {
+		i, ok := idx[o.Name]
+		if !ok {
+			i = len(out)
+			idx[o.Name] = i
+			out = append(out, opGroup{name: o.Name})
+		}
+		out[i].count++
+		out[i].rows += o.Rows.Load()
+		out[i].nanos = max(out[i].nanos, o.Nanos.Load())
+	}
+	return out
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// textResult is a one-column text result held in memory.
+func textResult(name string, lines []string) *Result {
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	b.AppendValues(lines, nil)
+	col := b.NewArray()
+	schema := arrow.NewSchema([]arrow.Field{{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, int64(len(lines)))
+	col.Release()
+	return &Result{Columns: []Column{{Name: name, Type: types.TextT}}, root: &memOp{schema: schema, rec: rec}, mem: exec.NewMemory(0), ctx: context.Background()}
+}
+
+type memOp struct {
+	schema *arrow.Schema
+	rec    arrow.RecordBatch
+	sent   bool
+}
+
+func (m *memOp) Open(context.Context) error { return nil }
+func (m *memOp) Next(context.Context) (arrow.RecordBatch, error) {
+	if m.sent || m.rec == nil {
+		return nil, io.EOF
+	}
+	m.sent = true
+	return m.rec, nil
+}
+func (m *memOp) Close() error {
+	if m.rec != nil {
+		m.rec.Release()
+		m.rec = nil
+	}
+	return nil
+}
+func (m *memOp) Schema() *arrow.Schema { return m.schema }

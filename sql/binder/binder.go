@@ -1,0 +1,320 @@
+// Package binder turns a parsed statement (TiDB AST after the PostgreSQL
+// front) into a typed logical plan: it resolves names against the catalog
+// and scopes, applies PostgreSQL's typing rules, recognises the front's
+// marker functions, and decorrelates subqueries into joins so no subquery
+// is ever re-run per outer row.
+//
+// It imports sql/*, planner/logical and storage (for table handles).
+package binder
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/basaltdb/basalt/planner/logical"
+	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/sqlerr"
+	"github.com/basaltdb/basalt/sql/types"
+	"github.com/basaltdb/basalt/storage"
+)
+
+// Catalog is what the binder needs of the table catalog.
+type Catalog interface {
+	Table(name string) (*storage.Table, bool)
+}
+
+// Bound is a bound query: its plan and output column names.
+type Bound struct {
+	Plan  logical.Node
+	Names []string
+}
+
+// Binder binds one statement.
+type Binder struct {
+	cat Catalog
+	// ColumnAliases are derived-table column lists the front removed from
+	// the text, keyed by the table alias.
+	ColumnAliases map[string][]string
+	ctes          []map[string]*cteDef
+}
+
+type cteDef struct {
+	plan  logical.Node
+	names []string
+}
+
+// New returns a binder over cat.
+func New(cat Catalog, columnAliases map[string][]string) *Binder {
+	return &Binder{cat: cat, ColumnAliases: columnAliases}
+}
+
+// boundQuery is a bound (sub)query. For a correlated subquery, Corr holds
+// the correlated predicates that were lifted out of its WHERE: they refer to
+// the query's output columns (ColRef) and the enclosing query's (OuterRef).
+type boundQuery struct {
+	plan  logical.Node
+	names []string
+	nOut  int // visible output columns; extra columns after them serve Corr
+	corr  []expr.Expr
+	agg   bool // an aggregate without GROUP BY: exactly one row per correlation key
+	count bool // its single output is a bare count(): NULL means 0 after an outer join
+}
+
+// BindQuery binds a SELECT or set operation.
+func (b *Binder) BindQuery(stmt ast.StmtNode) (*Bound, error) {
+	rs, ok := stmt.(ast.ResultSetNode)
+	if !ok {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "statement not supported: %T", stmt)
+	}
+	q, err := b.bindResultSet(rs, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(q.corr) > 0 {
+		return nil, sqlerr.New(sqlerr.InternalError, "unexpected correlation at top level")
+	}
+	return &Bound{Plan: q.plan, Names: q.names}, nil
+}
+
+func (b *Binder) bindResultSet(rs ast.ResultSetNode, parent *scope) (*boundQuery, error) {
+	switch n := rs.(type) {
+	case *ast.SelectStmt:
+		return b.bindSelect(n, parent)
+	case *ast.SetOprStmt:
+		return b.bindSetOpr(n, parent)
+	case *ast.SubqueryExpr:
+		return b.bindResultSet(n.Query, parent)
+	}
+	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "query form not supported: %T", rs)
+}
+
+func (b *Binder) pushCTEs(w *ast.WithClause, parent *scope) error {
+	frame := map[string]*cteDef{}
+	b.ctes = append(b.ctes, frame)
+	if w == nil {
+		return nil
+	}
+	if w.IsRecursive {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "WITH RECURSIVE is not supported yet")
+	}
+	for _, c := range w.CTEs {
+		q, err := b.bindResultSet(c.Query.Query, parent)
+		if err != nil {
+			return err
+		}
+		if len(q.corr) > 0 {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "correlated CTE is not supported")
+		}
+		names := q.names
+		if len(c.ColNameList) > 0 {
+			if len(c.ColNameList) > len(names) {
+				return sqlerr.New(sqlerr.SyntaxError, "WITH query %q has %d columns available but %d columns specified", c.Name.O, len(names), len(c.ColNameList))
+			}
+			names = append([]string(nil), names...)
+			for i, n := range c.ColNameList {
+				names[i] = n.O
+			}
+		}
+		frame[c.Name.O] = &cteDef{plan: q.plan, names: names}
+	}
+	return nil
+}
+
+func (b *Binder) popCTEs() { b.ctes = b.ctes[:len(b.ctes)-1] }
+
+func (b *Binder) lookupCTE(name string) *cteDef {
+	for i := len(b.ctes) - 1; i >= 0; i-- {
+		if d, ok := b.ctes[i][name]; ok {
+			return d
+		}
+	}
+	return nil
+}
+
+// ---- FROM ----
+
+func (b *Binder) bindFrom(n ast.ResultSetNode, parent *scope) (logical.Node, *scope, error) {
+	switch t := n.(type) {
+	case *ast.TableSource:
+		return b.bindTableSource(t, parent)
+	case *ast.Join:
+		return b.bindJoin(t, parent)
+	}
+	return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "FROM item not supported: %T", n)
+}
+
+func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.Node, *scope, error) {
+	alias := ts.AsName.O
+	var plan logical.Node
+	var names []string
+	switch src := ts.Source.(type) {
+	case *ast.TableName:
+		name := src.Name.O
+		if s := src.Schema.L; s != "" && s != "public" {
+			return nil, nil, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s.%s\" does not exist", src.Schema.O, name)
+		}
+		if alias == "" {
+			alias = name
+		}
+		if d := b.lookupCTE(name); d != nil && src.Schema.L == "" {
+			plan, names = d.plan, d.names
+			break
+		}
+		t, ok := b.cat.Table(name)
+		if !ok {
+			return nil, nil, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", name)
+		}
+		scan := &logical.Scan{Table: t, Alias: alias}
+		for i, c := range t.Columns {
+			scan.Cols = append(scan.Cols, i)
+			scan.Out = append(scan.Out, logical.Column{Name: c.Name, Table: alias, T: c.Type, Nullable: c.Nullable})
+		}
+		plan = scan
+		for _, c := range scan.Out {
+			names = append(names, c.Name)
+		}
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		q, err := b.bindResultSet(src, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		plan, names = q.plan, q.names
+	case *ast.Join:
+		return b.bindJoin(src, parent)
+	default:
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "FROM item not supported: %T", src)
+	}
+	aliases := b.ColumnAliases[strings.ToLower(alias)]
+	if len(aliases) == 0 {
+		for _, c := range ts.ColumnNames {
+			aliases = append(aliases, c.O)
+		}
+	}
+	if len(aliases) > len(names) {
+		return nil, nil, sqlerr.New(sqlerr.InvalidColumnReference, "table %q has %d columns available but %d columns specified", alias, len(names), len(aliases))
+	}
+	names = append([]string(nil), names...)
+	copy(names, aliases)
+	sc := &scope{}
+	for i, c := range plan.Schema() {
+		sc.cols = append(sc.cols, scopeCol{name: names[i], table: alias, t: c.T, idx: i})
+	}
+	return plan, sc, nil
+}
+
+func (b *Binder) bindJoin(j *ast.Join, parent *scope) (logical.Node, *scope, error) {
+	left, ls, err := b.bindFrom(j.Left, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	if j.Right == nil {
+		return left, ls, nil
+	}
+	right, rs, err := b.bindFrom(j.Right, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	width := len(left.Schema())
+	sc := concat(ls, rs, width)
+	sc.parent = parent
+	kind := logical.Inner
+	switch j.Tp {
+	case ast.LeftJoin:
+		kind = logical.Left
+	case ast.RightJoin:
+		kind = logical.Right
+	}
+	var conds []expr.Expr
+	if j.On != nil {
+		on := j.On.Expr
+		if isFullJoinMarker(on) {
+			kind = logical.Full
+			on = stripFullJoinMarker(on)
+		}
+		if on != nil {
+			cond, err := b.bindScalar(on, sc, "JOIN/ON")
+			if err != nil {
+				return nil, nil, err
+			}
+			conds = append(conds, cond)
+		}
+	}
+	using := j.Using
+	if j.NaturalJoin {
+		for _, lc := range ls.cols {
+			if lc.hidden {
+				continue
+			}
+			if c, _ := rs.lookup("", lc.name); c != nil {
+				using = append(using, &ast.ColumnName{Name: ast.NewCIStr(lc.name)})
+			}
+		}
+	}
+	for _, u := range using {
+		name := u.Name.O
+		lc, err := ls.lookup("", name)
+		if err != nil {
+			return nil, nil, err
+		}
+		rc, err := rs.lookup("", name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if lc == nil || rc == nil {
+			return nil, nil, sqlerr.New(sqlerr.UndefinedColumn, "column %q specified in USING clause does not exist in %s table", name, map[bool]string{true: "left", false: "right"}[lc == nil])
+		}
+		l := expr.Expr(&expr.ColRef{Idx: lc.idx, T: lc.t, Name: name})
+		r := expr.Expr(&expr.ColRef{Idx: rc.idx + width, T: rc.t, Name: name})
+		eq, err := b.binary("=", l, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		conds = append(conds, eq)
+		// The merged column is found unqualified on the side that is kept.
+		hide := rc.idx + width
+		if kind == logical.Right {
+			hide = lc.idx
+		}
+		for i := range sc.cols {
+			if sc.cols[i].idx == hide {
+				sc.cols[i].hidden = true
+			}
+		}
+	}
+	cond := expr.And(conds...)
+	if cond == nil && kind == logical.Inner {
+		kind = logical.Cross
+	}
+	if cond == nil && kind != logical.Cross {
+		cond = &expr.Const{Value: true, T: types.BoolT}
+	}
+	return &logical.Join{Left: left, Right: right, Kind: kind, Cond: cond}, sc, nil
+}
+
+func isFullJoinMarker(e ast.ExprNode) bool {
+	switch n := e.(type) {
+	case *ast.FuncCallExpr:
+		return n.FnName.L == "__pg_full_join"
+	case *ast.BinaryOperationExpr:
+		return isFullJoinMarker(n.L)
+	}
+	return false
+}
+
+// stripFullJoinMarker removes the leading __pg_full_join() conjunct.
+func stripFullJoinMarker(e ast.ExprNode) ast.ExprNode {
+	switch n := e.(type) {
+	case *ast.FuncCallExpr:
+		return nil
+	case *ast.BinaryOperationExpr:
+		l := stripFullJoinMarker(n.L)
+		if l == nil {
+			return n.R
+		}
+		c := *n
+		c.L = l
+		return &c
+	}
+	return e
+}

@@ -1,0 +1,534 @@
+package binder
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/basaltdb/basalt/planner/logical"
+	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/sqlerr"
+	"github.com/basaltdb/basalt/sql/types"
+)
+
+// selectItem is one output column before projection.
+type selectItem struct {
+	name string
+	e    expr.Expr // bound over the FROM scope (aggregates as aggRef)
+}
+
+func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, error) {
+	if err := b.pushCTEs(sel.With, parent); err != nil {
+		return nil, err
+	}
+	defer b.popCTEs()
+	if sel.Kind == ast.SelectStmtKindValues {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "VALUES lists are not supported yet")
+	}
+
+	// FROM
+	var cur logical.Node
+	var sc *scope
+	if sel.From != nil && sel.From.TableRefs != nil {
+		var err error
+		cur, sc, err = b.bindFrom(sel.From.TableRefs, parent)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		cur = &logical.Values{Rows: [][]expr.Expr{{}}}
+		sc = &scope{}
+	}
+	sc.parent = parent
+
+	// WHERE: subquery predicates become joins; correlated conjuncts are
+	// lifted out for the enclosing query to join on.
+	var corr []expr.Expr
+	if sel.Where != nil {
+		var err error
+		cur, corr, err = b.bindWhere(cur, sc, sel.Where)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	// SELECT list (aggregates collected as aggRefs).
+	var aggs []*expr.AggCall
+	ctx := &exprCtx{sc: sc, aggs: &aggs, clause: "SELECT"}
+	var items []selectItem
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			tbl := f.WildCard.Table.O
+			n := 0
+			for _, c := range sc.cols {
+				if c.hidden || (tbl != "" && c.table != tbl) {
+					continue
+				}
+				items = append(items, selectItem{name: c.name, e: &expr.ColRef{Idx: c.idx, T: c.t, Name: qualified(c.table, c.name)}})
+				n++
+			}
+			if tbl != "" && n == 0 {
+				return nil, sqlerr.New(sqlerr.UndefinedTable, "missing FROM-clause entry for table %q", tbl)
+			}
+			continue
+		}
+		e, err := b.bindExpr(f.Expr, ctx)
+		if err != nil {
+			return nil, err
+		}
+		name := f.AsName.O
+		if name == "" {
+			name = columnName(f.Expr)
+		}
+		items = append(items, selectItem{name: name, e: e})
+	}
+
+	// GROUP BY
+	var groups []expr.Expr
+	if sel.GroupBy != nil {
+		for _, it := range sel.GroupBy.Items {
+			g, err := b.bindGroupItem(it.Expr, sc, items)
+			if err != nil {
+				return nil, err
+			}
+			groups = append(groups, g)
+		}
+	}
+	var having expr.Expr
+	if sel.Having != nil {
+		h, err := b.bindExpr(sel.Having.Expr, &exprCtx{sc: sc, aggs: &aggs, clause: "HAVING"})
+		if err != nil {
+			return nil, err
+		}
+		if having, err = b.coerce(h, types.BoolT, "HAVING"); err != nil {
+			return nil, err
+		}
+	}
+
+	// ORDER BY items are bound now (they may add aggregates) and placed later.
+	type orderItem struct {
+		out  int // output column, or -1
+		e    expr.Expr
+		desc bool
+		nf   bool
+	}
+	var order []orderItem
+	if sel.OrderBy != nil {
+		for _, it := range sel.OrderBy.Items {
+			oi := orderItem{out: -1, desc: it.Desc, nf: it.Desc}
+			ex, desc, nf, explicit := unwrapNullsMarker(it.Expr)
+			if explicit {
+				oi.nf = nf
+			}
+			_ = desc
+			if idx, ok := outputRef(ex, items); ok {
+				oi.out = idx
+			} else {
+				e, err := b.bindExpr(ex, &exprCtx{sc: sc, aggs: &aggs, clause: "ORDER BY"})
+				if err != nil {
+					return nil, err
+				}
+				oi.e = e
+			}
+			order = append(order, oi)
+		}
+	}
+
+	aggregated := len(aggs) > 0 || len(groups) > 0 || having != nil
+	q := &boundQuery{}
+	nExtra := 0
+	if len(corr) > 0 && aggregated {
+		if len(groups) > 0 || having != nil {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated subquery with GROUP BY or HAVING is not supported yet")
+		}
+		// Each correlated equality inner = outer becomes a grouping key.
+		for i, c := range corr {
+			inner, outer, ok := splitCorrEquality(c)
+			if !ok {
+				return nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated aggregate subquery needs equality correlation, got %s", c)
+			}
+			groups = append(groups, inner)
+			// Refer to the key through its output column, placed after the items.
+			corr[i] = &expr.Call{Fn: "=", Args: []expr.Expr{&expr.ColRef{Idx: len(items) + i, T: inner.Type()}, outer}, T: types.BoolT}
+		}
+		q.agg = true
+		nExtra = len(corr)
+	}
+
+	// Aggregate
+	var post func(expr.Expr) (expr.Expr, error)
+	if aggregated {
+		var err error
+		if cur, err = b.attachSubqueries(cur, &groups); err != nil {
+			return nil, err
+		}
+		for i := range aggs {
+			if cur, err = b.attachSubqueries(cur, &aggs[i].Args); err != nil {
+				return nil, err
+			}
+		}
+		agg := &logical.Aggregate{Input: cur, Groups: groups, Aggs: aggs}
+		for i, g := range groups {
+			agg.Out = append(agg.Out, logical.Column{Name: exprName(g, i), T: g.Type(), Nullable: true})
+		}
+		for _, a := range aggs {
+			agg.Out = append(agg.Out, logical.Column{Name: a.Fn, T: a.T, Nullable: a.Fn != "count" && a.Fn != "count_star"})
+		}
+		cur = agg
+		post = func(e expr.Expr) (expr.Expr, error) { return toPostAgg(e, groups, sc) }
+		if having != nil {
+			h, err := post(having)
+			if err != nil {
+				return nil, err
+			}
+			hs := []expr.Expr{h}
+			if cur, err = b.attachSubqueries(cur, &hs); err != nil {
+				return nil, err
+			}
+			cur = &logical.Filter{Input: cur, Cond: hs[0]}
+		}
+	} else {
+		post = func(e expr.Expr) (expr.Expr, error) {
+			if contains(e, func(x expr.Expr) bool { _, ok := x.(*aggRef); return ok }) {
+				return nil, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed here")
+			}
+			return e, nil
+		}
+	}
+
+	// Projection: visible items, correlation keys, hidden ORDER BY columns.
+	proj := &logical.Project{}
+	for _, it := range items {
+		e, err := post(it.e)
+		if err != nil {
+			return nil, err
+		}
+		proj.Exprs = append(proj.Exprs, finishUnknown(e))
+		proj.Out = append(proj.Out, logical.Column{Name: it.name, T: finishUnknown(e).Type(), Nullable: true})
+		q.names = append(q.names, it.name)
+	}
+	if q.agg {
+		for i := 0; i < nExtra; i++ {
+			g := &expr.ColRef{Idx: len(groups) - nExtra + i, T: groups[len(groups)-nExtra+i].Type()}
+			proj.Exprs = append(proj.Exprs, g)
+			proj.Out = append(proj.Out, logical.Column{Name: "corr", T: g.T, Nullable: true})
+		}
+	} else if len(corr) > 0 {
+		// Non-aggregated correlated subquery: carry every inner column the
+		// correlated predicates read, and re-point them at the projection.
+		remap := map[int]int{}
+		for _, c := range corr {
+			for idx := range expr.Columns(c) {
+				if _, ok := remap[idx]; !ok {
+					remap[idx] = len(proj.Exprs)
+					t := cur.Schema()[idx].T
+					proj.Exprs = append(proj.Exprs, &expr.ColRef{Idx: idx, T: t})
+					proj.Out = append(proj.Out, logical.Column{Name: "corr", T: t, Nullable: true})
+				}
+			}
+		}
+		for i, c := range corr {
+			corr[i] = expr.Rewrite(c, func(x expr.Expr) expr.Expr {
+				if r, ok := x.(*expr.ColRef); ok {
+					return &expr.ColRef{Idx: remap[r.Idx], T: r.T, Name: r.Name}
+				}
+				return x
+			})
+		}
+	}
+	nVisible := len(items)
+	var sortKeys []logical.SortKey
+	for _, o := range order {
+		idx := o.out
+		if idx < 0 {
+			e, err := post(o.e)
+			if err != nil {
+				return nil, err
+			}
+			// Reuse a visible column computing the same expression.
+			for i := 0; i < nVisible; i++ {
+				if exprKey(proj.Exprs[i]) == exprKey(e) {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				if sel.Distinct {
+					return nil, sqlerr.New(sqlerr.InvalidColumnReference, "for SELECT DISTINCT, ORDER BY expressions must appear in select list")
+				}
+				idx = len(proj.Exprs)
+				proj.Exprs = append(proj.Exprs, finishUnknown(e))
+				proj.Out = append(proj.Out, logical.Column{Name: "order", T: e.Type(), Nullable: true})
+			}
+		}
+		sortKeys = append(sortKeys, logical.SortKey{E: &expr.ColRef{Idx: idx, T: proj.Out[idx].T, Name: proj.Out[idx].Name}, Desc: o.desc, NullsFirst: o.nf})
+	}
+	var err error
+	if cur, err = b.attachSubqueries(cur, &proj.Exprs); err != nil {
+		return nil, err
+	}
+	for i := range proj.Out {
+		proj.Out[i].T = proj.Exprs[i].Type()
+	}
+	proj.Input = cur
+	cur = proj
+
+	if sel.Distinct {
+		cur = distinct(cur)
+	}
+	if len(sortKeys) > 0 {
+		cur = &logical.Sort{Input: cur, Keys: sortKeys}
+	}
+	if sel.Limit != nil {
+		if len(corr) > 0 {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "LIMIT in a correlated subquery is not supported yet")
+		}
+		if cur, err = b.bindLimit(cur, sel.Limit); err != nil {
+			return nil, err
+		}
+	}
+	if len(proj.Exprs) > nVisible+nExtra && !q.agg && len(corr) == 0 {
+		cur = trimTo(cur, nVisible)
+	} else if q.agg && len(proj.Exprs) > nVisible+nExtra {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "ORDER BY in a correlated subquery is not supported")
+	}
+	q.plan = cur
+	q.nOut = nVisible
+	q.corr = corr
+	if q.agg && len(items) == 1 {
+		if r, ok := proj.Exprs[0].(*expr.ColRef); ok && r.Idx >= len(groups) {
+			a := aggs[r.Idx-len(groups)]
+			q.count = a.Fn == "count" || a.Fn == "count_star"
+		}
+	}
+	return q, nil
+}
+
+// trimTo projects away columns after the first n.
+func trimTo(n logical.Node, width int) logical.Node {
+	s := n.Schema()
+	p := &logical.Project{Input: n}
+	for i := 0; i < width; i++ {
+		p.Exprs = append(p.Exprs, &expr.ColRef{Idx: i, T: s[i].T, Name: s[i].Name})
+		p.Out = append(p.Out, s[i])
+	}
+	return p
+}
+
+// distinct groups by every column.
+func distinct(n logical.Node) logical.Node {
+	s := n.Schema()
+	a := &logical.Aggregate{Input: n}
+	for i, c := range s {
+		a.Groups = append(a.Groups, &expr.ColRef{Idx: i, T: c.T, Name: c.Name})
+		a.Out = append(a.Out, c)
+	}
+	return a
+}
+
+func (b *Binder) bindLimit(cur logical.Node, l *ast.Limit) (logical.Node, error) {
+	lim := &logical.Limit{Input: cur, Count: -1}
+	eval := func(e ast.ExprNode, what string) (int64, error) {
+		be, err := b.bindExpr(e, &exprCtx{sc: &scope{}, clause: what})
+		if err != nil {
+			return 0, err
+		}
+		c, ok := be.(*expr.Const)
+		if !ok {
+			if cast, ok2 := be.(*expr.Cast); ok2 {
+				c, ok = cast.Arg.(*expr.Const)
+			}
+		}
+		if !ok {
+			return 0, sqlerr.New(sqlerr.FeatureNotSupported, "%s must be a constant", what)
+		}
+		switch v := c.Value.(type) {
+		case nil:
+			return -1, nil
+		case int64:
+			if v < 0 {
+				if what == "OFFSET" {
+					return 0, sqlerr.New(sqlerr.InvalidOffsetCount, "OFFSET must not be negative")
+				}
+				return 0, sqlerr.New(sqlerr.InvalidRowCount, "LIMIT must not be negative")
+			}
+			return v, nil
+		}
+		return 0, sqlerr.New(sqlerr.DatatypeMismatch, "argument of %s must be type bigint", what)
+	}
+	var err error
+	if l.Count != nil {
+		if lim.Count, err = eval(l.Count, "LIMIT"); err != nil {
+			return nil, err
+		}
+	}
+	if l.Offset != nil {
+		if lim.Offset, err = eval(l.Offset, "OFFSET"); err != nil {
+			return nil, err
+		}
+		if lim.Offset < 0 {
+			lim.Offset = 0
+		}
+	}
+	return lim, nil
+}
+
+// outputRef reports whether an ORDER BY expression names a select-list
+// column: a position number or a bare output name.
+func outputRef(e ast.ExprNode, items []selectItem) (int, bool) {
+	switch n := e.(type) {
+	case *ast.PositionExpr:
+		return n.N - 1, n.N >= 1 && n.N <= len(items)
+	case *ast.ColumnNameExpr:
+		if n.Name.Table.O != "" {
+			return 0, false
+		}
+		for i, it := range items {
+			if it.name == n.Name.Name.O {
+				return i, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func (b *Binder) bindGroupItem(e ast.ExprNode, sc *scope, items []selectItem) (expr.Expr, error) {
+	switch n := e.(type) {
+	case *ast.PositionExpr:
+		if n.N < 1 || n.N > len(items) {
+			return nil, sqlerr.New(sqlerr.InvalidColumnReference, "GROUP BY position %d is not in select list", n.N)
+		}
+		return items[n.N-1].e, nil
+	case *ast.ColumnNameExpr:
+		if n.Name.Table.O == "" {
+			if c, err := sc.lookup("", n.Name.Name.O); err == nil && c == nil {
+				for _, it := range items {
+					if it.name == n.Name.Name.O {
+						return it.e, nil
+					}
+				}
+			}
+		}
+	}
+	g, err := b.bindExpr(e, &exprCtx{sc: sc, clause: "GROUP BY"})
+	if err != nil {
+		return nil, err
+	}
+	return finishUnknown(g), nil
+}
+
+// toPostAgg rewrites an expression bound over the FROM scope to refer to the
+// aggregate's output: group expressions and aggregates become columns; any
+// other column reference is a grouping error.
+func toPostAgg(e expr.Expr, groups []expr.Expr, sc *scope) (expr.Expr, error) {
+	keys := make([]string, len(groups))
+	for i, g := range groups {
+		keys[i] = exprKey(g)
+	}
+	return mapExpr(e, func(x expr.Expr) (expr.Expr, bool, error) {
+		k := exprKey(x)
+		for i, gk := range keys {
+			if gk == k {
+				return &expr.ColRef{Idx: i, T: x.Type(), Name: x.String()}, true, nil
+			}
+		}
+		switch n := x.(type) {
+		case *aggRef:
+			return &expr.ColRef{Idx: len(groups) + n.i, T: n.t, Name: n.String()}, true, nil
+		case *expr.ColRef:
+			return nil, true, sqlerr.New(sqlerr.GroupingError, "column %q must appear in the GROUP BY clause or be used in an aggregate function", n.Name)
+		case *subqueryRef:
+			if len(n.q.corr) > 0 {
+				return nil, true, sqlerr.New(sqlerr.FeatureNotSupported, "correlated subquery over an aggregate is not supported yet")
+			}
+			return x, true, nil
+		}
+		return x, false, nil
+	})
+}
+
+// splitCorrEquality splits inner = outer (either order).
+func splitCorrEquality(e expr.Expr) (inner, outer expr.Expr, ok bool) {
+	c, isCall := e.(*expr.Call)
+	if !isCall || c.Fn != "=" {
+		return nil, nil, false
+	}
+	l, r := c.Args[0], c.Args[1]
+	if hasOuter(l) && !hasOuter(r) && !hasColRef(l) {
+		return r, l, true
+	}
+	if hasOuter(r) && !hasOuter(l) && !hasColRef(r) {
+		return l, r, true
+	}
+	return nil, nil, false
+}
+
+func hasColRef(e expr.Expr) bool {
+	return contains(e, func(x expr.Expr) bool { _, ok := x.(*expr.ColRef); return ok })
+}
+
+// exprName names an aggregate's group column for EXPLAIN.
+func exprName(e expr.Expr, i int) string {
+	if c, ok := e.(*expr.ColRef); ok {
+		return c.Name
+	}
+	return "group" + string(rune('0'+i%10))
+}
+
+// columnName is PostgreSQL's default output name for a select item.
+func columnName(e ast.ExprNode) string {
+	switch n := e.(type) {
+	case *ast.ColumnNameExpr:
+		return n.Name.Name.O
+	case *ast.AggregateFuncExpr:
+		return strings.ToLower(n.F)
+	case *ast.FuncCallExpr:
+		switch n.FnName.L {
+		case "__pg_cast":
+			if len(n.Args) == 2 {
+				if inner := columnName(n.Args[0]); inner != "?column?" {
+					return inner
+				}
+				if v, ok := constString(n.Args[1]); ok {
+					if t, err := ParseTypeName(v); err == nil {
+						return pgTypeName(t)
+					}
+				}
+			}
+			return "?column?"
+		case "__pg_extract":
+			return "extract"
+		case "__pg_interval":
+			return "interval"
+		case "__pg_position":
+			return "position"
+		case "__pg_param":
+			return "?column?"
+		}
+		if strings.HasPrefix(n.FnName.L, "__pg_") {
+			return strings.TrimPrefix(n.FnName.L, "__pg_")
+		}
+		return n.FnName.L
+	case *ast.CaseExpr:
+		return "case"
+	case *ast.ParenthesesExpr:
+		return columnName(n.Expr)
+	case *ast.FuncCastExpr:
+		return columnName(n.Expr)
+	case *ast.ExistsSubqueryExpr:
+		return "exists"
+	}
+	return "?column?"
+}
+
+// unwrapNullsMarker recognises the front's __pg_nulls_first/last(x) in ORDER BY.
+func unwrapNullsMarker(e ast.ExprNode) (inner ast.ExprNode, desc, nullsFirst, explicit bool) {
+	if f, ok := e.(*ast.FuncCallExpr); ok && len(f.Args) == 1 {
+		switch f.FnName.L {
+		case "__pg_nulls_first":
+			return f.Args[0], false, true, true
+		case "__pg_nulls_last":
+			return f.Args[0], false, false, true
+		}
+	}
+	return e, false, false, false
+}

@@ -1,0 +1,213 @@
+package binder
+
+import (
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"github.com/basaltdb/basalt/planner/logical"
+	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/sqlerr"
+	"github.com/basaltdb/basalt/sql/types"
+)
+
+// splitAnd splits an AST condition on top-level ANDs.
+func splitAnd(e ast.ExprNode) []ast.ExprNode {
+	switch n := e.(type) {
+	case *ast.BinaryOperationExpr:
+		if n.Op == opcode.LogicAnd {
+			return append(splitAnd(n.L), splitAnd(n.R)...)
+		}
+	case *ast.ParenthesesExpr:
+		if inner := splitAnd(n.Expr); len(inner) > 1 {
+			return inner
+		}
+	}
+	return []ast.ExprNode{e}
+}
+
+// bindWhere binds a WHERE clause over cur. Plain conjuncts become a Filter;
+// EXISTS and IN subqueries become semi or anti joins; conjuncts that refer to
+// an enclosing query are returned as correlation predicates.
+func (b *Binder) bindWhere(cur logical.Node, sc *scope, where ast.ExprNode) (logical.Node, []expr.Expr, error) {
+	var conds, corr []expr.Expr
+	type subJoin struct {
+		q    *boundQuery
+		kind logical.JoinKind
+		lhs  expr.Expr // IN's left operand, nil for EXISTS
+	}
+	var joins []subJoin
+	for _, c := range splitAnd(where) {
+		c = unparen(c)
+		not := false
+		if u, ok := c.(*ast.UnaryOperationExpr); ok && (u.Op == opcode.Not || u.Op == opcode.Not2) {
+			inner := unparen(u.V)
+			switch inner.(type) {
+			case *ast.ExistsSubqueryExpr, *ast.PatternInExpr:
+				c, not = inner, true
+			}
+		}
+		switch n := c.(type) {
+		case *ast.ExistsSubqueryExpr:
+			sub, ok := n.Sel.(*ast.SubqueryExpr)
+			if !ok {
+				break
+			}
+			q, err := b.bindResultSet(sub.Query, sc)
+			if err != nil {
+				return nil, nil, err
+			}
+			kind := logical.Semi
+			if n.Not != not {
+				kind = logical.Anti
+			}
+			joins = append(joins, subJoin{q: q, kind: kind})
+			continue
+		case *ast.PatternInExpr:
+			if n.Sel == nil {
+				break
+			}
+			sub, ok := n.Sel.(*ast.SubqueryExpr)
+			if !ok {
+				break
+			}
+			lhs, err := b.bindExpr(n.Expr, &exprCtx{sc: sc, clause: "WHERE"})
+			if err != nil {
+				return nil, nil, err
+			}
+			q, err := b.bindResultSet(sub.Query, sc)
+			if err != nil {
+				return nil, nil, err
+			}
+			if q.nOut != 1 {
+				return nil, nil, sqlerr.New(sqlerr.SyntaxError, "subquery has too many columns")
+			}
+			kind := logical.Semi
+			if n.Not != not {
+				kind = logical.AntiNullAware
+			}
+			joins = append(joins, subJoin{q: q, kind: kind, lhs: lhs})
+			continue
+		}
+		e, err := b.bindExpr(c, &exprCtx{sc: sc, clause: "WHERE"})
+		if err != nil {
+			return nil, nil, err
+		}
+		if e, err = b.coerce(e, types.BoolT, "WHERE"); err != nil {
+			return nil, nil, err
+		}
+		if hasOuter(e) {
+			corr = append(corr, e)
+			continue
+		}
+		conds = append(conds, e)
+	}
+	var err error
+	if len(conds) > 0 {
+		if cur, err = b.attachSubqueries(cur, &conds); err != nil {
+			return nil, nil, err
+		}
+		cur = &logical.Filter{Input: cur, Cond: expr.And(conds...)}
+	}
+	for _, j := range joins {
+		width := len(cur.Schema())
+		var cs []expr.Expr
+		if j.lhs != nil {
+			rt := j.q.plan.Schema()[0].T
+			eq, err := b.binary("=", j.lhs, &expr.ColRef{Idx: width, T: rt, Name: "subquery"})
+			if err != nil {
+				return nil, nil, err
+			}
+			cs = append(cs, eq)
+		}
+		for _, c := range j.q.corr {
+			rc, err := pullUp(c, width)
+			if err != nil {
+				return nil, nil, err
+			}
+			cs = append(cs, rc)
+		}
+		cond := expr.And(cs...)
+		if cond == nil {
+			cond = &expr.Const{Value: true, T: types.BoolT}
+		}
+		cur = &logical.Join{Left: cur, Right: j.q.plan, Kind: j.kind, Cond: cond}
+	}
+	return cur, corr, nil
+}
+
+func unparen(e ast.ExprNode) ast.ExprNode {
+	for {
+		p, ok := e.(*ast.ParenthesesExpr)
+		if !ok {
+			return e
+		}
+		e = p.Expr
+	}
+}
+
+// pullUp rewrites a subquery's correlation predicate into a join condition
+// over outer++subquery columns: the subquery's columns shift right by width
+// and references to the outer query become its columns.
+func pullUp(c expr.Expr, width int) (expr.Expr, error) {
+	var err error
+	out := expr.Rewrite(c, func(x expr.Expr) expr.Expr {
+		switch n := x.(type) {
+		case *expr.ColRef:
+			return &expr.ColRef{Idx: n.Idx + width, T: n.T, Name: n.Name}
+		case *expr.OuterRef:
+			if n.Depth != 1 {
+				err = sqlerr.New(sqlerr.FeatureNotSupported, "subquery correlated to a query two or more levels out is not supported yet")
+				return x
+			}
+			return &expr.ColRef{Idx: n.Idx, T: n.T, Name: n.Name}
+		}
+		return x
+	})
+	return out, err
+}
+
+// attachSubqueries joins every scalar subquery in exprs into cur and
+// replaces it with a reference to the joined column.
+func (b *Binder) attachSubqueries(cur logical.Node, exprs *[]expr.Expr) (logical.Node, error) {
+	for i, e := range *exprs {
+		if !contains(e, func(x expr.Expr) bool { _, ok := x.(*subqueryRef); return ok }) {
+			continue
+		}
+		var ferr error
+		ne, err := mapExpr(e, func(x expr.Expr) (expr.Expr, bool, error) {
+			s, ok := x.(*subqueryRef)
+			if !ok {
+				return x, false, nil
+			}
+			width := len(cur.Schema())
+			q := s.q
+			val := expr.Expr(&expr.ColRef{Idx: width, T: s.t, Name: "subquery"})
+			if len(q.corr) == 0 {
+				right := &logical.EnforceSingleRow{Input: trimTo(q.plan, 1)}
+				cur = &logical.Join{Left: cur, Right: right, Kind: logical.Cross}
+				return val, true, nil
+			}
+			var cs []expr.Expr
+			for _, c := range q.corr {
+				rc, err := pullUp(c, width)
+				if err != nil {
+					return nil, true, err
+				}
+				cs = append(cs, rc)
+			}
+			cur = &logical.Join{Left: cur, Right: q.plan, Kind: logical.Left, Cond: expr.And(cs...)}
+			if q.count {
+				val = &expr.Call{Fn: "coalesce", Args: []expr.Expr{val, &expr.Const{Value: int64(0), T: types.Int64T}}, T: types.Int64T}
+			}
+			return val, true, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if ferr != nil {
+			return nil, ferr
+		}
+		(*exprs)[i] = ne
+	}
+	return cur, nil
+}
