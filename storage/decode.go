@@ -113,10 +113,10 @@ func (v *validity) clear(alloc memory.Allocator, n, i int) {
 
 // fixedColumn decodes a column whose Arrow representation is a fixed-width
 // value of Go type T (integers, floats, Decimal128, intervals, booleans as
-// bytes). A page's non-NULL values are first turned into a dense []T (an
-// alias of the page memory when no conversion is needed, a gather through the
-// converted dictionary for dictionary pages), then copied into the output
-// buffer and spread out around the NULLs.
+// bytes). A plain page's non-NULL values are turned into a dense []T (an
+// alias of the page memory when no conversion is needed); a dictionary page
+// gathers from the dictionary, converted once per column chunk. Values are
+// written densely into the output buffer, then spread out around the NULLs.
 type fixedColumn[T any] struct {
 	cur   pageCursor
 	dt    arrow.DataType
@@ -124,7 +124,8 @@ type fixedColumn[T any] struct {
 	conv  func(encoding.Values, []T) ([]T, error) // otherwise: convert into the given scratch
 	bools bool                                    // T is bool: pack into a bitmap on output
 
-	vals    []T // dense non-NULL values of the current page
+	vals    []T     // dense non-NULL values of the current plain page
+	idx     []int32 // or the dictionary indexes of a dictionary page
 	vpos    int
 	scratch []T
 
@@ -157,18 +158,19 @@ func (c *fixedColumn[T]) load() error {
 			}
 			c.dict = d
 		}
+		// Indexes are checked once here so the gather in read needs no
+		// bounds logic of its own.
 		idx := data.Int32()
-		c.scratch = grow(c.scratch, len(idx))
-		dv := c.dictVals
-		for i, x := range idx {
-			if uint(x) >= uint(len(dv)) {
-				return fmt.Errorf("dictionary index %d out of range [0,%d)", x, len(dv))
+		nd := uint(len(c.dictVals))
+		for _, x := range idx {
+			if uint(x) >= nd {
+				return fmt.Errorf("dictionary index %d out of range [0,%d)", x, nd)
 			}
-			c.scratch[i] = dv[x]
 		}
-		c.vals = c.scratch[:len(idx)]
+		c.idx, c.vals = idx, nil
 		return nil
 	}
+	c.idx = nil
 	if c.alias != nil {
 		c.vals = c.alias(data)
 		return nil
@@ -217,10 +219,20 @@ func (c *fixedColumn[T]) read(alloc memory.Allocator, n int) (arrow.Array, error
 			def = c.cur.def[c.cur.pos : c.cur.pos+m]
 			k = countDefined(def, maxDef)
 		}
-		if c.vpos+k > len(c.vals) {
-			return fail(fmt.Errorf("page has fewer values than its definition levels say"))
+		if c.idx != nil {
+			if c.vpos+k > len(c.idx) {
+				return fail(fmt.Errorf("page has fewer values than its definition levels say"))
+			}
+			dv, out := c.dictVals, dst[filled:filled+k]
+			for j, x := range c.idx[c.vpos : c.vpos+k] {
+				out[j] = dv[x]
+			}
+		} else {
+			if c.vpos+k > len(c.vals) {
+				return fail(fmt.Errorf("page has fewer values than its definition levels say"))
+			}
+			copy(dst[filled:filled+k], c.vals[c.vpos:c.vpos+k])
 		}
-		copy(dst[filled:filled+k], c.vals[c.vpos:c.vpos+k])
 		c.vpos += k
 		if k < m {
 			// Spread the k dense values to their rows, back to front so

@@ -20,7 +20,7 @@ import (
 )
 
 // writeArrow writes rec to path with arrow-go's pqarrow writer.
-func writeArrow(t *testing.T, path string, rec arrow.RecordBatch, props []pqa.WriterProperty, aprops ...pqarrow.WriterOption) {
+func writeArrow(t testing.TB, path string, rec arrow.RecordBatch, props []pqa.WriterProperty, aprops ...pqarrow.WriterOption) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

@@ -159,7 +159,7 @@ func (r *splitReader) Next() (b arrow.RecordBatch, err error) {
 		return nil, io.EOF
 	}
 	if err := r.ctx.Err(); err != nil {
-		return nil, err
+		return nil, sqlerr.Wrap(sqlerr.QueryCanceled, err, "canceling statement")
 	}
 	n := int(min(int64(r.maxRows), r.remaining))
 	arrs := make([]arrow.Array, 0, len(r.cols))

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -592,7 +593,8 @@ func TestPruneStatistics(t *testing.T) {
 		{[]Predicate{{Column: x, Op: "is null"}}, []int{}},
 		{[]Predicate{{Column: amount, Op: "=", Value: dec(150 * 420)}}, []int{4}},
 		{[]Predicate{{Column: amount, Op: "<", Value: dec(150 * 100)}}, []int{0}},
-		{[]Predicate{{Column: f, Op: ">=", Value: 45.0}}, []int{4}},
+		{[]Predicate{{Column: f, Op: "<", Value: 10.0}}, []int{0}},
+		{[]Predicate{{Column: f, Op: ">=", Value: 45.0}}, []int{0, 1, 2, 3, 4}}, // NaN sorts above all in PostgreSQL
 		{[]Predicate{{Column: ts, Op: "<", Value: int64(50_000_000)}}, []int{0}},
 		{[]Predicate{{Column: ts, Op: ">", Value: int64(298_000_000)}}, []int{2, 3, 4}},
 		{[]Predicate{{Column: x, Op: "=", Value: "wrong encoding"}}, []int{0, 1, 2, 3, 4}},
@@ -836,5 +838,59 @@ func TestIntervalAndLegacyConverted(t *testing.T) {
 	}
 	if d := bigEndianDecimal([]byte{0xff, 0x85}); d != dec(-123) {
 		t.Fatalf("bigEndianDecimal(-123) = %v", d)
+	}
+}
+
+// TestConcurrentReads reads every split of one file from several goroutines
+// at once, as the executor's tasks do; run with -race.
+func TestConcurrentReads(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := arrowFixture(mem)
+	dir := t.TempDir()
+	writeArrow(t, filepath.Join(dir, "t.parquet"), rec, []pqa.WriterProperty{pqa.WithMaxRowGroupLength(100)})
+	rec.Release()
+	tbl := mustTable(t, openCatalog(t, dir), "t")
+	want := readAll(t, tbl, allCols(tbl), 0)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got := make([][]any, len(tbl.Columns))
+			for _, s := range tbl.Splits() {
+				r, err := tbl.Read(context.Background(), s, allCols(tbl), mem, 64)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for {
+					b, err := r.Next()
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					for c := range got {
+						for j := 0; j < int(b.NumRows()); j++ {
+							got[c] = append(got[c], cell(b.Column(c), j))
+						}
+					}
+					b.Release()
+				}
+				r.Close()
+			}
+			if !reflect.DeepEqual(got, want) {
+				errs <- fmt.Errorf("concurrent read differs")
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
