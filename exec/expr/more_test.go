@@ -2,6 +2,7 @@ package expr
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -298,4 +299,33 @@ func TestNumericScalesAligned(t *testing.T) {
 			return call("+", types.NumericT(0, 3), ref(0, types.NumericT(15, 2)), num("0.001", 3))
 		}, "1.501,2.001,NULL"},
 	})
+}
+
+// Kernels must honour array offsets: operators hand them sliced batches.
+func TestSlicedBatch(t *testing.T) {
+	alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer alloc.AssertSize(t, 0)
+	full := mkBatch(t, alloc,
+		col{i4, []string{"1", "NULL", "3", "4", "5", "NULL", "7", "8", "9", "10", "11"}},
+		col{bl, []string{"t", "f", "NULL", "t", "f", "t", "NULL", "t", "f", "t", "t"}},
+		col{txt, []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}})
+	defer full.Release()
+	b := full.NewSlice(3, 11)
+	defer b.Release()
+	e := call("or", bl,
+		call("and", bl, binop(t, ">", ref(0, i4), lit(int64(4), i4)), ref(1, bl)),
+		binop(t, "=", ref(2, txt), lit("d", txt)))
+	got, err := evalStrings(t, alloc, e, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// rows: 4/t/d, 5/f/e, NULL/t/f, 7/NULL/g, 8/t/h, 9/f/i, 10/t/j, 11/t/k
+	want := "t,f,NULL,NULL,t,f,t,t"
+	if g := strings.Join(got, ","); g != want {
+		t.Fatalf("got %s want %s", g, want)
+	}
+	got, err = evalStrings(t, alloc, binop(t, "*", ref(0, i4), lit(int64(2), i4)), b)
+	if err != nil || strings.Join(got, ",") != "8,10,NULL,14,16,18,20,22" {
+		t.Fatalf("arith on slice: %v %v", got, err)
+	}
 }
