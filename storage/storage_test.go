@@ -21,7 +21,9 @@ import (
 	pqa "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/sql/types"
@@ -893,4 +895,83 @@ func TestConcurrentReads(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// TestLegacyConvertedTypes maps schema elements that carry only the
+// deprecated ConvertedType annotation, as older writers produce them.
+func TestLegacyConvertedTypes(t *testing.T) {
+	el := func(phys format.Type, ct deprecated.ConvertedType, typeLen, prec, scale int32) *format.SchemaElement {
+		e := &format.SchemaElement{Name: "c"}
+		e.Type.Set(phys)
+		e.ConvertedType.Set(ct)
+		if typeLen > 0 {
+			e.TypeLength.Set(typeLen)
+		}
+		if prec > 0 {
+			e.Precision.Set(prec)
+			e.Scale.Set(scale)
+		}
+		return e
+	}
+	cases := []struct {
+		el   *format.SchemaElement
+		want types.T
+		ok   bool
+	}{
+		{el(format.ByteArray, deprecated.UTF8, 0, 0, 0), types.TextT, true},
+		{el(format.ByteArray, deprecated.Json, 0, 0, 0), types.TextT, true},
+		{el(format.Int64, deprecated.Decimal, 0, 15, 2), types.NumericT(15, 2), true},
+		{el(format.FixedLenByteArray, deprecated.Decimal, 16, 38, 10), types.NumericT(38, 10), true},
+		{el(format.Int64, deprecated.TimestampMillis, 0, 0, 0), types.TimestampTZT, true},
+		{el(format.Int32, deprecated.TimeMillis, 0, 0, 0), types.TimeT, true},
+		{el(format.Int64, deprecated.Uint64, 0, 0, 0), types.NumericT(20, 0), true},
+		{el(format.Int32, deprecated.Uint8, 0, 0, 0), types.Int16T, true},
+		{el(format.Int32, deprecated.Int8, 0, 0, 0), types.Int16T, true},
+		{el(format.FixedLenByteArray, deprecated.Interval, 12, 0, 0), types.IntervalT, true},
+		{el(format.Int32, deprecated.Date, 0, 0, 0), types.DateT, true},
+		{el(format.Int64, deprecated.Date, 0, 0, 0), types.T{}, false}, // DATE must be INT32
+	}
+	for i, c := range cases {
+		l, ok, err := leafOf(c.el)
+		if err != nil || ok != c.ok || (ok && l.t != c.want) {
+			t.Errorf("case %d: got %v ok=%v err=%v, want %v ok=%v", i, l.t, ok, err, c.want, c.ok)
+		}
+	}
+	// DECIMAL over 38 digits is an error naming the column.
+	if _, _, err := leafOf(el(format.FixedLenByteArray, deprecated.Decimal, 20, 45, 0)); err == nil || !strings.Contains(err.Error(), `"c"`) {
+		t.Errorf("DECIMAL(45,0): %v", err)
+	}
+}
+
+func TestNameCollisionAndCancel(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := arrowFixture(mem)
+	dir := t.TempDir()
+	writeArrow(t, filepath.Join(dir, "t.parquet"), rec, nil)
+	writeArrow(t, filepath.Join(dir, "t", "x.parquet"), rec, nil)
+	writeArrow(t, filepath.Join(dir, "u.parquet"), rec, []pqa.WriterProperty{pqa.WithMaxRowGroupLength(nRows)})
+	rec.Release()
+	c := openCatalog(t, dir)
+	tt, ok := c.Table("t")
+	if !ok {
+		t.Fatal("table t missing")
+	}
+	wantCode(t, tt.Err(), "42P07")
+
+	u := mustTable(t, c, "u")
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := u.Read(ctx, u.Splits()[0], []int{0}, mem, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Release()
+	cancel()
+	_, err = r.Next()
+	wantCode(t, err, sqlerr.QueryCanceled)
 }
