@@ -1022,8 +1022,9 @@ func (rw *rewriter) distinctFrom(s *seqState, in []*node, i int) (int, bool, err
 		return 0, false, err
 	}
 	pos := in[i].tok.pos
+	// IS NOT DISTINCT FROM is MySQL's <=>; IS DISTINCT FROM its negation.
 	head, tail := "((", "))"
-	if not {
+	if !not {
 		head, tail = "(not ((", ")))"
 	}
 	s.push(rawNode(synth(head, pos), left, synth(") <=> (", pos), right, synth(tail, pos)))
