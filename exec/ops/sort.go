@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"context"
 	"io"
-	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -93,12 +92,7 @@ func (s *Sort) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if err := s.res.grow(int64(rows) * 4); err != nil {
 			return nil, err
 		}
-		s.idx = make([]int32, rows)
-		for i := range s.idx {
-			s.idx[i] = int32(i)
-		}
-		c := multiCmp(cols, cols, s.keys)
-		slices.SortStableFunc(s.idx, func(a, b int32) int { return c(int(a), int(b)) })
+		s.idx = sortIndices(cols, s.keys, rows)
 		s.sorted = true
 	}
 	if s.pos >= len(s.idx) {
@@ -248,12 +242,7 @@ func (t *TopN) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		t.done = true
 		cols := t.best.Columns()
 		t.cols = cols
-		t.idx = make([]int32, t.best.NumRows())
-		for i := range t.idx {
-			t.idx[i] = int32(i)
-		}
-		c := multiCmp(cols, cols, t.keys)
-		slices.SortStableFunc(t.idx, func(a, b int32) int { return c(int(a), int(b)) })
+		t.idx = sortIndices(cols, t.keys, int(t.best.NumRows()))
 	}
 	if t.pos >= len(t.idx) {
 		return nil, io.EOF
