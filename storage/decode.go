@@ -799,22 +799,24 @@ func decimalConv(l *leaf) (func(encoding.Values, []decimal128.Num) ([]decimal128
 // bigEndianDecimal decodes a big-endian two's complement integer of at most
 // 16 bytes, sign-extending it to 128 bits.
 func bigEndianDecimal(b []byte) decimal128.Num {
-	if len(b) == 0 {
+	n := len(b)
+	if n == 0 {
 		return decimal128.Num{}
 	}
-	var buf [16]byte
-	fill := byte(0)
-	if b[0]&0x80 != 0 {
-		fill = 0xff
+	// Starting from the sign-extended first byte keeps the sign through
+	// the shifts.
+	if n <= 8 {
+		v := int64(int8(b[0]))
+		for _, x := range b[1:] {
+			v = v<<8 | int64(x)
+		}
+		return decimal128.FromI64(v)
 	}
-	pad := 16 - len(b)
-	for i := range pad {
-		buf[i] = fill
+	hi := int64(int8(b[0]))
+	for _, x := range b[1 : n-8] {
+		hi = hi<<8 | int64(x)
 	}
-	copy(buf[pad:], b)
-	hi := binary.BigEndian.Uint64(buf[:8])
-	lo := binary.BigEndian.Uint64(buf[8:])
-	return decimal128.New(int64(hi), lo)
+	return decimal128.New(hi, binary.BigEndian.Uint64(b[n-8:]))
 }
 
 // convertInterval decodes the legacy INTERVAL: three little-endian uint32s,

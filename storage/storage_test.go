@@ -975,3 +975,25 @@ func TestNameCollisionAndCancel(t *testing.T) {
 	_, err = r.Next()
 	wantCode(t, err, sqlerr.QueryCanceled)
 }
+
+func TestBigEndianDecimalSizes(t *testing.T) {
+	for _, v := range []int64{0, 1, -1, 127, -128, 255, -32769, 1 << 40, -(1 << 50), 1<<63 - 1, -1 << 63} {
+		for n := 1; n <= 16; n++ {
+			if n < 8 && (v >= 1<<(8*n-1) || v < -(1<<(8*n-1))) {
+				continue // does not fit n bytes
+			}
+			if got := bigEndianDecimal(beBytes(v, n)); got != dec(v) {
+				t.Errorf("%d in %d bytes: got %v", v, n, got)
+			}
+		}
+	}
+	// A value needing more than 64 bits.
+	want := dec(-123456789).Mul(dec(1_000_000_000_000_000_000))
+	b := want.BigInt()
+	b.Add(b, new(big.Int).Lsh(big.NewInt(1), 128))
+	raw := make([]byte, 16)
+	b.FillBytes(raw)
+	if got := bigEndianDecimal(raw[16-13:]); got != want {
+		t.Errorf("13-byte value: got %v, want %v", got, want)
+	}
+}
