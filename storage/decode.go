@@ -384,16 +384,39 @@ func (c *bytesColumn) read(alloc memory.Allocator, n int) (arrow.Array, error) {
 	}
 	used := 0
 	out := dataBuf.Buf()
-	ensure := func(extra int) error {
+	// grow makes room for extra more bytes; doubling keeps appends linear,
+	// while an estimate (exact) reserves just what it asks for.
+	grow := func(extra int, exact bool) error {
 		need := used + extra
 		if need > len(out) {
 			if need > 1<<31-1 {
 				return fmt.Errorf("more than 2GiB of string data in one batch")
 			}
-			dataBuf.Reserve(max(need, 2*len(out), 4096))
+			if !exact {
+				need = max(need, 2*len(out), 4096)
+			}
+			dataBuf.Reserve(need)
 			out = dataBuf.Buf()
 		}
 		return nil
+	}
+	ensure := func(extra int) error { return grow(extra, false) }
+	// reserve sizes the data buffer for the rest of the batch from the
+	// current page's average value length, so it rarely has to grow.
+	reserve := func(rows int) error {
+		if c.cur.page == nil || c.nvals == 0 {
+			return nil
+		}
+		var avg int
+		if c.idx == nil {
+			avg = int(c.offs[c.nvals]-c.offs[0]) / c.nvals
+		} else if nd := len(c.doffs) - 1; nd > 0 {
+			avg = int(c.doffs[nd]-c.doffs[0]) / nd
+		}
+		return grow(avg*rows+rows/8, true)
+	}
+	if err := reserve(n); err != nil {
+		return fail(err)
 	}
 	outOffs[0] = 0
 	maxDef := c.cur.maxDef
@@ -402,12 +425,8 @@ func (c *bytesColumn) read(alloc memory.Allocator, n int) (arrow.Array, error) {
 			if err := c.load(); err != nil {
 				return fail(err)
 			}
-			if c.idx == nil && c.nvals > 0 {
-				// Size the data buffer from the page's average value length.
-				avg := int(c.offs[c.nvals]-c.offs[0]) / c.nvals
-				if err := ensure(avg * (n - filled)); err != nil {
-					return fail(err)
-				}
+			if err := reserve(n - filled); err != nil {
+				return fail(err)
 			}
 		}
 		m := min(n-filled, c.cur.rows-c.cur.pos)
