@@ -63,7 +63,8 @@ func Fold(e expr.Expr) (expr.Expr, error) {
 		}
 		v, err := evalConst(x)
 		if err != nil {
-			ferr = err
+			// Keep the expression: it may sit in a CASE branch no row
+			// reaches, and PostgreSQL raises only when it is evaluated.
 			return x
 		}
 		return v

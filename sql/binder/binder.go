@@ -216,6 +216,11 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope) (logical.Node, *scope, err
 		return nil, nil, err
 	}
 	width := len(left.Schema())
+	for _, t := range tableNames(rs) {
+		if tableNames(ls)[t] != "" {
+			return nil, nil, sqlerr.New(sqlerr.DuplicateAlias, "table name %q specified more than once", t)
+		}
+	}
 	sc := concat(ls, rs, width)
 	sc.parent = parent
 	kind := logical.Inner
@@ -317,4 +322,15 @@ func stripFullJoinMarker(e ast.ExprNode) ast.ExprNode {
 		return &c
 	}
 	return e
+}
+
+// tableNames is the set of table names (aliases) a scope exposes.
+func tableNames(s *scope) map[string]string {
+	out := map[string]string{}
+	for _, c := range s.cols {
+		if c.table != "" {
+			out[c.table] = c.table
+		}
+	}
+	return out
 }

@@ -1,10 +1,13 @@
 package binder
 
 import (
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
@@ -42,6 +45,10 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 	case *ast.ParenthesesExpr:
 		return b.bindExpr(n.Expr, ctx)
 	case *test_driver.ValueExpr:
+		if n.Type.GetFlag()&mysql.IsBooleanFlag != 0 && n.Kind() == test_driver.KindInt64 {
+			// TRUE and FALSE: TiDB reads them as the integers 1 and 0.
+			return &expr.Const{Value: n.GetInt64() != 0, T: types.BoolT}, nil
+		}
 		return constFromDatum(&n.Datum)
 	case *ast.ColumnNameExpr:
 		return ctx.sc.resolve(n.Name.Table.O, n.Name.Name.O)
@@ -238,7 +245,7 @@ func constFromDatum(d *test_driver.Datum) (expr.Expr, error) {
 		if v < 1<<63 {
 			return &expr.Const{Value: int64(v), T: types.Int64T}, nil
 		}
-		return numericConst(d.GetMysqlDecimal().String())
+		return numericConst(strconv.FormatUint(v, 10))
 	case test_driver.KindFloat32, test_driver.KindFloat64:
 		return numericConst(strings.TrimSpace(formatFloatLiteral(d.GetFloat64())))
 	case test_driver.KindMysqlDecimal:
@@ -249,13 +256,7 @@ func constFromDatum(d *test_driver.Datum) (expr.Expr, error) {
 	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "literal of kind %d not supported", d.Kind())
 }
 
-func formatFloatLiteral(f float64) string {
-	return strings.TrimRight(strings.TrimRight(decimalString(f), "0"), ".")
-}
-
-func decimalString(f float64) string {
-	return strings.TrimSpace(strings.Replace(floatFmt(f), "e+", "e", 1))
-}
+func formatFloatLiteral(f float64) string { return floatFmt(f) }
 
 // numericConst parses a decimal literal into numeric with the literal's own scale.
 func numericConst(s string) (expr.Expr, error) {
@@ -274,14 +275,19 @@ func numericConst(s string) (expr.Expr, error) {
 func negateConst(c *expr.Const) (*expr.Const, bool) {
 	switch v := c.Value.(type) {
 	case int64:
-		if c.T.Kind == types.Int32 && v == 1<<31 {
-			return nil, false
+		// Like PostgreSQL's doNegate, -2147483648 is an integer again.
+		if -v >= -1<<31 && -v < 1<<31 {
+			return &expr.Const{Value: -v, T: types.Int32T}, true
 		}
 		return &expr.Const{Value: -v, T: c.T}, true
 	case float64:
 		return &expr.Const{Value: -v, T: c.T}, true
 	case decimal128.Num:
-		return &expr.Const{Value: v.Negate(), T: c.T}, true
+		n := v.Negate()
+		if c.T.Scale == 0 && n.Sign() < 0 && n.Cmp(decimal128.FromI64(math.MinInt64)) >= 0 {
+			return &expr.Const{Value: int64(n.LowBits()), T: types.Int64T}, true
+		}
+		return &expr.Const{Value: n, T: c.T}, true
 	}
 	return nil, false
 }

@@ -1,7 +1,10 @@
 package binder
 
 import (
+	"math"
 	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -344,6 +347,11 @@ func (b *Binder) bindLimit(cur logical.Node, l *ast.Limit) (logical.Node, error)
 		switch v := c.Value.(type) {
 		case nil:
 			return -1, nil
+		case decimal128.Num:
+			// LIMIT ALL arrives as the largest unsigned integer.
+			if v.Sign() > 0 && v.Cmp(decimal128.FromI64(math.MaxInt64)) > 0 {
+				return math.MaxInt64, nil
+			}
 		case int64:
 			if v < 0 {
 				if what == "OFFSET" {

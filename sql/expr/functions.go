@@ -32,7 +32,7 @@ import (
 //   never NULL).
 
 // DivScale is the minimum scale of a numeric quotient.
-const DivScale = 20
+const DivScale = 16
 
 // NumericLiteralScale caps the scale of a numeric produced by resolution.
 const maxScale = types.MaxNumericPrecision
