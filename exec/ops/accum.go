@@ -730,3 +730,14 @@ func (a nullAcc) partial(alloc memory.Allocator, from, to int) []arrow.Array {
 	r, _ := a.final(alloc, from, to)
 	return []arrow.Array{r}
 }
+
+// resultType is the Arrow type of an accumulator's final values.
+func resultType(acc accumulator) arrow.DataType {
+	switch a := acc.(type) {
+	case *avgAcc:
+		return &arrow.Decimal128Type{Precision: 38, Scale: a.resScale}
+	case *avgFloatAcc:
+		return arrow.PrimitiveTypes.Float64
+	}
+	return acc.stateTypes()[0]
+}

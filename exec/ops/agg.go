@@ -156,6 +156,9 @@ func NewHashAggregate(input exec.Operator, groupCols []int, aggs []AggSpec, mode
 		if err != nil {
 			return nil, err
 		}
+		if mode != AggPartial && spec.Result.Kind != types.Unknown && !arrow.TypeEqual(resultType(acc), spec.Result.Arrow()) {
+			return nil, internalErr("%s over %s yields %s, planner expects %s", spec.Fn, arg, resultType(acc), spec.Result.Arrow())
+		}
 		if mode == AggFinal {
 			for range acc.stateTypes() {
 				cols = append(cols, pos)
@@ -171,26 +174,20 @@ func NewHashAggregate(input exec.Operator, groupCols []int, aggs []AggSpec, mode
 		a.distinct = append(a.distinct, dt)
 	}
 	a.table = newGroupTable(keyTypes)
+	derived := a.deriveSchema(keyTypes, in)
 	if outSchema == nil {
-		outSchema = a.deriveSchema(keyTypes, in)
+		outSchema = derived
 	}
-	if outSchema.NumFields() != a.outCols() {
-		return nil, internalErr("aggregate output schema has %d columns, want %d", outSchema.NumFields(), a.outCols())
+	if outSchema.NumFields() != derived.NumFields() {
+		return nil, internalErr("aggregate output schema has %d columns, want %d", outSchema.NumFields(), derived.NumFields())
+	}
+	for i, f := range outSchema.Fields() {
+		if !arrow.TypeEqual(f.Type, derived.Field(i).Type) {
+			return nil, internalErr("aggregate output column %d is %s, want %s", i, f.Type, derived.Field(i).Type)
+		}
 	}
 	a.schema = outSchema
 	return a, nil
-}
-
-func (a *HashAggregate) outCols() int {
-	n := len(a.groupCols)
-	for _, acc := range a.accs {
-		if a.mode == AggPartial {
-			n += len(acc.stateTypes())
-		} else {
-			n++
-		}
-	}
-	return n
 }
 
 func (a *HashAggregate) deriveSchema(keyTypes []arrow.DataType, in *arrow.Schema) *arrow.Schema {
@@ -209,11 +206,7 @@ func (a *HashAggregate) deriveSchema(keyTypes []arrow.DataType, in *arrow.Schema
 			}
 			continue
 		}
-		dt := a.aggs[i].Result.Arrow()
-		if a.aggs[i].Result.Kind == types.Unknown {
-			dt = acc.stateTypes()[0]
-		}
-		fs = append(fs, arrow.Field{Name: name, Type: dt, Nullable: true})
+		fs = append(fs, arrow.Field{Name: name, Type: resultType(acc), Nullable: true})
 	}
 	return arrow.NewSchema(fs, nil)
 }

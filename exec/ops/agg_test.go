@@ -392,3 +392,21 @@ func TestAvgRounding(t *testing.T) {
 		}
 	}
 }
+
+func TestHashAggregatePlanErrors(t *testing.T) {
+	s := aggInputSchema()
+	for _, tc := range []struct {
+		name string
+		aggs []AggSpec
+		mode AggMode
+	}{
+		{"wrong result type", []AggSpec{{Fn: AggSum, Arg: 2, Result: types.NumericT(0, 0)}}, AggSingle},
+		{"distinct in partial", []AggSpec{{Fn: AggCount, Arg: 2, Distinct: true, Result: types.Int64T}}, AggPartial},
+		{"sum of text", []AggSpec{{Fn: AggSum, Arg: 1, Result: types.TextT}}, AggSingle},
+		{"bad column", []AggSpec{{Fn: AggMin, Arg: 99, Result: types.TextT}}, AggSingle},
+	} {
+		if _, err := NewHashAggregate(newSource(s), []int{0}, tc.aggs, tc.mode, nil, nil, memory.DefaultAllocator); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}

@@ -276,7 +276,7 @@ func TestNestedLoopJoinRandom(t *testing.T) {
 		rb := genBatches(alloc, ls, sz[1], 50, 10, rng)
 		lcols := concatForRef(t, alloc, ls, lb)
 		rcols := concatForRef(t, alloc, ls, rb)
-		for _, kind := range []JoinKind{JoinInner, JoinLeft, JoinSemi, JoinAnti, JoinCross} {
+		for _, kind := range []JoinKind{JoinInner, JoinLeft, JoinRight, JoinFull, JoinSemi, JoinAnti, JoinCross} {
 			for _, res := range []*lessPred{nil, {2, 5}} {
 				t.Run(fmt.Sprintf("%v/%s/%v", sz, kind, res != nil), func(t *testing.T) {
 					refKind := kind
@@ -300,6 +300,47 @@ func TestNestedLoopJoinRandom(t *testing.T) {
 				})
 			}
 		}
+		releaseBatches(lb)
+		releaseBatches(rb)
+		releaseArrays(lcols)
+		releaseArrays(rcols)
+	}
+}
+
+// eqPred is a test residual: int32 column a = column b, NULL if either is.
+type eqPred struct{ a, b int }
+
+func (p eqPred) Eval(_ context.Context, b arrow.RecordBatch, alloc memory.Allocator) (arrow.Array, error) {
+	x, y := b.Column(p.a).(*array.Int32), b.Column(p.b).(*array.Int32)
+	bb := array.NewBooleanBuilder(alloc)
+	defer bb.Release()
+	for i := 0; i < int(b.NumRows()); i++ {
+		if x.IsNull(i) || y.IsNull(i) {
+			bb.AppendNull()
+		} else {
+			bb.Append(x.Value(i) == y.Value(i))
+		}
+	}
+	return bb.NewArray(), nil
+}
+
+// NOT IN through a nested loop: the residual is the comparison; a NULL
+// comparison removes the left row as a match does.
+func TestNestedLoopNotIn(t *testing.T) {
+	alloc := checked(t)
+	ls := schemaOf(arrow.PrimitiveTypes.Int32, arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64)
+	for _, tc := range []struct{ nl, nr, nullPct int }{{200, 50, 0}, {200, 50, 3}, {100, 0, 10}, {0, 10, 0}} {
+		rng := rand.New(rand.NewPCG(uint64(tc.nl), uint64(tc.nullPct)))
+		lb := genBatches(alloc, ls, tc.nl, 60, tc.nullPct, rng)
+		rb := genBatches(alloc, ls, tc.nr, 60, tc.nullPct, rng)
+		lcols := concatForRef(t, alloc, ls, lb)
+		rcols := concatForRef(t, alloc, ls, rb)
+		want := refJoin(lcols, rcols, []int{0}, []int{0}, JoinAntiNullAware, nil)
+		j, err := NewNestedLoopJoin(newSource(ls, lb...), newSource(ls, rb...), JoinAntiNullAware, eqPred{0, 3}, nil, alloc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameRows(t, fmt.Sprint(tc), sorted(collect(t, j)), want)
 		releaseBatches(lb)
 		releaseBatches(rb)
 		releaseArrays(lcols)
