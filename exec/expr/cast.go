@@ -440,6 +440,16 @@ func castToText(alloc memory.Allocator, a arrow.Array, from types.T) arrow.Array
 			bld.AppendNull()
 			continue
 		}
+		if from.Kind == types.Bool {
+			// boolean's cast to text spells the word, unlike its output
+			// function's t/f.
+			if a.(*array.Boolean).Value(i) {
+				bld.Append("true")
+			} else {
+				bld.Append("false")
+			}
+			continue
+		}
 		tmp = pgtext.AppendValue(tmp[:0], a, i, from)
 		bld.BinaryBuilder.Append(tmp)
 	}

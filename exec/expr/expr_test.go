@@ -195,8 +195,8 @@ func TestArithmetic(t *testing.T) {
 		{"numeric mul", func(t *testing.T) expr.Expr {
 			return binop(t, "*", ref(2, types.NumericT(15, 2)), binop(t, "-", lit(int64(1), i4), num("0.05", 2)))
 		}, "9.9750,-3.0875,NULL,0.0095,0.9500"},
-		{"numeric div", func(t *testing.T) expr.Expr { return binop(t, "/", num("1.0", 1), ref(1, i4)) }, "0.50000000000000000000,0.50000000000000000000,0.33333333333333333333,1.00000000000000000000,0.20000000000000000000"},
-		{"numeric div rounding", func(t *testing.T) expr.Expr { return binop(t, "/", ref(2, types.NumericT(15, 2)), lit(int64(3), i4)) }, "3.50000000000000000000,-1.08333333333333333333,NULL,0.00333333333333333333,0.33333333333333333333"},
+		{"numeric div", func(t *testing.T) expr.Expr { return binop(t, "/", num("1.0", 1), ref(1, i4)) }, "0.5000000000000000,0.5000000000000000,0.3333333333333333,1.0000000000000000,0.2000000000000000"},
+		{"numeric div rounding", func(t *testing.T) expr.Expr { return binop(t, "/", ref(2, types.NumericT(15, 2)), lit(int64(3), i4)) }, "3.5000000000000000,-1.0833333333333333,NULL,0.0033333333333333,0.3333333333333333"},
 		{"numeric div zero", func(t *testing.T) expr.Expr { return binop(t, "/", ref(2, types.NumericT(15, 2)), ref(0, i4)) }, "ERR:22012"},
 		{"numeric overflow", func(t *testing.T) expr.Expr {
 			big := num("99999999999999999999999999999999999", 0)

@@ -257,9 +257,9 @@ func compileStringFunc(fn string, args []node, t types.T) (node, bool, error) {
 	nargs := len(args)
 	switch fn {
 	case "upper":
-		f = textFn(func(a rowArgs, i int) string { return strings.ToUpper(a.str(0, i)) })
+		f = textFn(func(a rowArgs, i int) string { return asciiCase(a.str(0, i), 'a', 'z', 'A'-'a') })
 	case "lower":
-		f = textFn(func(a rowArgs, i int) string { return strings.ToLower(a.str(0, i)) })
+		f = textFn(func(a rowArgs, i int) string { return asciiCase(a.str(0, i), 'A', 'Z', 'a'-'A') })
 	case "initcap":
 		f = textFn(func(a rowArgs, i int) string { return initcap(a.str(0, i)) })
 	case "reverse":
@@ -476,3 +476,22 @@ const (
 	codeInvalidArgPow  = "2201F"
 	codeInvalidArgLog  = "2201E"
 )
+
+// asciiCase shifts the letters lo..hi by delta and leaves every other byte:
+// under the C collation PostgreSQL's upper() and lower() change only ASCII.
+func asciiCase(s string, lo, hi byte, delta int) string {
+	i := 0
+	for i < len(s) && (s[i] < lo || s[i] > hi) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if b[i] >= lo && b[i] <= hi {
+			b[i] = byte(int(b[i]) + delta)
+		}
+	}
+	return string(b)
+}

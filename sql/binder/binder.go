@@ -165,6 +165,9 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 		if !ok {
 			return nil, nil, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", name)
 		}
+		if err := t.Err(); err != nil {
+			return nil, nil, err
+		}
 		scan := &logical.Scan{Table: t, Alias: alias}
 		for i, c := range t.Columns {
 			scan.Cols = append(scan.Cols, i)

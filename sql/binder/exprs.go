@@ -12,6 +12,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/pgtext"
 	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/sql/types"
 )
@@ -266,8 +267,13 @@ func numericConst(s string) (expr.Expr, error) {
 	}
 	n, err := decimal128.FromString(s, types.MaxNumericPrecision, scale)
 	if err != nil {
-		// Too large for numeric: PostgreSQL would keep it exact; use float8.
-		return nil, sqlerr.New(sqlerr.NumericValueOutOfRange, "numeric literal %s is out of range", s)
+		// Beyond 38 digits: PostgreSQL would keep it exact; the nearest
+		// type here is float8.
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil {
+			return nil, sqlerr.New(sqlerr.NumericValueOutOfRange, "numeric literal %s is out of range", s)
+		}
+		return &expr.Const{Value: f, T: types.Float64T}, nil
 	}
 	return &expr.Const{Value: n, T: types.NumericT(0, scale)}, nil
 }
@@ -589,6 +595,7 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		if err != nil {
 			return nil, err
 		}
+		t = unconstrainedNumeric(x, t)
 		if x.Type().Kind == types.Unknown {
 			return b.coerce(x, t, "CAST")
 		}
@@ -714,4 +721,34 @@ func (b *Binder) callFunc(name string, pre []expr.Expr, args []ast.ExprNode, ctx
 		}
 	}
 	return &expr.Call{Fn: name, Args: bound, T: ret}, nil
+}
+
+// FloatNumericScale is the scale a float or text value gets when cast to
+// plain numeric: PostgreSQL keeps each value's own scale, a batch column
+// needs one, and 16 decimals hold every digit a double carries for
+// ordinary magnitudes.
+const FloatNumericScale = 16
+
+// unconstrainedNumeric picks the scale of a cast to plain "numeric" from its
+// operand: integers keep scale 0, numerics their scale, a string literal the
+// scale it is written with.
+func unconstrainedNumeric(x expr.Expr, t types.T) types.T {
+	if t.Kind != types.Numeric || t.Precision != 0 {
+		return t
+	}
+	xt := x.Type()
+	switch {
+	case xt.IsInteger():
+		return types.NumericT(0, 0)
+	case xt.Kind == types.Numeric:
+		return types.NumericT(0, xt.Scale)
+	}
+	if c, ok := x.(*expr.Const); ok {
+		if s, ok := c.Value.(string); ok {
+			if _, scale, err := pgtext.ParseNumericAuto(s); err == nil {
+				return types.NumericT(0, scale)
+			}
+		}
+	}
+	return types.NumericT(0, FloatNumericScale)
 }

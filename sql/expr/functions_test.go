@@ -19,7 +19,7 @@ func TestResolveBinary(t *testing.T) {
 		{"+", types.Int16T, types.Int16T, types.Int16T, types.Int16T, types.Int16T},
 		{"*", types.Int32T, types.NumericT(15, 2), n(0), n(2), n(2)},
 		{"+", types.NumericT(15, 2), types.NumericT(10, 4), n(4), n(4), n(4)},
-		{"/", n(1), types.Int32T, n(1), n(0), n(20)},
+		{"/", n(1), types.Int32T, n(1), n(0), n(DivScale)},
 		{"-", types.Float32T, types.Float32T, types.Float32T, types.Float32T, types.Float32T},
 		{"-", types.Float32T, types.Int32T, types.Float64T, types.Float64T, types.Float64T},
 		{"*", n(2), types.Float64T, types.Float64T, types.Float64T, types.Float64T},
