@@ -14,7 +14,9 @@ import (
 // over the same generated data and compares the answers by TPC-H's rules.
 // BASALT_TPCH_SF sets the scale factor (default 0.1; CI uses 1);
 // BASALT_TPCH_DIR names a data directory to reuse, or to generate into
-// when it holds no TPC-H tables yet.
+// when it holds no TPC-H tables yet. BASALT_TPCH_QUERY_TIMEOUT bounds each
+// query on each engine (a Go duration, default 5m) so that one runaway
+// plan fails its subtest instead of the whole run.
 func TestTPCHMatchesDuckDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates TPC-H data; skipped in -short mode")
@@ -26,6 +28,14 @@ func TestTPCHMatchesDuckDB(t *testing.T) {
 			t.Fatalf("BASALT_TPCH_SF=%q: %v", s, err)
 		}
 		sf = v
+	}
+	timeout := 5 * time.Minute
+	if s := os.Getenv("BASALT_TPCH_QUERY_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("BASALT_TPCH_QUERY_TIMEOUT=%q: %v", s, err)
+		}
+		timeout = d
 	}
 	dir := os.Getenv("BASALT_TPCH_DIR")
 	if dir == "" {
@@ -51,14 +61,16 @@ func TestTPCHMatchesDuckDB(t *testing.T) {
 
 	for n := 1; n <= tpchgen.NumQueries; n++ {
 		t.Run(tpchgen.QueryName(n), func(t *testing.T) {
-			qctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-			defer cancel()
 			query := tpchgen.Query(n)
-			want, err := duck.Query(qctx, query)
+			dctx, cancel := context.WithTimeout(ctx, timeout)
+			want, err := duck.Query(dctx, query)
+			cancel()
 			if err != nil {
 				t.Fatalf("DuckDB: %v", err)
 			}
-			got, err := bas.Query(qctx, query)
+			bctx, cancel := context.WithTimeout(ctx, timeout)
+			got, err := bas.Query(bctx, query)
+			cancel()
 			if err != nil {
 				t.Fatalf("Basalt: %v", err)
 			}

@@ -2,7 +2,7 @@
 // over the same Parquet data and prints a markdown table of their times,
 // Basalt's peak query memory and whether the answers match.
 //
-//	go run ./cmd/tpchbench -sf 1 [-dir DIR] [-queries 1,3,5] [-runs 3] [-memory-limit 256MB] [-threads N]
+//	go run ./cmd/tpchbench -sf 1 [-dir DIR] [-queries 1,3,5] [-runs 3] [-memory-limit 256MB] [-threads N] [-timeout 5m]
 //
 // Both engines run in this process, one query at a time. Each query runs
 // once on each engine to warm caches (that answer is the one compared),
@@ -44,6 +44,7 @@ func run(ctx context.Context) error {
 	runs := flag.Int("runs", 3, "timed runs per query and engine, after one warm-up; the best counts")
 	memLimit := flag.String("memory-limit", "", "memory limit per Basalt query and for DuckDB, e.g. 256MB or 4GiB (binary units)")
 	threads := flag.Int("threads", 0, "worker threads of each engine (0: all cores)")
+	timeout := flag.Duration("timeout", 5*time.Minute, "bound on each run of a query; a run over it counts as an error")
 	flag.Parse()
 
 	if *runs < 1 {
@@ -96,7 +97,7 @@ func run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r := benchQuery(ctx, duck, bas, n, *runs)
+		r := benchQuery(ctx, timeoutEngine{duck, *timeout}, timeoutEngine{bas, *timeout}, n, *runs)
 		fmt.Fprintln(out, r.row())
 		out.Flush()
 		if r.basErr == nil && r.duckErr == nil && r.bas > 0 && r.duck > 0 {
@@ -157,6 +158,18 @@ func (r queryResult) row() string {
 
 type engine interface {
 	Query(ctx context.Context, sql string) (*benchmarks.Result, error)
+}
+
+// timeoutEngine bounds each query of an engine.
+type timeoutEngine struct {
+	e engine
+	d time.Duration
+}
+
+func (t timeoutEngine) Query(ctx context.Context, sql string) (*benchmarks.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.d)
+	defer cancel()
+	return t.e.Query(ctx, sql)
 }
 
 // benchQuery warms up both engines on query n, compares those answers and
