@@ -4,6 +4,7 @@ import (
 	"github.com/basaltdb/basalt/exec/expr"
 	"github.com/basaltdb/basalt/planner/logical"
 	sqlexpr "github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/types"
 )
 
 // FoldConstants evaluates every constant sub-expression once at plan time,
@@ -21,7 +22,7 @@ func FoldConstants(n logical.Node) (logical.Node, error) {
 			if err != nil {
 				return nil, err
 			}
-			out[i] = f
+			out[i] = unwrapCastCompare(f)
 		}
 		return out, nil
 	}
@@ -32,7 +33,7 @@ func FoldConstants(n logical.Node) (logical.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.Cond = f
+		c.Cond = unwrapCastCompare(f)
 		return &c, nil
 	case *logical.Project:
 		c := *x
@@ -48,6 +49,7 @@ func FoldConstants(n logical.Node) (logical.Node, error) {
 		if c.Cond, err = expr.Fold(x.Cond); err != nil {
 			return nil, err
 		}
+		c.Cond = unwrapCastCompare(c.Cond)
 		return &c, nil
 	case *logical.Aggregate:
 		c := *x
@@ -74,4 +76,96 @@ func FoldConstants(n logical.Node) (logical.Node, error) {
 		return &c, nil
 	}
 	return n, nil
+}
+
+// unwrapCastCompare rewrites a comparison of a widened column with a
+// constant into a comparison of the column itself, so the kernel skips the
+// cast and the scan can prune row groups on the column's own statistics:
+// date_col::timestamp < '1995-01-01 00:00' becomes date_col < '1995-01-01',
+// int4_col::int8 = 5 becomes int4_col = 5.
+func unwrapCastCompare(e sqlexpr.Expr) sqlexpr.Expr {
+	return sqlexpr.Rewrite(e, func(x sqlexpr.Expr) sqlexpr.Expr {
+		call, ok := x.(*sqlexpr.Call)
+		if !ok || len(call.Args) != 2 {
+			return x
+		}
+		op := call.Fn
+		switch op {
+		case "=", "<", "<=", ">", ">=":
+		default:
+			return x
+		}
+		cast, okc := call.Args[0].(*sqlexpr.Cast)
+		k, okk := call.Args[1].(*sqlexpr.Const)
+		if !okc || !okk {
+			cast, okc = call.Args[1].(*sqlexpr.Cast)
+			k, okk = call.Args[0].(*sqlexpr.Const)
+			op = flipOp(op)
+		}
+		if !okc || !okk || k.Value == nil {
+			return x
+		}
+		from := cast.Arg.Type()
+		switch {
+		case from.Kind == types.Date && cast.T.Kind == types.Timestamp:
+			us, ok := k.Value.(int64)
+			if !ok {
+				return x
+			}
+			const day = int64(86400_000_000)
+			floor := us / day
+			if us%day != 0 && us < 0 {
+				floor--
+			}
+			exact := us == floor*day
+			ceil := floor
+			if !exact {
+				ceil++
+			}
+			var d int64
+			switch op {
+			case "<", ">=":
+				d = ceil
+			case "<=", ">":
+				d = floor
+			case "=":
+				if !exact {
+					return x
+				}
+				d = floor
+			}
+			return &sqlexpr.Call{Fn: op, Args: []sqlexpr.Expr{cast.Arg, &sqlexpr.Const{Value: int32(d), T: types.DateT}}, T: types.BoolT}
+		case from.IsInteger() && cast.T.IsInteger():
+			v, ok := k.Value.(int64)
+			if !ok || !fits(v, from.Kind) {
+				return x
+			}
+			return &sqlexpr.Call{Fn: op, Args: []sqlexpr.Expr{cast.Arg, &sqlexpr.Const{Value: v, T: from}}, T: types.BoolT}
+		}
+		return x
+	})
+}
+
+func fits(v int64, k types.Kind) bool {
+	switch k {
+	case types.Int16:
+		return v >= -1<<15 && v < 1<<15
+	case types.Int32:
+		return v >= -1<<31 && v < 1<<31
+	}
+	return true
+}
+
+func flipOp(op string) string {
+	switch op {
+	case "<":
+		return ">"
+	case "<=":
+		return ">="
+	case ">":
+		return "<"
+	case ">=":
+		return "<="
+	}
+	return op
 }

@@ -1,10 +1,9 @@
 package optimize
 
 import (
-	"sort"
-
 	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/types"
 )
 
 // ReorderJoins rebuilds each cluster of inner joins as a left-deep tree:
@@ -67,7 +66,9 @@ func ReorderJoins(n logical.Node) (logical.Node, error) {
 	for i, l := range leaves {
 		est[i] = Estimate(l)
 	}
-	// Greedy order.
+	// Greedy order: start from the largest input (it streams through every
+	// hash join as the probe side) and add, each step, the connected input
+	// that keeps the intermediate result smallest.
 	order := []int{}
 	used := make([]bool, len(leaves))
 	start := 0
@@ -78,14 +79,16 @@ func ReorderJoins(n logical.Node) (logical.Node, error) {
 	}
 	order = append(order, start)
 	used[start] = true
+	curRows := est[start]
 	for len(order) < len(leaves) {
-		best := -1
+		best, bestOut := -1, 0.0
 		for i := range leaves {
 			if used[i] || !connected(i, used, predLeaves) {
 				continue
 			}
-			if best < 0 || est[i] < est[best] {
-				best = i
+			out := joinEstimate(curRows, est[i], i, used, preds, predLeaves, leaves, offsets, leafOf)
+			if best < 0 || out < bestOut || (out == bestOut && est[i] < est[best]) {
+				best, bestOut = i, out
 			}
 		}
 		if best < 0 {
@@ -94,9 +97,11 @@ func ReorderJoins(n logical.Node) (logical.Node, error) {
 					best = i
 				}
 			}
+			bestOut = curRows * est[best]
 		}
 		order = append(order, best)
 		used[best] = true
+		curRows = max(bestOut, 1)
 	}
 	// New positions of the original columns.
 	newPos := make([]int, width)
@@ -149,6 +154,83 @@ func ReorderJoins(n logical.Node) (logical.Node, error) {
 		proj.Out = append(proj.Out, c)
 	}
 	return proj, nil
+}
+
+// joinEstimate is |cur ⋈ leaf i| = |cur|·|i| / ndv of the most selective
+// equality between them, with distinct counts from Parquet statistics.
+func joinEstimate(cur, rows float64, i int, used []bool, preds []expr.Expr, predLeaves []map[int]bool, leaves []logical.Node, offsets []int, leafOf func(int) int) float64 {
+	best := 1.0
+	for pi, p := range preds {
+		if !predLeaves[pi][i] || len(predLeaves[pi]) != 2 {
+			continue
+		}
+		call, ok := p.(*expr.Call)
+		if !ok || call.Fn != "=" {
+			continue
+		}
+		d := 1.0
+		for _, a := range call.Args {
+			c, ok := a.(*expr.ColRef)
+			if !ok {
+				if cast, isCast := a.(*expr.Cast); isCast {
+					c, ok = cast.Arg.(*expr.ColRef)
+				}
+			}
+			if !ok {
+				continue
+			}
+			l := leafOf(c.Idx)
+			if l != i && !used[l] {
+				d = 0
+				break
+			}
+			d = max(d, ndv(leaves[l], c.Idx-offsets[l]))
+		}
+		best = max(best, d)
+	}
+	return cur * rows / best
+}
+
+// ndv estimates the distinct values of column col of n: integer and date
+// columns are bounded by their min..max range from Parquet statistics, and
+// everything by the row count.
+func ndv(n logical.Node, col int) float64 {
+	rows := Estimate(n)
+	switch x := n.(type) {
+	case *logical.Scan:
+		tc := x.Cols[col]
+		t := x.Table.Columns[tc].Type
+		if !t.IsInteger() && t.Kind != types.Date {
+			return rows
+		}
+		st := x.Table.ColumnStats(tc)
+		if !st.HasMinMax {
+			return rows
+		}
+		lo, ok1 := asInt(st.Min)
+		hi, ok2 := asInt(st.Max)
+		if !ok1 || !ok2 {
+			return rows
+		}
+		return min(float64(hi-lo+1), float64(x.Table.RowCount()))
+	case *logical.Filter:
+		return min(ndv(x.Input, col), rows)
+	case *logical.Project:
+		if c, ok := x.Exprs[col].(*expr.ColRef); ok {
+			return min(ndv(x.Input, c.Idx), rows)
+		}
+	}
+	return rows
+}
+
+func asInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case int32:
+		return int64(x), true
+	}
+	return 0, false
 }
 
 func connected(i int, used []bool, predLeaves []map[int]bool) bool {
@@ -239,5 +321,3 @@ func selectivity(e expr.Expr) float64 {
 	}
 	return 0.5
 }
-
-var _ = sort.Ints
