@@ -177,7 +177,22 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 		return call, nil
 	case *ast.PatternInExpr:
 		if n.Sel != nil {
-			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "IN (subquery) is only supported as a WHERE conjunct yet")
+			sub, ok := n.Sel.(*ast.SubqueryExpr)
+			if !ok {
+				return nil, sqlerr.New(sqlerr.FeatureNotSupported, "IN over %T is not supported", n.Sel)
+			}
+			lhs, err := b.bindExpr(n.Expr, ctx)
+			if err != nil {
+				return nil, err
+			}
+			q, err := b.bindResultSet(sub.Query, ctx.sc)
+			if err != nil {
+				return nil, err
+			}
+			if q.nOut != 1 {
+				return nil, sqlerr.New(sqlerr.SyntaxError, "subquery has too many columns")
+			}
+			return &subqueryRef{q: q, t: types.BoolT, kind: subIn, lhs: lhs, not: n.Not}, nil
 		}
 		x, err := b.bindExpr(n.Expr, ctx)
 		if err != nil {
@@ -220,9 +235,22 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 		}
 		return &subqueryRef{q: q, t: q.plan.Schema()[0].T}, nil
 	case *ast.ExistsSubqueryExpr:
-		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "EXISTS is only supported as a WHERE conjunct yet")
+		sub, ok := n.Sel.(*ast.SubqueryExpr)
+		if !ok {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "EXISTS over %T is not supported", n.Sel)
+		}
+		q, err := b.bindResultSet(sub.Query, ctx.sc)
+		if err != nil {
+			return nil, err
+		}
+		return &subqueryRef{q: q, t: types.BoolT, kind: subExists, not: n.Not}, nil
 	case *ast.CompareSubqueryExpr:
-		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "ANY/ALL subqueries are not supported yet")
+		// x = ANY (s) is x IN (s); x <> ALL (s) is x NOT IN (s).
+		sub, ok := n.R.(*ast.SubqueryExpr)
+		if ok && ((n.Op == opcode.EQ && !n.All) || (n.Op == opcode.NE && n.All)) {
+			return b.bindExpr(&ast.PatternInExpr{Expr: n.L, Sel: sub, Not: n.All}, ctx)
+		}
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "ANY/ALL subqueries other than = ANY and <> ALL are not supported yet")
 	case *ast.PositionExpr:
 		return &expr.Const{Value: int64(n.N), T: types.Int32T}, nil
 	case *ast.DefaultExpr:

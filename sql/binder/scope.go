@@ -172,9 +172,20 @@ func (a *aggRef) String() string { return fmt.Sprintf("agg#%d", a.i) }
 // subqueryRef stands for a scalar subquery's value until it is joined into
 // the plan (attachSubqueries).
 type subqueryRef struct {
-	q *boundQuery
-	t types.T
+	q    *boundQuery
+	t    types.T
+	kind subKind
+	lhs  expr.Expr // IN's left operand
+	not  bool      // NOT EXISTS, NOT IN
 }
+
+type subKind int
+
+const (
+	subScalar subKind = iota
+	subExists
+	subIn
+)
 
 func (s *subqueryRef) Type() types.T  { return s.t }
 func (s *subqueryRef) String() string { return "(subquery)" }

@@ -125,6 +125,9 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 			}
 			_ = desc
 			if idx, ok := outputRef(ex, items); ok {
+				if idx < 0 || idx >= len(items) {
+					return nil, sqlerr.New(sqlerr.InvalidColumnReference, "ORDER BY position %d is not in select list", idx+1)
+				}
 				oi.out = idx
 			} else {
 				e, err := b.bindExpr(ex, &exprCtx{sc: sc, aggs: &aggs, clause: "ORDER BY"})
@@ -350,7 +353,7 @@ func (b *Binder) bindLimit(cur logical.Node, l *ast.Limit) (logical.Node, error)
 		case decimal128.Num:
 			// LIMIT ALL arrives as the largest unsigned integer.
 			if v.Sign() > 0 && v.Cmp(decimal128.FromI64(math.MaxInt64)) > 0 {
-				return math.MaxInt64, nil
+				return -1, nil
 			}
 		case int64:
 			if v < 0 {
@@ -385,7 +388,7 @@ func (b *Binder) bindLimit(cur logical.Node, l *ast.Limit) (logical.Node, error)
 func outputRef(e ast.ExprNode, items []selectItem) (int, bool) {
 	switch n := e.(type) {
 	case *ast.PositionExpr:
-		return n.N - 1, n.N >= 1 && n.N <= len(items)
+		return n.N - 1, true
 	case *ast.ColumnNameExpr:
 		if n.Name.Table.O != "" {
 			return 0, false
@@ -447,6 +450,15 @@ func toPostAgg(e expr.Expr, groups []expr.Expr, sc *scope) (expr.Expr, error) {
 		case *subqueryRef:
 			if len(n.q.corr) > 0 {
 				return nil, true, sqlerr.New(sqlerr.FeatureNotSupported, "correlated subquery over an aggregate is not supported yet")
+			}
+			if n.lhs != nil {
+				lhs, err := toPostAgg(n.lhs, groups, sc)
+				if err != nil {
+					return nil, true, err
+				}
+				c := *n
+				c.lhs = lhs
+				return &c, true, nil
 			}
 			return x, true, nil
 		}

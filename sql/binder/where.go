@@ -181,6 +181,18 @@ func (b *Binder) attachSubqueries(cur logical.Node, exprs *[]expr.Expr) (logical
 			}
 			width := len(cur.Schema())
 			q := s.q
+			switch s.kind {
+			case subExists:
+				var v expr.Expr
+				var err error
+				cur, v, err = b.attachExists(cur, s)
+				return v, true, err
+			case subIn:
+				var v expr.Expr
+				var err error
+				cur, v, err = b.attachIn(cur, s)
+				return v, true, err
+			}
 			val := expr.Expr(&expr.ColRef{Idx: width, T: s.t, Name: "subquery"})
 			if len(q.corr) == 0 {
 				right := &logical.EnforceSingleRow{Input: trimTo(q.plan, 1)}
@@ -210,4 +222,83 @@ func (b *Binder) attachSubqueries(cur logical.Node, exprs *[]expr.Expr) (logical
 		(*exprs)[i] = ne
 	}
 	return cur, nil
+}
+
+// attachExists joins what an EXISTS used as a value needs: for an
+// uncorrelated subquery its row count, for one correlated by equalities the
+// distinct correlation keys (a left join then says whether a row matched).
+func (b *Binder) attachExists(cur logical.Node, s *subqueryRef) (logical.Node, expr.Expr, error) {
+	width := len(cur.Schema())
+	q := s.q
+	if len(q.corr) == 0 {
+		cnt := &logical.Aggregate{Input: q.plan, Aggs: []*expr.AggCall{{Fn: "count_star", T: types.Int64T}},
+			Out: logical.Schema{{Name: "count", T: types.Int64T}}}
+		cur = &logical.Join{Left: cur, Right: cnt, Kind: logical.Cross}
+		op := ">"
+		if s.not {
+			op = "="
+		}
+		v := &expr.Call{Fn: op, Args: []expr.Expr{&expr.ColRef{Idx: width, T: types.Int64T, Name: "count"}, &expr.Const{Value: int64(0), T: types.Int64T}}, T: types.BoolT}
+		return cur, v, nil
+	}
+	keys := &logical.Aggregate{Input: q.plan}
+	var conds []expr.Expr
+	for _, c := range q.corr {
+		inner, outer, ok := splitCorrEquality(c)
+		if !ok {
+			return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "EXISTS used as a value needs equality correlation, got %s", c)
+		}
+		k := len(keys.Groups)
+		keys.Groups = append(keys.Groups, inner)
+		keys.Out = append(keys.Out, logical.Column{Name: "key", T: inner.Type(), Nullable: true})
+		eq := &expr.Call{Fn: "=", Args: []expr.Expr{&expr.ColRef{Idx: k, T: inner.Type()}, outer}, T: types.BoolT}
+		pc, err := pullUp(eq, width)
+		if err != nil {
+			return nil, nil, err
+		}
+		conds = append(conds, pc)
+	}
+	cur = &logical.Join{Left: cur, Right: keys, Kind: logical.Left, Cond: expr.And(conds...)}
+	fn := "is not null"
+	if s.not {
+		fn = "is null"
+	}
+	return cur, &expr.Call{Fn: fn, Args: []expr.Expr{&expr.ColRef{Idx: width, T: keys.Out[0].T}}, T: types.BoolT}, nil
+}
+
+// attachIn computes x [NOT] IN (subquery) as a value with SQL's
+// three-valued logic: true on a match; otherwise NULL when x is NULL or the
+// subquery has a NULL (and is not empty); otherwise false.
+func (b *Binder) attachIn(cur logical.Node, s *subqueryRef) (logical.Node, expr.Expr, error) {
+	q := s.q
+	if len(q.corr) > 0 {
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated IN used as a value is not supported yet")
+	}
+	sub := trimTo(q.plan, 1)
+	st := sub.Schema()[0].T
+	// Distinct values, left-joined on equality.
+	width := len(cur.Schema())
+	eq, err := b.binary("=", s.lhs, &expr.ColRef{Idx: width, T: st, Name: "subquery"})
+	if err != nil {
+		return nil, nil, err
+	}
+	cur = &logical.Join{Left: cur, Right: distinct(sub), Kind: logical.Left, Cond: eq}
+	matched := &expr.ColRef{Idx: width, T: st}
+	// Row and non-NULL counts of the subquery.
+	counts := &logical.Aggregate{Input: sub,
+		Aggs: []*expr.AggCall{{Fn: "count_star", T: types.Int64T}, {Fn: "count", Args: []expr.Expr{&expr.ColRef{Idx: 0, T: st}}, T: types.Int64T}},
+		Out:  logical.Schema{{Name: "count", T: types.Int64T}, {Name: "count", T: types.Int64T}}}
+	cw := width + 1
+	cur = &logical.Join{Left: cur, Right: counts, Kind: logical.Cross}
+	all := &expr.ColRef{Idx: cw, T: types.Int64T}
+	nonNull := &expr.ColRef{Idx: cw + 1, T: types.Int64T}
+	zero := &expr.Const{Value: int64(0), T: types.Int64T}
+	boolC := func(v any) expr.Expr { return &expr.Const{Value: v, T: types.BoolT} }
+	v := &expr.Case{T: types.BoolT, Whens: []expr.When{
+		{Cond: &expr.Call{Fn: "is not null", Args: []expr.Expr{matched}, T: types.BoolT}, Result: boolC(!s.not)},
+		{Cond: &expr.Call{Fn: "=", Args: []expr.Expr{all, zero}, T: types.BoolT}, Result: boolC(s.not)},
+		{Cond: expr.Or(&expr.Call{Fn: "is null", Args: []expr.Expr{s.lhs}, T: types.BoolT},
+			&expr.Call{Fn: ">", Args: []expr.Expr{all, nonNull}, T: types.BoolT}), Result: boolC(nil)},
+	}, Else: boolC(s.not)}
+	return cur, v, nil
 }

@@ -298,6 +298,9 @@ func And(es ...Expr) Expr {
 	return out
 }
 
+// Or joins a and b with OR.
+func Or(a, b Expr) Expr { return &Call{Fn: "or", Args: []Expr{a, b}, T: types.BoolT} }
+
 // AggCall is an aggregate function call inside an Aggregate plan node.
 // Fn: count_star, count, sum, avg, min, max (more with the analytics issue).
 // Args are evaluated against the aggregate's input.
