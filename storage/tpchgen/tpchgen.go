@@ -96,6 +96,10 @@ func Generate(ctx context.Context, sf float64, outDir string, progress io.Writer
 
 	genMu.Lock()
 	defer genMu.Unlock()
+	// dbgen's setup alone takes seconds; don't start it for a dead context.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 
 	start := time.Now()
 	scale := int64(1)

@@ -2,6 +2,7 @@ package tpchgen
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -351,6 +352,14 @@ func TestGenerateRejectsBadScale(t *testing.T) {
 		if err := Generate(context.Background(), sf, t.TempDir(), nil); err == nil {
 			t.Errorf("Generate(sf=%v) succeeded", sf)
 		}
+	}
+}
+
+func TestGenerateCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Generate(ctx, 0.01, t.TempDir(), nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Generate with a canceled context = %v, want context.Canceled", err)
 	}
 }
 
