@@ -295,5 +295,58 @@ func Format(n Node) string {
 		}
 	}
 	walk(n, 0)
+	for _, c := range CTEs(n) {
+		b.WriteString("CTE " + c.Name + " (computed once):\n")
+		walk(c.Plan, 1)
+	}
 	return b.String()
+}
+
+// CTE is a WITH query that more than one place reads: it runs once and
+// every CTEScan reads its materialised rows.
+type CTE struct {
+	Name string
+	Plan Node
+}
+
+// CTEScan reads a shared CTE. It is a leaf: rules do not rewrite the CTE's
+// plan through it (the optimizer optimises each CTE's plan once, alone).
+type CTEScan struct {
+	CTE   *CTE
+	Alias string
+}
+
+func (n *CTEScan) Schema() Schema {
+	s := n.CTE.Plan.Schema()
+	if n.Alias == "" {
+		return s
+	}
+	out := make(Schema, len(s))
+	for i, c := range s {
+		c.Table = n.Alias
+		out[i] = c
+	}
+	return out
+}
+func (n *CTEScan) Children() []Node         { return nil }
+func (n *CTEScan) WithChildren([]Node) Node { c := *n; return &c }
+func (n *CTEScan) String() string           { return "CTE Scan " + n.CTE.Name }
+
+// CTEs lists the shared CTEs n reads, each once, inner ones first.
+func CTEs(n Node) []*CTE {
+	var out []*CTE
+	seen := map[*CTE]bool{}
+	var walk func(Node)
+	walk = func(n Node) {
+		if s, ok := n.(*CTEScan); ok && !seen[s.CTE] {
+			seen[s.CTE] = true
+			walk(s.CTE.Plan)
+			out = append(out, s.CTE)
+		}
+		for _, c := range n.Children() {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
 }

@@ -285,6 +285,8 @@ func Estimate(n logical.Node) float64 {
 		return float64(len(x.Rows))
 	case *logical.EnforceSingleRow:
 		return 1
+	case *logical.CTEScan:
+		return Estimate(x.CTE.Plan)
 	case *logical.Union:
 		s := 0.0
 		for _, in := range x.Inputs {

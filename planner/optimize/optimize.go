@@ -33,6 +33,14 @@ type Step struct {
 // Optimize runs every rule, checking that none changes the plan's output
 // types. With trace set it returns the plan after each rule.
 func Optimize(n logical.Node, trace bool) (logical.Node, []Step, error) {
+	// Shared CTEs are optimised once each, on their own (inner ones first).
+	for _, c := range logical.CTEs(n) {
+		p, _, err := Optimize(c.Plan, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.Plan = p
+	}
 	var steps []Step
 	want := n.Schema()
 	for _, r := range Rules {

@@ -34,6 +34,8 @@ type Planner struct {
 	Parallelism int
 	// Stats collects per-operator counters for EXPLAIN ANALYZE when non-nil.
 	Stats *Stats
+
+	ctes map[*logical.CTE]*ops.Materialized
 }
 
 // Build returns the root operator of n.
@@ -138,6 +140,20 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 			out = append(out, s...)
 		}
 		return out, nil
+	case *logical.CTEScan:
+		if p.ctes == nil {
+			p.ctes = map[*logical.CTE]*ops.Materialized{}
+		}
+		m, ok := p.ctes[x.CTE]
+		if !ok {
+			in, err := p.streams(x.CTE.Plan)
+			if err != nil {
+				return nil, err
+			}
+			m = ops.NewMaterialized(p.gather(in, x.CTE.Plan), p.Mem)
+			p.ctes[x.CTE] = m
+		}
+		return []exec.Operator{p.track(m.Reader(), "CTE Scan "+x.CTE.Name, x)}, nil
 	case *logical.EnforceSingleRow:
 		in, err := p.streams(x.Input)
 		if err != nil {

@@ -37,10 +37,11 @@ type Binder struct {
 	// the text, keyed by the table alias.
 	ColumnAliases map[string][]string
 	ctes          []map[string]*cteDef
+	cteRefs       map[*logical.CTE]int
 }
 
 type cteDef struct {
-	plan  logical.Node
+	cte   *logical.CTE
 	names []string
 }
 
@@ -74,7 +75,31 @@ func (b *Binder) BindQuery(stmt ast.StmtNode) (*Bound, error) {
 	if len(q.corr) > 0 {
 		return nil, sqlerr.New(sqlerr.InternalError, "unexpected correlation at top level")
 	}
-	return &Bound{Plan: q.plan, Names: q.names}, nil
+	return &Bound{Plan: b.inlineCTEs(q.plan, map[*logical.CTE]bool{}), Names: q.names}, nil
+}
+
+// inlineCTEs replaces reads of a CTE used once by its plan, so rules can
+// push filters into it; CTEs read more than once stay shared and run once.
+func (b *Binder) inlineCTEs(n logical.Node, done map[*logical.CTE]bool) logical.Node {
+	if s, ok := n.(*logical.CTEScan); ok {
+		if b.cteRefs[s.CTE] <= 1 {
+			return b.inlineCTEs(s.CTE.Plan, done)
+		}
+		if !done[s.CTE] {
+			done[s.CTE] = true
+			s.CTE.Plan = b.inlineCTEs(s.CTE.Plan, done)
+		}
+		return n
+	}
+	ch := n.Children()
+	if len(ch) == 0 {
+		return n
+	}
+	out := make([]logical.Node, len(ch))
+	for i, c := range ch {
+		out[i] = b.inlineCTEs(c, done)
+	}
+	return n.WithChildren(out)
 }
 
 func (b *Binder) bindResultSet(rs ast.ResultSetNode, parent *scope) (*boundQuery, error) {
@@ -116,7 +141,7 @@ func (b *Binder) pushCTEs(w *ast.WithClause, parent *scope) error {
 				names[i] = n.O
 			}
 		}
-		frame[c.Name.O] = &cteDef{plan: q.plan, names: names}
+		frame[c.Name.O] = &cteDef{cte: &logical.CTE{Name: c.Name.O, Plan: q.plan}, names: names}
 	}
 	return nil
 }
@@ -158,7 +183,11 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 			alias = name
 		}
 		if d := b.lookupCTE(name); d != nil && src.Schema.L == "" {
-			plan, names = d.plan, d.names
+			if b.cteRefs == nil {
+				b.cteRefs = map[*logical.CTE]int{}
+			}
+			b.cteRefs[d.cte]++
+			plan, names = &logical.CTEScan{CTE: d.cte}, d.names
 			break
 		}
 		t, ok := b.cat.Table(name)
