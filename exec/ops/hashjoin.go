@@ -74,7 +74,8 @@ type HashBuild struct {
 	head     []int32 // bucket -> first build row, -1 = none
 	next     []int32 // build row -> next row in bucket
 	mask     uint64
-	hasNull  bool // some build row has a NULL key
+	hasNull  bool    // some build row has a NULL key
+	nullRows []int32 // build rows with a NULL in some key column
 
 	// Shared between probe instances.
 	matched      []atomic.Bool // build rows matched by some probe row
@@ -179,6 +180,7 @@ func (b *HashBuild) run(ctx context.Context) error {
 	for r := rows - 1; r >= 0; r-- {
 		if null[r] {
 			b.hasNull = true // NULL never equals anything: not in any chain
+			b.nullRows = append(b.nullRows, int32(r))
 			continue
 		}
 		s := b.hashes[r] & b.mask
@@ -228,10 +230,16 @@ type HashJoin struct {
 	matched                  []bool
 	row                      int   // next probe row to collect
 	chain                    int32 // next build row in row's chain, -2 = start
-	queue                    []arrow.RecordBatch
-	out                      arrow.RecordBatch
-	tail                     int // next build row for the final emission
-	tailOn                   bool
+	// General NOT IN (residual or several key columns): candidate phase of
+	// the current row and position within it; per-column probe NULLs.
+	general bool
+	phase   int
+	pos     int
+	colNull [][]bool
+	queue   []arrow.RecordBatch
+	out     arrow.RecordBatch
+	tail    int // next build row for the final emission
+	tailOn  bool
 }
 
 var _ exec.Operator = (*HashJoin)(nil)
@@ -254,6 +262,12 @@ func NewHashJoin(probe exec.Operator, build *HashBuild, probeKeys []int, kind Jo
 		}
 	}
 	j := &HashJoin{probe: probe, build: build, probeKeys: probeKeys, kind: kind, residual: residual, buildIsLeft: buildIsLeft, alloc: alloc, chain: -2}
+	if kind == JoinAntiNullAware && (residual != nil || len(probeKeys) > 1) {
+		if buildIsLeft {
+			return nil, internalErr("hash join: NOT IN with a residual or several keys must build the right side")
+		}
+		j.general = true
+	}
 	left, right := probe.Schema(), build.Schema()
 	if buildIsLeft {
 		left, right = right, left
@@ -318,7 +332,7 @@ func (j *HashJoin) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if j.cur == nil {
 			// NOT IN with a NULL on the build (right) side is empty: stop
 			// pulling the probe side at once.
-			if j.kind == JoinAntiNullAware && !j.buildIsLeft && b.hasNull {
+			if j.kind == JoinAntiNullAware && !j.buildIsLeft && b.hasNull && !j.general {
 				j.finish()
 				continue
 			}
@@ -366,6 +380,15 @@ func (j *HashJoin) startBatch(pb arrow.RecordBatch) {
 		v.nulls(j.nullKey)
 		j.views = append(j.views, v)
 	}
+	if j.general {
+		j.colNull = j.colNull[:0]
+		for _, v := range j.views {
+			cn := make([]bool, n)
+			v.nulls(cn)
+			j.colNull = append(j.colNull, cn)
+		}
+		j.phase, j.pos = 0, 0
+	}
 	for _, nk := range j.nullKey[:n] {
 		if nk {
 			b.probeHasNull.Store(true)
@@ -379,6 +402,9 @@ func (j *HashJoin) startBatch(pb arrow.RecordBatch) {
 // step collects up to BatchSize candidate pairs from the current probe
 // batch, confirms them, and queues output.
 func (j *HashJoin) step(ctx context.Context) error {
+	if j.general {
+		return j.stepNotIn(ctx)
+	}
 	b := j.build
 	n := int(j.cur.NumRows())
 	var prow, brow []int32
@@ -536,7 +562,9 @@ func (j *HashJoin) endBatch() {
 					rows = append(rows, int32(i))
 				}
 			case JoinAntiNullAware:
-				if !j.matched[i] && (!j.nullKey[i] || b.rows == 0) {
+				// The general path pairs NULL keys explicitly, so
+				// there an unmatched row is simply kept.
+				if !j.matched[i] && (j.general || !j.nullKey[i] || b.rows == 0) {
 					rows = append(rows, int32(i))
 				}
 			}
@@ -662,4 +690,118 @@ func evalMask(ctx context.Context, p Predicate, b arrow.RecordBatch, alloc memor
 		return nil, internalErr("predicate returned %d rows for a batch of %d", m.Len(), b.NumRows())
 	}
 	return maskIndexes(m, nil)
+}
+
+// stepNotIn is the probe step of NOT IN when the single-key shortcut does
+// not hold (a residual, or several key columns). A left row is removed by
+// every right row of the subquery (residual true) whose comparison with it
+// is true or NULL, i.e. no key column is definitely different. So each
+// probe row is paired with its hash-chain rows and with the build rows that
+// have a NULL key; a probe row with a NULL key is paired with every build
+// row.
+func (j *HashJoin) stepNotIn(ctx context.Context) error {
+	b := j.build
+	n := int(j.cur.NumRows())
+	var prow, brow []int32
+	nextRow := func() { j.row, j.phase, j.pos, j.chain = j.row+1, 0, 0, -2 }
+collect:
+	for j.row < n && len(prow) < exec.BatchSize {
+		i := j.row
+		if j.matched[i] {
+			nextRow() // already removed: no need to look further
+			continue
+		}
+		switch j.phase {
+		case 0: // equal keys, through the hash chain
+			if j.nullKey[i] {
+				j.phase, j.pos = 2, 0
+				continue
+			}
+			c := j.chain
+			if c == -2 {
+				c = b.head[j.h[i]&b.mask]
+			}
+			for c >= 0 && len(prow) < exec.BatchSize {
+				if b.hashes[c] == j.h[i] {
+					prow = append(prow, int32(i))
+					brow = append(brow, c)
+				}
+				c = b.next[c]
+			}
+			if c >= 0 {
+				j.chain = c
+				break collect
+			}
+			j.phase, j.pos = 1, 0
+		case 1: // build rows with a NULL key compare as NULL or false
+			for j.pos < len(b.nullRows) && len(prow) < exec.BatchSize {
+				prow = append(prow, int32(i))
+				brow = append(brow, b.nullRows[j.pos])
+				j.pos++
+			}
+			if j.pos < len(b.nullRows) {
+				break collect
+			}
+			nextRow()
+		case 2: // a NULL probe key compares as NULL or false with every row
+			for j.pos < b.rows && len(prow) < exec.BatchSize {
+				prow = append(prow, int32(i))
+				brow = append(brow, int32(j.pos))
+				j.pos++
+			}
+			if j.pos < b.rows {
+				break collect
+			}
+			nextRow()
+		}
+	}
+	if len(prow) > 0 {
+		// Keep pairs where no key column is non-NULL on both sides and
+		// different.
+		keep := make([]bool, len(prow))
+		for k := range keep {
+			keep[k] = true
+		}
+		eq := make([]bool, len(prow))
+		for c, v := range j.views {
+			for k := range eq {
+				eq[k] = true
+			}
+			v.eq(prow, brow, eq)
+			st := b.keyStore[c]
+			for k := range keep {
+				if !eq[k] && !j.colNull[c][prow[k]] && !st.isNull(int(brow[k])) {
+					keep[k] = false
+				}
+			}
+		}
+		w := 0
+		for k := range prow {
+			if keep[k] {
+				prow[w], brow[w] = prow[k], brow[k]
+				w++
+			}
+		}
+		prow, brow = prow[:w], brow[:w]
+	}
+	if len(prow) > 0 && j.residual != nil {
+		pairs := j.pairBatch(prow, brow)
+		sel, err := evalMask(ctx, j.residual, pairs, j.alloc)
+		pairs.Release()
+		if err != nil {
+			return err
+		}
+		np := make([]int32, len(sel))
+		for k, r := range sel {
+			np[k] = prow[r]
+		}
+		prow = np
+	}
+	for _, p := range prow {
+		j.matched[p] = true
+	}
+	if j.row >= n {
+		j.endBatch()
+	}
+	return nil
 }
