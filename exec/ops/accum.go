@@ -227,18 +227,10 @@ func (a *sum128Acc) update(gids []int32, arr arrow.Array) {
 	bits, off := validity(arr)
 	hi, lo, seen := a.hi, a.lo, a.seen
 	switch arr.DataType().ID() {
-	case arrow.INT16, arrow.INT32:
-		var v []int64
-		if arr.DataType().ID() == arrow.INT16 {
-			for _, x := range fixedValues[int16](arr) {
-				v = append(v, int64(x))
-			}
-		} else {
-			for _, x := range fixedValues[int32](arr) {
-				v = append(v, int64(x))
-			}
-		}
-		add128Int(hi, lo, seen, gids, v, bits, off)
+	case arrow.INT16:
+		add128Int(hi, lo, seen, gids, fixedValues[int16](arr), bits, off)
+	case arrow.INT32:
+		add128Int(hi, lo, seen, gids, fixedValues[int32](arr), bits, off)
 	case arrow.INT64:
 		add128Int(hi, lo, seen, gids, fixedValues[int64](arr), bits, off)
 	case arrow.DECIMAL128:
@@ -257,12 +249,12 @@ func (a *sum128Acc) update(gids []int32, arr arrow.Array) {
 
 func bits64Add(a, b uint64) (uint64, uint64) { return bits.Add64(a, b, 0) }
 
-func add128Int(hi []int64, lo []uint64, seen []bool, gids []int32, v []int64, vb []byte, off int) {
+func add128Int[T int16 | int32 | int64](hi []int64, lo []uint64, seen []bool, gids []int32, v []T, vb []byte, off int) {
 	for i, g := range gids {
 		if !isValid(vb, off, i) {
 			continue
 		}
-		x := v[i]
+		x := int64(v[i])
 		var c uint64
 		lo[g], c = bits.Add64(lo[g], uint64(x), 0)
 		hi[g] += x>>63 + int64(c)

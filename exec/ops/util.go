@@ -143,14 +143,27 @@ func take(alloc memory.Allocator, arr arrow.Array, idx []int32) arrow.Array {
 		return array.NewNull(n)
 	}
 	srcBits, srcOff := validity(arr)
-	valid := newBuf(alloc, int(bitutil.BytesForBits(int64(n))))
-	vb := valid.Bytes()
+	padded := false
+	if srcBits == nil {
+		for _, i := range idx {
+			if i < 0 {
+				padded = true
+				break
+			}
+		}
+	}
+	// Without NULLs in the source or padding the result needs no bitmap.
+	var valid *memory.Buffer
 	nulls := 0
-	for k, i := range idx {
-		if i >= 0 && isValid(srcBits, srcOff, int(i)) {
-			bitutil.SetBit(vb, k)
-		} else {
-			nulls++
+	if srcBits != nil || padded {
+		valid = newBuf(alloc, int(bitutil.BytesForBits(int64(n))))
+		vb := valid.Bytes()
+		for k, i := range idx {
+			if i >= 0 && isValid(srcBits, srcOff, int(i)) {
+				bitutil.SetBit(vb, k)
+			} else {
+				nulls++
+			}
 		}
 	}
 	switch byteWidth(dt) {
