@@ -1,6 +1,8 @@
 package optimize
 
 import (
+	"math/bits"
+
 	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/sql/expr"
 	"github.com/basaltdb/basalt/sql/types"
@@ -66,43 +68,22 @@ func ReorderJoins(n logical.Node) (logical.Node, error) {
 	for i, l := range leaves {
 		est[i] = Estimate(l)
 	}
-	// Greedy order: start from the largest input (it streams through every
-	// hash join as the probe side) and add, each step, the connected input
-	// that keeps the intermediate result smallest.
-	order := []int{}
-	used := make([]bool, len(leaves))
-	start := 0
-	for i := range leaves {
-		if est[i] > est[start] {
-			start = i
+	g := &joinGraph{leaves: leaves, offsets: offsets, preds: preds, est: est, leafOf: leafOf}
+	g.predSets = make([]uint64, len(preds))
+	g.sel = make([]float64, len(preds))
+	for i, p := range preds {
+		for l := range predLeaves[i] {
+			g.predSets[i] |= 1 << l
 		}
+		g.sel[i] = g.predSelectivity(p)
 	}
-	order = append(order, start)
-	used[start] = true
-	curRows := est[start]
-	for len(order) < len(leaves) {
-		best, bestOut := -1, 0.0
-		for i := range leaves {
-			if used[i] || !connected(i, used, predLeaves) {
-				continue
-			}
-			out := joinEstimate(curRows, est[i], i, used, preds, predLeaves, leaves, offsets, leafOf)
-			if best < 0 || out < bestOut || (out == bestOut && est[i] < est[best]) {
-				best, bestOut = i, out
-			}
-		}
-		if best < 0 {
-			for i := range leaves {
-				if !used[i] && (best < 0 || est[i] < est[best]) {
-					best = i
-				}
-			}
-			bestOut = curRows * est[best]
-		}
-		order = append(order, best)
-		used[best] = true
-		curRows = max(bestOut, 1)
+	var tree *jtree
+	if len(leaves) <= maxDPLeaves {
+		tree = g.dp()
+	} else {
+		tree = g.greedy()
 	}
+	cur, order := g.build(tree)
 	// New positions of the original columns.
 	newPos := make([]int, width)
 	pos := 0
@@ -113,35 +94,8 @@ func ReorderJoins(n logical.Node) (logical.Node, error) {
 		}
 		pos += w
 	}
-	placed := make([]bool, len(preds))
-	in := map[int]bool{order[0]: true}
-	var cur logical.Node = leaves[order[0]]
-	for _, li := range order[1:] {
-		in[li] = true
-		var conds []expr.Expr
-		for pi, p := range preds {
-			if placed[pi] {
-				continue
-			}
-			all := true
-			for l := range predLeaves[pi] {
-				if !in[l] {
-					all = false
-				}
-			}
-			if all {
-				placed[pi] = true
-				conds = append(conds, expr.Remap(p, func(i int) int { return newPos[i] }))
-			}
-		}
-		kind := logical.Inner
-		if len(conds) == 0 {
-			kind = logical.Cross
-		}
-		cur = &logical.Join{Left: cur, Right: leaves[li], Kind: kind, Cond: expr.And(conds...)}
-	}
 	for pi, p := range preds {
-		if !placed[pi] {
+		if g.predSets[pi] == 0 {
 			// Predicates on no leaf at all (constants).
 			cur = &logical.Filter{Input: cur, Cond: expr.Remap(p, func(i int) int { return newPos[i] })}
 		}
@@ -156,39 +110,231 @@ func ReorderJoins(n logical.Node) (logical.Node, error) {
 	return proj, nil
 }
 
-// joinEstimate is |cur ⋈ leaf i| = |cur|·|i| / ndv of the most selective
-// equality between them, with distinct counts from Parquet statistics.
-func joinEstimate(cur, rows float64, i int, used []bool, preds []expr.Expr, predLeaves []map[int]bool, leaves []logical.Node, offsets []int, leafOf func(int) int) float64 {
-	best := 1.0
-	for pi, p := range preds {
-		if !predLeaves[pi][i] || len(predLeaves[pi]) != 2 {
+// maxDPLeaves bounds exhaustive join enumeration (3^n splits).
+const maxDPLeaves = 10
+
+// joinGraph is a flattened cluster of inner joins: its inputs (leaves) and
+// the predicates between them, over the cluster's original column space.
+type joinGraph struct {
+	leaves   []logical.Node
+	offsets  []int
+	preds    []expr.Expr
+	predSets []uint64 // leaves each predicate reads
+	sel      []float64
+	est      []float64
+	leafOf   func(int) int
+	cards    map[uint64]float64
+}
+
+// jtree is a join tree over leaf sets.
+type jtree struct {
+	leaf        int // -1 for a join
+	left, right *jtree
+	set         uint64
+	card, cost  float64
+}
+
+// predSelectivity: an equality between columns of two inputs keeps
+// 1/max(ndv) of the pairs; anything else a fixed guess.
+func (g *joinGraph) predSelectivity(p expr.Expr) float64 {
+	call, ok := p.(*expr.Call)
+	if !ok || call.Fn != "=" {
+		return selectivity(p)
+	}
+	d := 1.0
+	for _, a := range call.Args {
+		c := colOf(a)
+		if c == nil {
+			return selectivity(p)
+		}
+		l := g.leafOf(c.Idx)
+		d = max(d, ndv(g.leaves[l], c.Idx-g.offsets[l]))
+	}
+	return 1 / d
+}
+
+func isEquality(e expr.Expr) bool {
+	c, ok := e.(*expr.Call)
+	return ok && c.Fn == "="
+}
+
+func colOf(e expr.Expr) *expr.ColRef {
+	switch x := e.(type) {
+	case *expr.ColRef:
+		return x
+	case *expr.Cast:
+		return colOf(x.Arg)
+	}
+	return nil
+}
+
+// card estimates the rows of joining the leaves in set.
+func (g *joinGraph) card(set uint64) float64 {
+	if c, ok := g.cards[set]; ok {
+		return c
+	}
+	c := 1.0
+	for i := range g.leaves {
+		if set&(1<<i) != 0 {
+			c *= g.est[i]
+		}
+	}
+	// Several equalities between the same two inputs are usually one
+	// composite key (partsupp's), not independent filters: count the most
+	// selective one only.
+	pairSel := map[uint64]float64{}
+	for pi, ps := range g.predSets {
+		if ps == 0 || ps&set != ps || ps&(ps-1) == 0 {
 			continue
 		}
-		call, ok := p.(*expr.Call)
-		if !ok || call.Fn != "=" {
-			continue
-		}
-		d := 1.0
-		for _, a := range call.Args {
-			c, ok := a.(*expr.ColRef)
-			if !ok {
-				if cast, isCast := a.(*expr.Cast); isCast {
-					c, ok = cast.Arg.(*expr.ColRef)
-				}
+		if isEquality(g.preds[pi]) && bits.OnesCount64(ps) == 2 {
+			if cur, ok := pairSel[ps]; !ok || g.sel[pi] < cur {
+				pairSel[ps] = g.sel[pi]
 			}
-			if !ok {
+			continue
+		}
+		c *= g.sel[pi]
+	}
+	for _, sel := range pairSel {
+		c *= sel
+	}
+	c = max(c, 1)
+	if g.cards == nil {
+		g.cards = map[uint64]float64{}
+	}
+	g.cards[set] = c
+	return c
+}
+
+func (g *joinGraph) leafTree(i int) *jtree {
+	return &jtree{leaf: i, set: 1 << i, card: g.est[i]}
+}
+
+// join makes a join of a and b, the larger input on the probe (left) side.
+func (g *joinGraph) join(a, b *jtree) *jtree {
+	if b.card > a.card {
+		a, b = b, a
+	}
+	set := a.set | b.set
+	card := g.card(set)
+	// C_out plus the cost of building the hash table on the smaller side.
+	return &jtree{leaf: -1, left: a, right: b, set: set, card: card, cost: a.cost + b.cost + card + b.card}
+}
+
+func (g *joinGraph) connects(a, b uint64) bool {
+	for _, ps := range g.predSets {
+		if ps&a != 0 && ps&b != 0 && ps&^(a|b) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// dp finds the cheapest bushy join tree by enumerating every split of every
+// subset of leaves, preferring splits joined by a predicate.
+func (g *joinGraph) dp() *jtree {
+	n := len(g.leaves)
+	full := uint64(1)<<n - 1
+	best := make([]*jtree, full+1)
+	for i := 0; i < n; i++ {
+		best[1<<i] = g.leafTree(i)
+	}
+	for set := uint64(1); set <= full; set++ {
+		if set&(set-1) == 0 {
+			continue
+		}
+		var bestCross *jtree
+		for a := (set - 1) & set; a > 0; a = (a - 1) & set {
+			b := set ^ a
+			if a < b || best[a] == nil || best[b] == nil {
 				continue
 			}
-			l := leafOf(c.Idx)
-			if l != i && !used[l] {
-				d = 0
-				break
+			t := g.join(best[a], best[b])
+			if g.connects(a, b) {
+				if best[set] == nil || t.cost < best[set].cost {
+					best[set] = t
+				}
+			} else if bestCross == nil || t.cost < bestCross.cost {
+				bestCross = t
 			}
-			d = max(d, ndv(leaves[l], c.Idx-offsets[l]))
 		}
-		best = max(best, d)
+		if best[set] == nil {
+			best[set] = bestCross
+		}
 	}
-	return cur * rows / best
+	return best[full]
+}
+
+// greedy builds a left-deep tree for clusters too large for dp: it starts
+// from the largest input and adds the input that keeps the result smallest,
+// preferring connected ones.
+func (g *joinGraph) greedy() *jtree {
+	start := 0
+	for i := range g.leaves {
+		if g.est[i] > g.est[start] {
+			start = i
+		}
+	}
+	cur := g.leafTree(start)
+	for cur.set != uint64(1)<<len(g.leaves)-1 {
+		var best *jtree
+		bestConnected := false
+		for i := range g.leaves {
+			if cur.set&(1<<i) != 0 {
+				continue
+			}
+			t := g.join(cur, g.leafTree(i))
+			c := g.connects(cur.set, 1<<i)
+			if best == nil || (c && !bestConnected) || (c == bestConnected && t.card < best.card) {
+				best, bestConnected = t, c
+			}
+		}
+		cur = best
+	}
+	return cur
+}
+
+// build turns a join tree into plan nodes; order lists the leaves in output
+// column order.
+func (g *joinGraph) build(t *jtree) (logical.Node, []int) {
+	if t.leaf >= 0 {
+		n := g.leaves[t.leaf]
+		var own []expr.Expr
+		for pi, ps := range g.predSets {
+			if ps == 1<<t.leaf {
+				off := g.offsets[t.leaf]
+				own = append(own, expr.Remap(g.preds[pi], func(i int) int { return i - off }))
+			}
+		}
+		if len(own) > 0 {
+			n = &logical.Filter{Input: n, Cond: expr.And(own...)}
+		}
+		return n, []int{t.leaf}
+	}
+	l, lo := g.build(t.left)
+	r, ro := g.build(t.right)
+	order := append(append([]int(nil), lo...), ro...)
+	pos := map[int]int{}
+	p := 0
+	for _, li := range order {
+		pos[li] = p
+		p += len(g.leaves[li].Schema())
+	}
+	var conds []expr.Expr
+	for pi, ps := range g.predSets {
+		if ps == 0 || ps&t.set != ps || ps&t.left.set == ps || ps&t.right.set == ps {
+			continue
+		}
+		conds = append(conds, expr.Remap(g.preds[pi], func(i int) int {
+			li := g.leafOf(i)
+			return pos[li] + i - g.offsets[li]
+		}))
+	}
+	kind := logical.Inner
+	if len(conds) == 0 {
+		kind = logical.Cross
+	}
+	return &logical.Join{Left: l, Right: r, Kind: kind, Cond: expr.And(conds...)}, order
 }
 
 // ndv estimates the distinct values of column col of n: integer and date
@@ -219,8 +365,55 @@ func ndv(n logical.Node, col int) float64 {
 		if c, ok := x.Exprs[col].(*expr.ColRef); ok {
 			return min(ndv(x.Input, c.Idx), rows)
 		}
+	case *logical.Join:
+		lw := len(x.Left.Schema())
+		if col < lw {
+			return min(ndv(x.Left, col), rows)
+		}
+		return min(ndv(x.Right, col-lw), rows)
+	case *logical.Aggregate:
+		if col < len(x.Groups) {
+			if c, ok := x.Groups[col].(*expr.ColRef); ok {
+				return min(ndv(x.Input, c.Idx), rows)
+			}
+		}
+	case *logical.CTEScan:
+		return ndv(x.CTE.Plan, col)
+	case *logical.Sort:
+		return ndv(x.Input, col)
+	case *logical.Limit:
+		return min(ndv(x.Input, col), rows)
 	}
 	return rows
+}
+
+// joinSelectivity is the fraction of pairs a join's condition keeps: each
+// column equality keeps 1/max(ndv) of them.
+func joinSelectivity(j *logical.Join) float64 {
+	lw := len(j.Left.Schema())
+	sel, eqSel := 1.0, 1.0
+	for _, c := range expr.Conjuncts(j.Cond) {
+		call, ok := c.(*expr.Call)
+		if !ok || call.Fn != "=" {
+			sel *= selectivity(c)
+			continue
+		}
+		a, b := colOf(call.Args[0]), colOf(call.Args[1])
+		if a == nil || b == nil {
+			sel *= selectivity(c)
+			continue
+		}
+		if a.Idx > b.Idx {
+			a, b = b, a
+		}
+		if a.Idx >= lw || b.Idx < lw {
+			sel *= selectivity(c)
+			continue
+		}
+		// As in joinGraph.card: the most selective equality only.
+		eqSel = min(eqSel, 1/max(1, ndv(j.Left, a.Idx), ndv(j.Right, b.Idx-lw)))
+	}
+	return sel * eqSel
 }
 
 func asInt(v any) (int64, bool) {
@@ -231,20 +424,6 @@ func asInt(v any) (int64, bool) {
 		return int64(x), true
 	}
 	return 0, false
-}
-
-func connected(i int, used []bool, predLeaves []map[int]bool) bool {
-	for _, pl := range predLeaves {
-		if !pl[i] || len(pl) < 2 {
-			continue
-		}
-		for l := range pl {
-			if l != i && used[l] {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // Estimate guesses a node's output rows from Parquet row counts and fixed
@@ -271,7 +450,16 @@ func Estimate(n logical.Node) float64 {
 		case logical.Cross:
 			return l * r
 		}
-		return max(l, r)
+		out := l * r * joinSelectivity(x)
+		switch x.Kind {
+		case logical.Left:
+			out = max(out, l)
+		case logical.Right:
+			out = max(out, r)
+		case logical.Full:
+			out = max(out, l+r)
+		}
+		return max(out, 1)
 	case *logical.Aggregate:
 		if len(x.Groups) == 0 {
 			return 1
