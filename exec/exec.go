@@ -93,9 +93,19 @@ func Drain(ctx context.Context, op Operator, f func(arrow.RecordBatch) error) er
 // Memory is a query's memory budget. Blocking operators reserve what they
 // hold before they hold it; streaming operators do not reserve.
 type Memory struct {
-	limit int64 // 0 = unlimited
-	used  atomic.Int64
-	peak  atomic.Int64
+	limit  int64 // 0 = unlimited
+	used   atomic.Int64
+	peak   atomic.Int64
+	parent *Memory
+}
+
+// Child returns an account that draws on m's budget and keeps its own
+// usage and peak, so EXPLAIN ANALYZE can show what each operator held.
+func (m *Memory) Child() *Memory {
+	if m == nil {
+		return nil
+	}
+	return &Memory{parent: m}
 }
 
 // NewMemory returns a budget of limit bytes (0 for no limit).
@@ -108,6 +118,11 @@ var ErrMemoryLimit = fmt.Errorf("memory limit exceeded")
 func (m *Memory) Reserve(n int64) error {
 	if m == nil {
 		return nil
+	}
+	if m.parent != nil {
+		if err := m.parent.Reserve(n); err != nil {
+			return err
+		}
 	}
 	u := m.used.Add(n)
 	if m.limit > 0 && u > m.limit {
@@ -127,6 +142,9 @@ func (m *Memory) Reserve(n int64) error {
 func (m *Memory) Release(n int64) {
 	if m != nil {
 		m.used.Add(-n)
+		if m.parent != nil {
+			m.parent.Release(n)
+		}
 	}
 }
 

@@ -132,6 +132,19 @@ type jtree struct {
 	left, right *jtree
 	set         uint64
 	card, cost  float64
+	cross       bool // contains a join with no predicate
+}
+
+// better prefers trees without cross products, then the cheaper one: a
+// cross product is only right when estimates are, and they are guesses.
+func (t *jtree) better(o *jtree) bool {
+	if o == nil {
+		return true
+	}
+	if t.cross != o.cross {
+		return !t.cross
+	}
+	return t.cost < o.cost
 }
 
 // predSelectivity: an equality between columns of two inputs keeps
@@ -218,7 +231,8 @@ func (g *joinGraph) join(a, b *jtree) *jtree {
 	set := a.set | b.set
 	card := g.card(set)
 	// C_out plus the cost of building the hash table on the smaller side.
-	return &jtree{leaf: -1, left: a, right: b, set: set, card: card, cost: a.cost + b.cost + card + b.card}
+	return &jtree{leaf: -1, left: a, right: b, set: set, card: card, cost: a.cost + b.cost + card + b.card,
+		cross: a.cross || b.cross || !g.connects(a.set, b.set)}
 }
 
 func (g *joinGraph) connects(a, b uint64) bool {
@@ -243,23 +257,14 @@ func (g *joinGraph) dp() *jtree {
 		if set&(set-1) == 0 {
 			continue
 		}
-		var bestCross *jtree
 		for a := (set - 1) & set; a > 0; a = (a - 1) & set {
 			b := set ^ a
 			if a < b || best[a] == nil || best[b] == nil {
 				continue
 			}
-			t := g.join(best[a], best[b])
-			if g.connects(a, b) {
-				if best[set] == nil || t.cost < best[set].cost {
-					best[set] = t
-				}
-			} else if bestCross == nil || t.cost < bestCross.cost {
-				bestCross = t
+			if t := g.join(best[a], best[b]); t.better(best[set]) {
+				best[set] = t
 			}
-		}
-		if best[set] == nil {
-			best[set] = bestCross
 		}
 	}
 	return best[full]

@@ -100,7 +100,8 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []exec.Operator{p.track(ops.NewSort(p.gather(in, x.Input), keys, p.Mem, p.Alloc), "Sort", n)}, nil
+		m := p.Mem.Child()
+		return []exec.Operator{p.trackMem(ops.NewSort(p.gather(in, x.Input), keys, m, p.Alloc), "Sort", n, m)}, nil
 	case *logical.Limit:
 		if s, ok := x.Input.(*logical.Sort); ok && x.Count >= 0 {
 			// ORDER BY ... LIMIT: each stream keeps its best rows, a final
@@ -116,10 +117,12 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 			k := x.Count + x.Offset
 			if len(in) > 1 {
 				for i := range in {
-					in[i] = ops.NewTopN(in[i], keys, k, p.Mem, p.Alloc)
+					m := p.Mem.Child()
+					in[i] = p.trackMem(ops.NewTopN(in[i], keys, k, m, p.Alloc), "PartialTopN", n, m)
 				}
 			}
-			top := p.track(ops.NewTopN(p.gather(in, s.Input), keys, k, p.Mem, p.Alloc), "TopN", n)
+			m := p.Mem.Child()
+			top := p.trackMem(ops.NewTopN(p.gather(in, s.Input), keys, k, m, p.Alloc), "TopN", n, m)
 			if x.Offset == 0 {
 				return []exec.Operator{top}, nil
 			}
@@ -150,7 +153,7 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 			if err != nil {
 				return nil, err
 			}
-			m = ops.NewMaterialized(p.gather(in, x.CTE.Plan), p.Mem)
+			m = ops.NewMaterialized(p.gather(in, x.CTE.Plan), p.Mem.Child())
 			p.ctes[x.CTE] = m
 		}
 		return []exec.Operator{p.track(m.Reader(), "CTE Scan "+x.CTE.Name, x)}, nil
@@ -379,28 +382,31 @@ func (p *Planner) aggregate(x *logical.Aggregate) ([]exec.Operator, error) {
 	}
 	out := ArrowSchema(x.Out)
 	if distinct || len(in) == 1 {
-		agg, err := ops.NewHashAggregate(p.gather(in, x.Input), groupCols, specs, ops.AggSingle, out, p.Mem, p.Alloc)
+		m := p.Mem.Child()
+		agg, err := ops.NewHashAggregate(p.gather(in, x.Input), groupCols, specs, ops.AggSingle, out, m, p.Alloc)
 		if err != nil {
 			return nil, err
 		}
-		return []exec.Operator{p.track(agg, "HashAggregate", x)}, nil
+		return []exec.Operator{p.trackMem(agg, "HashAggregate", x, m)}, nil
 	}
 	partialSchema, err := ops.PartialSchema(ArrowSchema(pre), groupCols, specs)
 	if err != nil {
 		return nil, err
 	}
 	for i := range in {
-		a, err := ops.NewHashAggregate(in[i], groupCols, specs, ops.AggPartial, partialSchema, p.Mem, p.Alloc)
+		m := p.Mem.Child()
+		a, err := ops.NewHashAggregate(in[i], groupCols, specs, ops.AggPartial, partialSchema, m, p.Alloc)
 		if err != nil {
 			return nil, err
 		}
-		in[i] = p.track(a, "PartialAggregate", x)
+		in[i] = p.trackMem(a, "PartialAggregate", x, m)
 	}
-	final, err := ops.NewHashAggregate(p.gather(in, x), groupCols, specs, ops.AggFinal, out, p.Mem, p.Alloc)
+	m := p.Mem.Child()
+	final, err := ops.NewHashAggregate(p.gather(in, x), groupCols, specs, ops.AggFinal, out, m, p.Alloc)
 	if err != nil {
 		return nil, err
 	}
-	return []exec.Operator{p.track(final, "FinalAggregate", x)}, nil
+	return []exec.Operator{p.trackMem(final, "FinalAggregate", x, m)}, nil
 }
 
 var joinKinds = map[logical.JoinKind]ops.JoinKind{
@@ -453,11 +459,12 @@ func (p *Planner) join(x *logical.Join) ([]exec.Operator, error) {
 		if kind == ops.JoinInner && pred == nil {
 			kind = ops.JoinCross
 		}
-		nl, err := ops.NewNestedLoopJoin(p.gather(left, x.Left), p.gather(right, x.Right), kind, pred, p.Mem, p.Alloc)
+		m := p.Mem.Child()
+		nl, err := ops.NewNestedLoopJoin(p.gather(left, x.Left), p.gather(right, x.Right), kind, pred, m, p.Alloc)
 		if err != nil {
 			return nil, err
 		}
-		return []exec.Operator{p.track(nl, "NestedLoopJoin", x)}, nil
+		return []exec.Operator{p.trackMem(nl, "NestedLoopJoin", x, m)}, nil
 	}
 	// Key expressions that are not plain columns are computed into extra
 	// columns appended to their side.
@@ -492,22 +499,20 @@ func (p *Planner) join(x *logical.Join) ([]exec.Operator, error) {
 		buildLeft = true
 	}
 	var out []exec.Operator
+	// The build's account is shown on the first probe instance.
+	m := p.Mem.Child()
+	probes, probeCols, build := left, lcols, ops.NewHashBuild(p.gather(right, x.Right), rcols, m, p.Alloc)
 	if buildLeft {
-		build := ops.NewHashBuild(p.gather(left, x.Left), lcols, p.Mem, p.Alloc)
-		for _, s := range right {
-			j, err := ops.NewHashJoin(s, build, rcols, kind, pred, true, p.Alloc)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, p.track(j, "HashJoin", x))
+		probes, probeCols, build = right, rcols, ops.NewHashBuild(p.gather(left, x.Left), lcols, m, p.Alloc)
+	}
+	for i, s := range probes {
+		j, err := ops.NewHashJoin(s, build, probeCols, kind, pred, buildLeft, p.Alloc)
+		if err != nil {
+			return nil, err
 		}
-	} else {
-		build := ops.NewHashBuild(p.gather(right, x.Right), rcols, p.Mem, p.Alloc)
-		for _, s := range left {
-			j, err := ops.NewHashJoin(s, build, lcols, kind, pred, false, p.Alloc)
-			if err != nil {
-				return nil, err
-			}
+		if i == 0 {
+			out = append(out, p.trackMem(j, "HashJoin", x, m))
+		} else {
 			out = append(out, p.track(j, "HashJoin", x))
 		}
 	}

@@ -27,6 +27,15 @@ type OpStats struct {
 	Rows    atomic.Int64
 	Batches atomic.Int64
 	Nanos   atomic.Int64 // inclusive of children, summed over instances
+	Mem     *exec.Memory // the operator's own account, for blocking operators
+}
+
+// PeakMemory is the most the operator held at once (0 if it holds nothing).
+func (o *OpStats) PeakMemory() int64 {
+	if o.Mem == nil {
+		return 0
+	}
+	return o.Mem.Peak()
 }
 
 // NewStats returns an empty collector.
@@ -40,10 +49,15 @@ func (s *Stats) For(n logical.Node) []*OpStats {
 }
 
 func (p *Planner) track(op exec.Operator, name string, n logical.Node) exec.Operator {
+	return p.trackMem(op, name, n, nil)
+}
+
+// trackMem is track for an operator that reserves from its own account mem.
+func (p *Planner) trackMem(op exec.Operator, name string, n logical.Node, mem *exec.Memory) exec.Operator {
 	if p.Stats == nil {
 		return op
 	}
-	st := &OpStats{Name: name}
+	st := &OpStats{Name: name, Mem: mem}
 	p.Stats.mu.Lock()
 	p.Stats.nodes[n] = append(p.Stats.nodes[n], st)
 	p.Stats.mu.Unlock()

@@ -250,7 +250,11 @@ func formatAnalyzed(plan logical.Node, stats *physical.Stats) []string {
 	walk = func(n logical.Node, depth int) {
 		line := strings.Repeat("  ", depth) + n.String()
 		for _, st := range groupStats(stats.For(n)) {
-			line += fmt.Sprintf("  [%s x%d: rows=%d time=%.3fms]", st.name, st.count, st.rows, float64(st.nanos)/1e6)
+			mem := ""
+			if st.peak > 0 {
+				mem = " peak memory=" + formatBytes(st.peak)
+			}
+			line += fmt.Sprintf("  [%s x%d: rows=%d time=%.3fms%s]", st.name, st.count, st.rows, float64(st.nanos)/1e6, mem)
 		}
 		out = append(out, line)
 		for _, c := range n.Children() {
@@ -265,6 +269,7 @@ type opGroup struct {
 	name        string
 	count       int
 	rows, nanos int64
+	peak        int64
 }
 
 func groupStats(ops []*physical.OpStats) []opGroup {
@@ -280,6 +285,7 @@ func groupStats(ops []*physical.OpStats) []opGroup {
 		out[i].count++
 		out[i].rows += o.Rows.Load()
 		out[i].nanos = max(out[i].nanos, o.Nanos.Load())
+		out[i].peak += o.PeakMemory()
 	}
 	return out
 }
