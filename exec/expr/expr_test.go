@@ -339,6 +339,15 @@ func TestLike(t *testing.T) {
 		{"ilike", like("ilike", "promo%"), "t,f,NULL,f,f"},
 		{"ilike general", like("ilike", "%SPEC_AL%"), "f,f,NULL,f,t"},
 		{"percent only", like("like", "%"), "t,t,NULL,t,t"},
+		// '%'-only patterns with several literal runs take the segment path.
+		{"segments", like("like", "%e%re%"), "f,t,NULL,f,t"},
+		{"segments order", like("like", "%re%e%"), "f,t,NULL,f,t"},
+		{"segments missing", like("like", "%green%forest%"), "f,f,NULL,f,f"},
+		{"segments anchored", like("like", "S%ia%s"), "f,f,NULL,f,t"},
+		{"segments overlap", like("like", "f%est%n"), "f,t,NULL,f,f"},
+		{"segments no overlap", like("like", "fore%rest%"), "f,f,NULL,f,f"},
+		{"not like segments", like("not like", "%special%requests%"), "t,t,NULL,t,t"},
+		{"ilike segments", like("ilike", "%SPECIAL%REQUESTS%"), "f,f,NULL,f,t"},
 		{"dangling escape", like("like", `abc\`), "ERR:22025"},
 		{"explicit escape", func(t *testing.T) expr.Expr {
 			return call("like", bl, ref(0, txt), lit("a#_b#%c", txt), lit("#", txt))

@@ -13,12 +13,18 @@ import (
 
 // likeMatcher is a compiled LIKE pattern.
 type likeMatcher struct {
-	kind  int // exact, prefix, suffix, contains, regexp
-	lit   string
-	lit2  string // suffix for prefix%suffix
-	re    *regexp.Regexp
-	ci    bool
-	empty bool // the pattern is "%" only: matches everything
+	kind int // exact, prefix, suffix, contains, regexp
+	lit  string
+	lit2 string // suffix for prefix%suffix
+	// segs are the literal runs of a '%'-only pattern with more than one
+	// inner literal (likeSegments); anchoredHead/Tail say whether the first
+	// and last runs are pinned to the ends of the string.
+	segs         []string
+	anchoredHead bool
+	anchoredTail bool
+	re           *regexp.Regexp
+	ci           bool
+	empty        bool // the pattern is "%" only: matches everything
 }
 
 const (
@@ -27,6 +33,7 @@ const (
 	likeSuffix
 	likeContains
 	likePrefixSuffix
+	likeSegments
 	likeRegexp
 	likeAll
 )
@@ -104,6 +111,20 @@ func compileLikePattern(pat string, esc rune, hasEsc bool, ci bool) (*likeMatche
 		case len(toks) == 3 && toks[1].wild == '%':
 			m.kind, m.lit, m.lit2 = likePrefixSuffix, fold(toks[0].lit), fold(toks[2].lit)
 			return m, nil
+		default:
+			// Any other '%'-only pattern ('%a%b%', 'a%b%c'): the literal
+			// runs must appear in order, and for '%' alone the leftmost
+			// occurrence of each run is always a safe choice, so a few
+			// strings.Index calls replace a backtracking regexp.
+			m.kind = likeSegments
+			m.anchoredHead = toks[0].wild == 0
+			m.anchoredTail = toks[len(toks)-1].wild == 0
+			for _, t := range toks {
+				if t.wild == 0 {
+					m.segs = append(m.segs, fold(t.lit))
+				}
+			}
+			return m, nil
 		}
 	}
 	var re strings.Builder
@@ -147,8 +168,37 @@ func (m *likeMatcher) match(s string) bool {
 		return len(s) >= len(m.lit)+len(m.lit2) && strings.HasPrefix(s, m.lit) && strings.HasSuffix(s, m.lit2)
 	case likeAll:
 		return true
+	case likeSegments:
+		return m.matchSegments(s)
 	}
 	return m.re.MatchString(s)
+}
+
+func (m *likeMatcher) matchSegments(s string) bool {
+	segs := m.segs
+	if m.anchoredHead {
+		if !strings.HasPrefix(s, segs[0]) {
+			return false
+		}
+		s = s[len(segs[0]):]
+		segs = segs[1:]
+	}
+	if m.anchoredTail {
+		last := segs[len(segs)-1]
+		if !strings.HasSuffix(s, last) {
+			return false
+		}
+		s = s[:len(s)-len(last)]
+		segs = segs[:len(segs)-1]
+	}
+	for _, seg := range segs {
+		i := strings.Index(s, seg)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(seg):]
+	}
+	return true
 }
 
 // likeNode is [NOT] [I]LIKE with an optional ESCAPE argument.
