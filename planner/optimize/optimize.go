@@ -19,6 +19,7 @@ type Rule struct {
 var Rules = []Rule{
 	{"fold_constants", FoldConstants},
 	{"push_down_predicates", PushDownPredicates},
+	{"push_semi_joins", PushSemiJoins},
 	{"reorder_joins", ReorderJoins},
 	{"push_down_predicates_again", PushDownPredicates},
 	{"prune_columns", PruneColumns},
