@@ -559,6 +559,10 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		if callNext {
 			return rw.trim(s, in, i)
 		}
+	case "nulls":
+		if next, ok := rw.nullsOrder(s, in, i); ok {
+			return next, nil
+		}
 	case "concat":
 		// TiDB reads `a || b` as concat(a, b); PostgreSQL's concat() skips
 		// NULLs where || propagates them, so the function gets its own name.
@@ -1167,4 +1171,43 @@ func (rw *rewriter) fullJoinOn(s *seqState, in []*node, i int) (int, error) {
 	pos := in[i].tok.pos
 	s.push(rawNode(synth("on __pg_full_join() and (", pos), cond, synth(")", pos)))
 	return end, nil
+}
+
+// nullsOrder rewrites "item [ASC|DESC] NULLS FIRST|LAST" in an ORDER BY into
+// "__pg_nulls_first(item) [ASC|DESC]", which the binder reads back.
+func (rw *rewriter) nullsOrder(s *seqState, in []*node, i int) (int, bool) {
+	if i+1 >= len(in) || !(in[i+1].isWord("first") || in[i+1].isWord("last")) {
+		return 0, false
+	}
+	end := len(s.out)
+	var dir *node
+	if end > 0 && (s.out[end-1].isWord("asc") || s.out[end-1].isWord("desc")) {
+		dir = s.out[end-1]
+		end--
+	}
+	start := end
+	for start > 0 {
+		p := s.out[start-1]
+		if p.isPunct(",") || p.isWord("by") {
+			break
+		}
+		start--
+	}
+	if start == end {
+		return 0, false
+	}
+	item := append([]*node(nil), s.out[start:end]...)
+	marker := "__pg_nulls_first("
+	if in[i+1].isWord("last") {
+		marker = "__pg_nulls_last("
+	}
+	pos := in[i].tok.pos
+	s.out = s.out[:start]
+	kids := append([]*node{synth(marker, pos)}, item...)
+	kids = append(kids, synth(")", pos))
+	s.push(rawNode(kids...))
+	if dir != nil {
+		s.push(dir)
+	}
+	return i + 2, true
 }
