@@ -1,9 +1,10 @@
 package expr
 
 import (
-	"bytes"
 	"cmp"
 	"math/bits"
+	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -77,12 +78,10 @@ func compareArrays(alloc memory.Allocator, op cmpOp, l, r arrow.Array, n int, di
 				return nil, internalErr("comparing numerics of scales %d and %d", ls, rs)
 			}
 			cmpDecimal(op, values[decimal128.Num](l), values[decimal128.Num](r), lm, rm, out)
-		case *array.String:
-			ra := r.(*array.String)
-			cmpWith(op, n, lm, rm, out, func(i, j int) int { return cmp.Compare(la.Value(i), ra.Value(j)) })
-		case *array.Binary:
-			ra := r.(*array.Binary)
-			cmpWith(op, n, lm, rm, out, func(i, j int) int { return bytes.Compare(la.Value(i), ra.Value(j)) })
+		case *array.String, *array.Binary:
+			lo, ld := byteValues(l)
+			ro, rd := byteValues(r)
+			cmpBytes(op, n, lo, ld, ro, rd, lm, rm, out)
 		case *array.Boolean:
 			ra := r.(*array.Boolean)
 			cmpWith(op, n, lm, rm, out, func(i, j int) int { return cmpBool(la.Value(i), ra.Value(j)) })
@@ -109,6 +108,52 @@ func compareArrays(alloc memory.Allocator, op cmpOp, l, r arrow.Array, n int, di
 		}
 	}
 	return finish(arrow.FixedWidthTypes.Boolean, n, valsBuf, nil, 0), nil
+}
+
+// byteValues returns a text or bytea array's offsets (one per row plus one,
+// already shifted by the array's offset) and its whole data buffer.
+func byteValues(a arrow.Array) ([]int32, []byte) {
+	var offs []int32
+	switch x := a.(type) {
+	case *array.String:
+		offs = x.ValueOffsets()
+	case *array.Binary:
+		offs = x.ValueOffsets()
+	}
+	var data []byte
+	if bufs := a.Data().Buffers(); len(bufs) > 2 && bufs[2] != nil {
+		data = bufs[2].Bytes()
+	}
+	return offs, data
+}
+
+// cmpBytes compares text/bytea by bytes (C collation) straight from the
+// offset and data buffers: no per-row Value call or string header boxing.
+// Equality against a constant (the usual filter and IN-list shape) checks
+// the length first so most rows are rejected without touching the data.
+func cmpBytes(op cmpOp, n int, lo []int32, ld []byte, ro []int32, rd []byte, lm, rm int, out []byte) {
+	str := func(offs []int32, data []byte, i int) string {
+		b, e := offs[i], offs[i+1]
+		return unsafe.String(unsafe.SliceData(data[b:e]), int(e-b))
+	}
+	if lm == 0 && rm != 0 {
+		cmpBytes(flip(op), n, ro, rd, lo, ld, rm, lm, out)
+		return
+	}
+	if rm == 0 && (op == opEq || op == opNe) {
+		c := str(ro, rd, 0)
+		cl := int32(len(c))
+		want := op == opEq
+		for i := 0; i < n; i++ {
+			b, e := lo[i&lm], lo[i&lm+1]
+			eq := e-b == cl && string(ld[b:e]) == c
+			setBits(out, i, eq == want)
+		}
+		return
+	}
+	for i := 0; i < n; i++ {
+		setBits(out, i, apply(op, strings.Compare(str(lo, ld, i&lm), str(ro, rd, i&rm))))
+	}
 }
 
 func cmpBool(a, b bool) int {
