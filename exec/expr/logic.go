@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -76,28 +77,45 @@ func (n *andOrNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, error) 
 	lv, lvalid, lrel := boolBits(ec.alloc, l)
 	defer lrel()
 	// decided: rows whose result the left side fixes (false for AND, true
-	// for OR).
-	decidedAll := true
-	undecided := make([]int32, 0)
-	for i := 0; i < rows; i++ {
-		v := bitutil.BitIsSet(lv, i)
-		valid := lvalid == nil || bitutil.BitIsSet(lvalid, i)
-		if valid && v == n.or {
-			continue
+	// for OR). Count the undecided ones a byte at a time.
+	nb := int(bitutil.BytesForBits(int64(rows)))
+	undecidedBits := func(i int) byte {
+		v, valid := lv[i], byte(0xff)
+		if lvalid != nil {
+			valid = lvalid[i]
 		}
-		decidedAll = false
-		if n.r.mayFail() {
-			undecided = append(undecided, int32(i))
+		var d byte
+		if n.or {
+			d = v & valid // valid true decides OR
 		} else {
-			break
+			d = ^v & valid // valid false decides AND
 		}
+		u := ^d
+		if i == nb-1 && rows%8 != 0 {
+			u &= byte(1)<<(rows%8) - 1
+		}
+		return u
 	}
-	if decidedAll {
+	count := 0
+	for i := 0; i < nb; i++ {
+		count += bits.OnesCount8(undecidedBits(i))
+	}
+	if count == 0 {
 		l.Retain()
 		return l, nil
 	}
 	var r arrow.Array
-	if n.r.mayFail() && len(undecided) < rows {
+	// The right side runs only on the undecided rows when it could fail
+	// there, or when so few rows are left that copying them out is cheaper
+	// than evaluating it on the whole batch (a selective first conjunct of
+	// a filter then spares the later ones most of the work).
+	if count < rows && (n.r.mayFail() || count*3 <= rows) {
+		undecided := make([]int32, 0, count)
+		for i := 0; i < nb; i++ {
+			for u := undecidedBits(i); u != 0; u &= u - 1 {
+				undecided = append(undecided, int32(i*8+bits.TrailingZeros8(u)))
+			}
+		}
 		sub, err := takeBatch(ec, b, undecided, n.rcols)
 		if err != nil {
 			return nil, err
@@ -123,7 +141,6 @@ func (n *andOrNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, error) 
 	defer r.Release()
 	rv, rvalid, rrel := boolBits(ec.alloc, r)
 	defer rrel()
-	nb := int(bitutil.BytesForBits(int64(rows)))
 	outBuf := newBitmap(ec.alloc, rows, false)
 	validBuf := newBitmap(ec.alloc, rows, true)
 	ob, vb := outBuf.Bytes(), validBuf.Bytes()
