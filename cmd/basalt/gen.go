@@ -27,6 +27,16 @@ func genCmd(ctx context.Context, args []string) error {
 	if err != nil || scale <= 0 {
 		return fmt.Errorf("invalid scale factor %q", *sf)
 	}
+	// go-tpc's dbgen prints its own "generating ..." lines to stdout; keep
+	// stdout for what the user asked for.
+	if devnull, err := os.Open(os.DevNull); err == nil {
+		stdout := os.Stdout
+		os.Stdout = devnull
+		defer func() {
+			os.Stdout = stdout
+			devnull.Close()
+		}()
+	}
 	var progress *os.File
 	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 		progress = os.Stderr
