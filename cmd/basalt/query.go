@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -123,6 +124,7 @@ func runOne(ctx context.Context, eng *engine.Engine, st *pgfront.Statement, form
 		return err
 	}
 	defer res.Close()
+	defer showProgress(res)()
 	switch format {
 	case "csv":
 		return writeCSV(ctx, res, w)
@@ -302,4 +304,44 @@ func writeTable(ctx context.Context, res *engine.Result, w io.Writer) error {
 	}
 	_, err = io.WriteString(w, sb.String())
 	return err
+}
+
+// showProgress draws a one-line progress display on stderr while a query
+// runs longer than a second, when stderr is a terminal. The returned func
+// stops it and clears the line.
+func showProgress(res *engine.Result) func() {
+	fi, err := os.Stderr.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		drawn := false
+		for {
+			select {
+			case <-stop:
+				if drawn {
+					fmt.Fprint(os.Stderr, "\r\033[K")
+				}
+				return
+			case <-tick.C:
+				el := time.Since(start)
+				if el < time.Second {
+					continue
+				}
+				done, total := res.Progress()
+				fmt.Fprintf(os.Stderr, "\r\033[Kreading row groups %d/%d  %.1fs", done, total, el.Seconds())
+				drawn = true
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-finished
+	}
 }

@@ -27,7 +27,11 @@ type OpenFunc func(ctx context.Context, i int) (Reader, error)
 type Queue struct {
 	n    int
 	next atomic.Int64
+	done atomic.Int64
 }
+
+// Progress reports how many splits have been read completely, of how many.
+func (q *Queue) Progress() (done, total int) { return int(q.done.Load()), q.n }
 
 // NewQueue returns a queue of n splits.
 func NewQueue(n int) *Queue { return &Queue{n: n} }
@@ -81,6 +85,7 @@ func (s *Scan) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if err == io.EOF {
 			err = s.cur.Close()
 			s.cur = nil
+			s.q.done.Add(1)
 			if err != nil {
 				return nil, err
 			}

@@ -35,7 +35,18 @@ type Planner struct {
 	// Stats collects per-operator counters for EXPLAIN ANALYZE when non-nil.
 	Stats *Stats
 
-	ctes map[*logical.CTE]*ops.Materialized
+	ctes   map[*logical.CTE]*ops.Materialized
+	queues []*scan.Queue
+}
+
+// Progress sums the splits read so far over every scan of the plan.
+func (p *Planner) Progress() (done, total int) {
+	for _, q := range p.queues {
+		d, t := q.Progress()
+		done += d
+		total += t
+	}
+	return done, total
 }
 
 // Build returns the root operator of n.
@@ -269,6 +280,7 @@ func (p *Planner) scan(x *logical.Scan) ([]exec.Operator, error) {
 	cols := append([]int(nil), x.Cols...)
 	alloc := p.Alloc
 	q := scan.NewQueue(len(splits))
+	p.queues = append(p.queues, q)
 	open := func(ctx context.Context, i int) (scan.Reader, error) {
 		return t.Read(ctx, splits[i], cols, alloc, exec.BatchSize)
 	}

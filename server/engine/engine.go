@@ -73,6 +73,17 @@ type Result struct {
 	opened  bool
 	done    bool
 	err     error
+
+	progress func() (done, total int)
+}
+
+// Progress reports the table splits (Parquet row groups) read so far and
+// the number the query will read, for progress displays.
+func (r *Result) Progress() (done, total int) {
+	if r.progress == nil {
+		return 0, 0
+	}
+	return r.progress()
 }
 
 // Query runs one SQL statement.
@@ -124,7 +135,7 @@ func (e *Engine) start(ctx context.Context, plan logical.Node, names []string, s
 		return nil, err
 	}
 	rctx, cancel := context.WithCancel(evalexpr.WithNow(ctx, time.Now()))
-	r := &Result{root: root, mem: mem, cancel: cancel, ctx: rctx}
+	r := &Result{root: root, mem: mem, cancel: cancel, ctx: rctx, progress: p.Progress}
 	for i, c := range plan.Schema() {
 		r.Columns = append(r.Columns, Column{Name: names[i], Type: c.T})
 	}
