@@ -309,10 +309,11 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope) (logical.Node, *scope, err
 		}
 		conds = append(conds, eq)
 		// The merged column is found unqualified on the side that is kept.
-		hide := rc.idx + width
+		hide, keep := rc.idx+width, lc.idx
 		if kind == logical.Right {
-			hide = lc.idx
+			hide, keep = lc.idx, rc.idx+width
 		}
+		sc.merged = append(sc.merged, keep)
 		for i := range sc.cols {
 			if sc.cols[i].idx == hide {
 				sc.cols[i].hidden = true

@@ -25,6 +25,9 @@ type scopeCol struct {
 type scope struct {
 	cols   []scopeCol
 	parent *scope
+	// merged are the positions (idx) of the columns JOIN ... USING merged,
+	// which SELECT * lists first, as PostgreSQL does.
+	merged []int
 }
 
 func scopeOf(s logical.Schema, table string) *scope {
@@ -41,7 +44,10 @@ func scopeOf(s logical.Schema, table string) *scope {
 
 // concat is the scope of a join: the right side's positions follow the left's.
 func concat(l, r *scope, leftWidth int) *scope {
-	sc := &scope{cols: append([]scopeCol(nil), l.cols...)}
+	sc := &scope{cols: append([]scopeCol(nil), l.cols...), merged: append([]int(nil), l.merged...)}
+	for _, m := range r.merged {
+		sc.merged = append(sc.merged, m+leftWidth)
+	}
 	for _, c := range r.cols {
 		c.idx += leftWidth
 		sc.cols = append(sc.cols, c)

@@ -63,7 +63,11 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 		if f.WildCard != nil {
 			tbl := f.WildCard.Table.O
 			n := 0
-			for _, c := range sc.cols {
+			cols := sc.cols
+			if tbl == "" && len(sc.merged) > 0 {
+				cols = starOrder(sc)
+			}
+			for _, c := range cols {
 				if c.hidden || (tbl != "" && c.table != tbl) {
 					continue
 				}
@@ -551,4 +555,25 @@ func unwrapNullsMarker(e ast.ExprNode) (inner ast.ExprNode, desc, nullsFirst, ex
 		}
 	}
 	return e, false, false, false
+}
+
+// starOrder lists a scope's columns for SELECT *: columns merged by USING
+// first, in USING order, then the rest in FROM order.
+func starOrder(sc *scope) []scopeCol {
+	first := map[int]bool{}
+	var out []scopeCol
+	for _, m := range sc.merged {
+		for _, c := range sc.cols {
+			if c.idx == m && !c.hidden && !first[m] {
+				first[m] = true
+				out = append(out, c)
+			}
+		}
+	}
+	for _, c := range sc.cols {
+		if !first[c.idx] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
