@@ -543,6 +543,14 @@ type groupTable struct {
 	groupHash []uint64
 	n         int
 
+	// single marks a table keyed by one fixed-width column of at most 8
+	// bytes (the common GROUP BY on one integer or date). Then slotHash
+	// holds the raw key bits instead of the hash, so a probe compares the
+	// key in the slot itself with no second lookup in the key store, and
+	// the NULL group lives outside the slots in nullGroup (-1 = none yet).
+	single    bool
+	nullGroup int32
+
 	// scratch reused across batches
 	h, pos          []uint64
 	pending, next   []int32
@@ -551,9 +559,15 @@ type groupTable struct {
 }
 
 func newGroupTable(types []arrow.DataType) *groupTable {
-	t := &groupTable{}
+	t := &groupTable{nullGroup: -1}
 	for _, dt := range types {
 		t.keys = append(t.keys, newKeyStore(dt))
+	}
+	if len(t.keys) == 1 {
+		switch t.keys[0].(type) {
+		case *fixedStore[uint8], *fixedStore[uint16], *fixedStore[uint32], *fixedStore[uint64]:
+			t.single = true
+		}
 	}
 	t.resize(1024)
 	return t
@@ -567,13 +581,34 @@ func (t *groupTable) resize(slots int) {
 	}
 	t.mask = uint64(slots - 1)
 	for g, h := range t.groupHash {
+		if t.single && int32(g) == t.nullGroup {
+			continue
+		}
 		p := h & t.mask
 		for t.slotGroup[p] >= 0 {
 			p = (p + 1) & t.mask
 		}
 		t.slotHash[p] = h
+		if t.single {
+			t.slotHash[p] = t.singleKey(g)
+		}
 		t.slotGroup[p] = int32(g)
 	}
+}
+
+// singleKey is the raw key bits of group g of a single-key table.
+func (t *groupTable) singleKey(g int) uint64 {
+	switch s := t.keys[0].(type) {
+	case *fixedStore[uint8]:
+		return uint64(s.vals[g])
+	case *fixedStore[uint16]:
+		return uint64(s.vals[g])
+	case *fixedStore[uint32]:
+		return uint64(s.vals[g])
+	case *fixedStore[uint64]:
+		return s.vals[g]
+	}
+	panic("singleKey on a multi-column table")
 }
 
 func (t *groupTable) bytes() int64 {
@@ -596,6 +631,19 @@ func (t *groupTable) find(cols []arrow.Array, n int, out []int32, isNew []bool) 
 	views := make([]keyView, len(cols))
 	for k, c := range cols {
 		views[k] = t.keys[k].view(c)
+	}
+	if t.single {
+		switch v := views[0].(type) {
+		case *fixedView[uint8]:
+			findSingle(t, v, n, out, isNew)
+		case *fixedView[uint16]:
+			findSingle(t, v, n, out, isNew)
+		case *fixedView[uint32]:
+			findSingle(t, v, n, out, isNew)
+		case *fixedView[uint64]:
+			findSingle(t, v, n, out, isNew)
+		}
+		return
 	}
 	t.h = grow(t.h, n)
 	t.pos = grow(t.pos, n)
@@ -671,6 +719,60 @@ func (t *groupTable) find(cols []arrow.Array, n int, out []int32, isNew []bool) 
 		t.next = t.pending
 		t.pending = next
 		pending = next
+	}
+}
+
+// findSingle is find for a single-key table: linear probing on the key's
+// mixed bits, confirming a slot by comparing the raw key stored in it.
+func findSingle[T uint8 | uint16 | uint32 | uint64](t *groupTable, v *fixedView[T], n int, out []int32, isNew []bool) {
+	s := v.s
+	slotKey, slotGroup, mask := t.slotHash, t.slotGroup, t.mask
+	newGroup := func(x T, null bool, h uint64) int32 {
+		g := int32(t.n)
+		t.n++
+		s.vals = append(s.vals, x)
+		s.null = append(s.null, null)
+		t.groupHash = append(t.groupHash, h)
+		return g
+	}
+	for i := 0; i < n; i++ {
+		if v.bits != nil && !isValid(v.bits, v.off, i) {
+			created := false
+			if t.nullGroup < 0 {
+				t.nullGroup = newGroup(0, true, nullHash)
+				created = true
+			}
+			out[i] = t.nullGroup
+			if isNew != nil {
+				isNew[i] = created
+			}
+			continue
+		}
+		x := v.vals[i]
+		k := uint64(x)
+		h := mix64(k)
+		p := h & mask
+		for {
+			g := slotGroup[p]
+			if g < 0 {
+				g = newGroup(x, false, h)
+				slotKey[p] = k
+				slotGroup[p] = g
+				out[i] = g
+				if isNew != nil {
+					isNew[i] = true
+				}
+				break
+			}
+			if slotKey[p] == k {
+				out[i] = g
+				if isNew != nil {
+					isNew[i] = false
+				}
+				break
+			}
+			p = (p + 1) & mask
+		}
 	}
 }
 
