@@ -30,16 +30,16 @@ var errShortChunk = fmt.Errorf("column chunk has fewer values than its row group
 
 // pageCursor walks the data pages of one column chunk.
 type pageCursor struct {
-	pages  *parquet.FilePages
-	page   parquet.Page // current page; we hold one reference to it
-	def    []byte       // definition levels of the page; nil for a required column
+	pages  pageSource
+	page   dataPage // current page; we hold one reference to it
+	def    []byte   // definition levels of the page; nil for a required column
 	maxDef byte
 	rows   int // rows in the current page
 	pos    int // next row of the current page
 }
 
 // advance releases the current page and moves to the next non-empty one.
-func (c *pageCursor) advance() (parquet.Page, error) {
+func (c *pageCursor) advance() (dataPage, error) {
 	c.release()
 	for {
 		p, err := c.pages.ReadPage()
@@ -51,7 +51,7 @@ func (c *pageCursor) advance() (parquet.Page, error) {
 		}
 		rows := int(p.NumRows())
 		if rows == 0 {
-			parquet.Release(p)
+			releasePage(p)
 			continue
 		}
 		c.page, c.rows, c.pos, c.def = p, rows, 0, nil
@@ -67,7 +67,7 @@ func (c *pageCursor) advance() (parquet.Page, error) {
 
 func (c *pageCursor) release() {
 	if c.page != nil {
-		parquet.Release(c.page)
+		releasePage(c.page)
 		c.page = nil
 	}
 }
@@ -563,7 +563,7 @@ func constFixed[T any](alloc memory.Allocator, dt arrow.DataType, n int, v T) ar
 
 // newColumnReader picks the decoder that turns leaf l's pages into arrays of
 // target (the table's type for the column, possibly wider than l's own).
-func newColumnReader(l *leaf, target types.T, pages *parquet.FilePages) (columnReader, error) {
+func newColumnReader(l *leaf, target types.T, pages pageSource) (columnReader, error) {
 	dt := target.Arrow()
 	cur := pageCursor{pages: pages}
 	if l.optional {

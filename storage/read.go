@@ -139,7 +139,7 @@ func (r *splitReader) init(t *Table, f *tableFile, rowGroup int, columns []int) 
 		if !ok {
 			return sqlerr.New(sqlerr.InternalError, "unexpected column chunk type %T", chunks[l.index])
 		}
-		cr, err := newColumnReader(l, col.Type, fc.PagesFrom(r.fh))
+		cr, err := newColumnReader(l, col.Type, chunkPages(r.fh, fc, &f.pf.Metadata().RowGroups[rowGroup].Columns[l.index], l))
 		if err != nil {
 			return corruptFile(r.path, err)
 		}
