@@ -563,6 +563,10 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		if next, ok := rw.nullsOrder(s, in, i); ok {
 			return next, nil
 		}
+	case "explain":
+		if i == 0 {
+			return rw.explain(s, in)
+		}
 	case "concat":
 		// TiDB reads `a || b` as concat(a, b); PostgreSQL's concat() skips
 		// NULLs where || propagates them, so the function gets its own name.
@@ -1210,4 +1214,58 @@ func (rw *rewriter) nullsOrder(s *seqState, in []*node, i int) (int, bool) {
 		s.push(dir)
 	}
 	return i + 2, true
+}
+
+// explain reads PostgreSQL's EXPLAIN options, "EXPLAIN ANALYZE VERBOSE" and
+// "EXPLAIN (ANALYZE, VERBOSE false, COSTS off)", into TiDB's
+// "EXPLAIN [ANALYZE] [FORMAT='verbose']". Options Basalt has no use for
+// (COSTS, BUFFERS, TIMING, SUMMARY, FORMAT TEXT) are accepted and ignored.
+func (rw *rewriter) explain(s *seqState, in []*node) (int, error) {
+	analyze, verbose := false, false
+	k := 1
+	on := func(n *node) bool {
+		return !(n.isWord("false") || n.isWord("off") || (n.leafKind(tokNumber) && n.tok.val == "0"))
+	}
+	if k < len(in) && in[k].isParen() {
+		// Options are words separated by commas, each with an optional value.
+		var opt string
+		set := func(val bool) {
+			switch opt {
+			case "analyze":
+				analyze = val
+			case "verbose":
+				verbose = val
+			}
+		}
+		for _, c := range in[k].kids {
+			switch {
+			case c.isPunct(","):
+				opt = ""
+			case opt == "" && c.kind == nLeaf && c.tok.kind == tokIdent:
+				opt = strings.ToLower(c.tok.val)
+				set(true)
+			case opt != "":
+				set(on(c))
+			}
+		}
+		k++
+	} else {
+		for k < len(in) && (in[k].isWord("analyze") || in[k].isWord("verbose")) {
+			if in[k].isWord("analyze") {
+				analyze = true
+			} else {
+				verbose = true
+			}
+			k++
+		}
+	}
+	head := "explain"
+	if analyze {
+		head += " analyze"
+	}
+	if verbose {
+		head += " format = 'verbose'"
+	}
+	s.push(synth(head, in[0].tok.pos))
+	return k, nil
 }
