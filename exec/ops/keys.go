@@ -544,11 +544,13 @@ type groupTable struct {
 	n         int
 
 	// single marks a table keyed by one fixed-width column of at most 8
-	// bytes (the common GROUP BY on one integer or date). Then slotHash
-	// holds the raw key bits instead of the hash, so a probe compares the
-	// key in the slot itself with no second lookup in the key store, and
-	// the NULL group lives outside the slots in nullGroup (-1 = none yet).
+	// bytes (the common GROUP BY on one integer or date). It then uses
+	// sslots instead of slotHash/slotGroup/groupHash: each slot holds the
+	// raw key bits next to the group id, so a probe touches one cache line
+	// and compares the key in place with no second lookup in the key store.
+	// The NULL group lives outside the slots in nullGroup (-1 = none yet).
 	single    bool
+	sslots    []singleSlot
 	nullGroup int32
 
 	// scratch reused across batches
@@ -573,46 +575,55 @@ func newGroupTable(types []arrow.DataType) *groupTable {
 	return t
 }
 
+// singleSlot is a slot of a single-key table; gid1 is the group id plus
+// one, so a zeroed slot is empty.
+type singleSlot struct {
+	key  uint64
+	gid1 int32
+}
+
+// numSlots is the table's current slot count.
+func (t *groupTable) numSlots() int {
+	if t.single {
+		return len(t.sslots)
+	}
+	return len(t.slotGroup)
+}
+
 func (t *groupTable) resize(slots int) {
+	t.mask = uint64(slots - 1)
+	if t.single {
+		old := t.sslots
+		t.sslots = make([]singleSlot, slots)
+		for _, sl := range old {
+			if sl.gid1 == 0 {
+				continue
+			}
+			p := mix64(sl.key) & t.mask
+			for t.sslots[p].gid1 != 0 {
+				p = (p + 1) & t.mask
+			}
+			t.sslots[p] = sl
+		}
+		return
+	}
 	t.slotHash = make([]uint64, slots)
 	t.slotGroup = make([]int32, slots)
 	for i := range t.slotGroup {
 		t.slotGroup[i] = -1
 	}
-	t.mask = uint64(slots - 1)
 	for g, h := range t.groupHash {
-		if t.single && int32(g) == t.nullGroup {
-			continue
-		}
 		p := h & t.mask
 		for t.slotGroup[p] >= 0 {
 			p = (p + 1) & t.mask
 		}
 		t.slotHash[p] = h
-		if t.single {
-			t.slotHash[p] = t.singleKey(g)
-		}
 		t.slotGroup[p] = int32(g)
 	}
 }
 
-// singleKey is the raw key bits of group g of a single-key table.
-func (t *groupTable) singleKey(g int) uint64 {
-	switch s := t.keys[0].(type) {
-	case *fixedStore[uint8]:
-		return uint64(s.vals[g])
-	case *fixedStore[uint16]:
-		return uint64(s.vals[g])
-	case *fixedStore[uint32]:
-		return uint64(s.vals[g])
-	case *fixedStore[uint64]:
-		return s.vals[g]
-	}
-	panic("singleKey on a multi-column table")
-}
-
 func (t *groupTable) bytes() int64 {
-	n := int64(len(t.slotHash))*12 + int64(cap(t.groupHash))*8
+	n := int64(len(t.slotHash))*12 + int64(cap(t.groupHash))*8 + int64(len(t.sslots))*16
 	for _, k := range t.keys {
 		n += k.bytes()
 	}
@@ -625,8 +636,8 @@ func (t *groupTable) bytes() int64 {
 func (t *groupTable) find(cols []arrow.Array, n int, out []int32, isNew []bool) {
 	// Keep the load factor under 1/2 even if every row is a new group, so
 	// no rehash happens while slots of pending rows are in flight.
-	for (t.n+n)*2 > len(t.slotGroup) {
-		t.resize(len(t.slotGroup) * 2)
+	for (t.n+n)*2 > t.numSlots() {
+		t.resize(t.numSlots() * 2)
 	}
 	views := make([]keyView, len(cols))
 	for k, c := range cols {
@@ -723,56 +734,60 @@ func (t *groupTable) find(cols []arrow.Array, n int, out []int32, isNew []bool) 
 }
 
 // findSingle is find for a single-key table: linear probing on the key's
-// mixed bits, confirming a slot by comparing the raw key stored in it.
+// mixed bits, confirming a slot by the raw key stored in it. Runs of equal
+// keys (input sorted or clustered on the key, as lineitem is on
+// l_orderkey) reuse the previous row's group without probing.
 func findSingle[T uint8 | uint16 | uint32 | uint64](t *groupTable, v *fixedView[T], n int, out []int32, isNew []bool) {
 	s := v.s
-	slotKey, slotGroup, mask := t.slotHash, t.slotGroup, t.mask
-	newGroup := func(x T, null bool, h uint64) int32 {
+	slots, mask := t.sslots, t.mask
+	newGroup := func(x T, null bool) int32 {
 		g := int32(t.n)
 		t.n++
 		s.vals = append(s.vals, x)
 		s.null = append(s.null, null)
-		t.groupHash = append(t.groupHash, h)
 		return g
 	}
+	if isNew != nil {
+		clear(isNew[:n])
+	}
+	lastKey, lastG := uint64(0), int32(-1)
 	for i := 0; i < n; i++ {
 		if v.bits != nil && !isValid(v.bits, v.off, i) {
-			created := false
 			if t.nullGroup < 0 {
-				t.nullGroup = newGroup(0, true, nullHash)
-				created = true
+				t.nullGroup = newGroup(0, true)
+				if isNew != nil {
+					isNew[i] = true
+				}
 			}
 			out[i] = t.nullGroup
-			if isNew != nil {
-				isNew[i] = created
-			}
 			continue
 		}
 		x := v.vals[i]
 		k := uint64(x)
-		h := mix64(k)
-		p := h & mask
+		if k == lastKey && lastG >= 0 {
+			out[i] = lastG
+			continue
+		}
+		p := mix64(k) & mask
+		var g int32
 		for {
-			g := slotGroup[p]
-			if g < 0 {
-				g = newGroup(x, false, h)
-				slotKey[p] = k
-				slotGroup[p] = g
-				out[i] = g
+			sl := &slots[p]
+			if sl.gid1 == 0 {
+				g = newGroup(x, false)
+				sl.key, sl.gid1 = k, g+1
 				if isNew != nil {
 					isNew[i] = true
 				}
 				break
 			}
-			if slotKey[p] == k {
-				out[i] = g
-				if isNew != nil {
-					isNew[i] = false
-				}
+			if sl.key == k {
+				g = sl.gid1 - 1
 				break
 			}
 			p = (p + 1) & mask
 		}
+		out[i] = g
+		lastKey, lastG = k, g
 	}
 }
 
