@@ -235,6 +235,17 @@ func (a *sum128Acc) update(gids []int32, arr arrow.Array) {
 		add128Int(hi, lo, seen, gids, fixedValues[int64](arr), bits, off)
 	case arrow.DECIMAL128:
 		v := fixedValues[[2]uint64](arr)
+		if bits == nil {
+			// No NULLs: no validity test in the loop.
+			for i, g := range gids {
+				x := v[i]
+				var c uint64
+				lo[g], c = bits64Add(lo[g], x[0])
+				hi[g] += int64(x[1]) + int64(c)
+				seen[g] = true
+			}
+			return
+		}
 		for i, g := range gids {
 			if !isValid(bits, off, i) {
 				continue
@@ -339,6 +350,12 @@ func (a *avgAcc) grow(n int) { a.sum.grow(n); a.counts = growZero(a.counts, n) }
 func (a *avgAcc) update(gids []int32, arr arrow.Array) {
 	a.sum.update(gids, arr)
 	bits, off := validity(arr)
+	if bits == nil {
+		for _, g := range gids {
+			a.counts[g]++
+		}
+		return
+	}
 	for i, g := range gids {
 		if isValid(bits, off, i) {
 			a.counts[g]++

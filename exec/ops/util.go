@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"fmt"
+	mbits "math/bits"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -256,6 +257,26 @@ func maskIndexes(mask arrow.Array, buf []int32) ([]int32, error) {
 	bits, off := validity(m)
 	buf = buf[:0]
 	n := m.Len()
+	voff := m.Data().Offset()
+	vals := m.Data().Buffers()[1].Bytes()
+	if bits == nil && voff%8 == 0 && n > 0 {
+		// Whole bytes of the value bitmap at a time: skip all-false bytes,
+		// append every row of all-true ones.
+		vals = vals[voff/8 : voff/8+(n+7)/8]
+		for bi, v := range vals {
+			base := int32(bi * 8)
+			if v == 0xff && int(base)+8 <= n {
+				buf = append(buf, base, base+1, base+2, base+3, base+4, base+5, base+6, base+7)
+				continue
+			}
+			for ; v != 0; v &= v - 1 {
+				if i := base + int32(mbits.TrailingZeros8(v)); int(i) < n {
+					buf = append(buf, i)
+				}
+			}
+		}
+		return buf, nil
+	}
 	for i := 0; i < n; i++ {
 		if m.Value(i) && isValid(bits, off, i) {
 			buf = append(buf, int32(i))
