@@ -23,6 +23,11 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 		return &negNode{arg: args[0], t: e.T}, nil
 	}
 	switch fn {
+	case expr.CheckSingleRow:
+		if err := want(2); err != nil {
+			return nil, err
+		}
+		return &singleRowNode{count: args[0], value: args[1]}, nil
 	case "+", "-", "*", "/", "%":
 		if err := want(2); err != nil {
 			return nil, err

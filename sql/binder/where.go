@@ -199,6 +199,12 @@ func (b *Binder) attachSubqueries(cur logical.Node, exprs *[]expr.Expr) (logical
 				cur = &logical.Join{Left: cur, Right: right, Kind: logical.Cross}
 				return val, true, nil
 			}
+			if !q.agg {
+				if v, next, ok, err := checkedLookup(cur, q, s.t); ok || err != nil {
+					cur = next
+					return v, true, err
+				}
+			}
 			var cs []expr.Expr
 			for _, c := range q.corr {
 				rc, err := pullUp(c, width)
@@ -301,4 +307,43 @@ func (b *Binder) attachIn(cur logical.Node, s *subqueryRef) (logical.Node, expr.
 			&expr.Call{Fn: ">", Args: []expr.Expr{all, nonNull}, T: types.BoolT}), Result: boolC(nil)},
 	}, Else: boolC(s.not)}
 	return cur, v, nil
+}
+
+// checkedLookup joins a correlated scalar subquery without aggregates (a
+// lookup such as (SELECT name FROM dept d WHERE d.id = e.dept_id)) so that
+// each outer row meets at most one row: the subquery is grouped by its
+// correlation keys with the number of matches, and the value fails with
+// 21000 where a key matched more than one row, as PostgreSQL does. It
+// needs equality correlation; ok is false otherwise.
+func checkedLookup(cur logical.Node, q *boundQuery, t types.T) (expr.Expr, logical.Node, bool, error) {
+	width := len(cur.Schema())
+	agg := &logical.Aggregate{Input: q.plan}
+	var conds []expr.Expr
+	for _, c := range q.corr {
+		inner, outer, ok := splitCorrEquality(c)
+		if !ok {
+			return nil, cur, false, nil
+		}
+		k := len(agg.Groups)
+		agg.Groups = append(agg.Groups, inner)
+		agg.Out = append(agg.Out, logical.Column{Name: "key", T: inner.Type(), Nullable: true})
+		conds = append(conds, &expr.Call{Fn: "=", Args: []expr.Expr{&expr.ColRef{Idx: k, T: inner.Type()}, outer}, T: types.BoolT})
+	}
+	val := &expr.ColRef{Idx: 0, T: t}
+	agg.Aggs = []*expr.AggCall{{Fn: "count_star", T: types.Int64T}, {Fn: "min", Args: []expr.Expr{val}, T: t}}
+	agg.Out = append(agg.Out, logical.Column{Name: "count", T: types.Int64T}, logical.Column{Name: "value", T: t, Nullable: true})
+	for i, c := range conds {
+		pc, err := pullUp(c, width)
+		if err != nil {
+			return nil, cur, false, err
+		}
+		conds[i] = pc
+	}
+	ng := len(agg.Groups)
+	next := &logical.Join{Left: cur, Right: agg, Kind: logical.Left, Cond: expr.And(conds...)}
+	v := &expr.Call{Fn: expr.CheckSingleRow, Args: []expr.Expr{
+		&expr.ColRef{Idx: width + ng, T: types.Int64T, Name: "matches"},
+		&expr.ColRef{Idx: width + ng + 1, T: t, Name: "subquery"},
+	}, T: t}
+	return v, next, true, nil
 }

@@ -298,6 +298,11 @@ func And(es ...Expr) Expr {
 	return out
 }
 
+// CheckSingleRow is the function the binder wraps around a correlated
+// scalar subquery's value: __check_single_row(matches, value) returns value
+// and fails with 21000 where an outer row matched more than one row.
+const CheckSingleRow = "__check_single_row"
+
 // Or joins a and b with OR.
 func Or(a, b Expr) Expr { return &Call{Fn: "or", Args: []Expr{a, b}, T: types.BoolT} }
 
