@@ -59,6 +59,9 @@ type boundQuery struct {
 	nOut  int // visible output columns; extra columns after them serve Corr
 	corr  []expr.Expr
 	agg   bool // an aggregate without GROUP BY: exactly one row per correlation key
+	// untyped marks output columns that are bare NULL or string literals:
+	// a UNION takes their type from its other branches, as PostgreSQL does.
+	untyped []bool
 	count bool // its single output is a bare count(): NULL means 0 after an outer join
 }
 

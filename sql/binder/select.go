@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/sql/expr"
@@ -159,7 +160,7 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 			}
 			groups = append(groups, inner)
 			// Refer to the key through its output column, placed after the items.
-			corr[i] = &expr.Call{Fn: "=", Args: []expr.Expr{&expr.ColRef{Idx: len(items) + i, T: inner.Type()}, outer}, T: types.BoolT}
+			corr[i] = &expr.Call{Fn: c.(*expr.Call).Fn, Args: []expr.Expr{&expr.ColRef{Idx: len(items) + i, T: inner.Type()}, outer}, T: types.BoolT}
 		}
 		q.agg = true
 		nExtra = len(corr)
@@ -216,6 +217,8 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 		proj.Exprs = append(proj.Exprs, finishUnknown(e))
 		proj.Out = append(proj.Out, logical.Column{Name: it.name, T: finishUnknown(e).Type(), Nullable: true})
 		q.names = append(q.names, it.name)
+		_, isConst := e.(*expr.Const)
+		q.untyped = append(q.untyped, isConst && e.Type().Kind == types.Unknown)
 	}
 	if q.agg {
 		for i := 0; i < nExtra; i++ {
@@ -473,7 +476,7 @@ func toPostAgg(e expr.Expr, groups []expr.Expr, sc *scope) (expr.Expr, error) {
 // splitCorrEquality splits inner = outer (either order).
 func splitCorrEquality(e expr.Expr) (inner, outer expr.Expr, ok bool) {
 	c, isCall := e.(*expr.Call)
-	if !isCall || c.Fn != "=" {
+	if !isCall || (c.Fn != "=" && c.Fn != "is not distinct from") {
 		return nil, nil, false
 	}
 	l, r := c.Args[0], c.Args[1]
@@ -548,10 +551,14 @@ func columnName(e ast.ExprNode) string {
 func unwrapNullsMarker(e ast.ExprNode) (inner ast.ExprNode, desc, nullsFirst, explicit bool) {
 	if f, ok := e.(*ast.FuncCallExpr); ok && len(f.Args) == 1 {
 		switch f.FnName.L {
-		case "__pg_nulls_first":
-			return f.Args[0], false, true, true
-		case "__pg_nulls_last":
-			return f.Args[0], false, false, true
+		case "__pg_nulls_first", "__pg_nulls_last":
+			inner := f.Args[0]
+			// ORDER BY 1 NULLS FIRST: TiDB reads a bare 1 as a position only
+			// outside the marker, so restore it.
+			if v, ok := inner.(*test_driver.ValueExpr); ok && v.Kind() == test_driver.KindInt64 {
+				inner = &ast.PositionExpr{N: int(v.GetInt64())}
+			}
+			return inner, false, f.FnName.L == "__pg_nulls_first", true
 		}
 	}
 	return e, false, false, false

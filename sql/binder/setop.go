@@ -6,6 +6,7 @@ import (
 	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/sql/expr"
 	"github.com/basaltdb/basalt/sql/sqlerr"
+	"github.com/basaltdb/basalt/sql/types"
 )
 
 // bindSetOpr binds UNION [ALL] chains (left-associative, as written).
@@ -93,19 +94,27 @@ func (b *Binder) bindSetList(l *ast.SetOprSelectList, parent *scope) (*boundQuer
 		if acc.nOut != q.nOut {
 			return nil, sqlerr.New(sqlerr.SyntaxError, "each %s query must have the same number of columns", op.String())
 		}
+		var plan logical.Node
 		switch *op {
 		case ast.Union, ast.UnionAll:
+			if plan, err = b.union(acc.plan, q.plan, acc.names, acc.untyped, q.untyped); err != nil {
+				return nil, err
+			}
+			if *op == ast.Union {
+				plan = distinct(plan)
+			}
+		case ast.Intersect, ast.Except:
+			if plan, err = b.intersectExcept(acc.plan, q.plan, acc.names, *op == ast.Intersect); err != nil {
+				return nil, err
+			}
 		default:
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported yet", op.String())
 		}
-		plan, err := b.union(acc.plan, q.plan, acc.names)
-		if err != nil {
-			return nil, err
+		untyped := make([]bool, acc.nOut)
+		for i := range untyped {
+			untyped[i] = at(acc.untyped, i) && at(q.untyped, i)
 		}
-		if *op == ast.Union {
-			plan = distinct(plan)
-		}
-		acc = &boundQuery{plan: plan, names: acc.names, nOut: acc.nOut}
+		acc = &boundQuery{plan: plan, names: acc.names, nOut: acc.nOut, untyped: untyped}
 	}
 	if l.OrderBy != nil || l.Limit != nil {
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "ORDER BY/LIMIT inside a parenthesised set operand is not supported yet")
@@ -113,8 +122,11 @@ func (b *Binder) bindSetList(l *ast.SetOprSelectList, parent *scope) (*boundQuer
 	return acc, nil
 }
 
-// union casts both sides to common column types and concatenates them.
-func (b *Binder) union(l, r logical.Node, names []string) (logical.Node, error) {
+func at(flags []bool, i int) bool { return i < len(flags) && flags[i] }
+
+// union casts both sides to common column types and concatenates them. A
+// column that is an untyped literal on one side takes the other side's type.
+func (b *Binder) union(l, r logical.Node, names []string, lu, ru []bool) (logical.Node, error) {
 	ls, rs := l.Schema(), r.Schema()
 	lp := &logical.Project{Input: l}
 	rp := &logical.Project{Input: r}
@@ -122,7 +134,14 @@ func (b *Binder) union(l, r logical.Node, names []string) (logical.Node, error) 
 	for i := range ls {
 		le := expr.Expr(&expr.ColRef{Idx: i, T: ls[i].T, Name: ls[i].Name})
 		re := expr.Expr(&expr.ColRef{Idx: i, T: rs[i].T, Name: rs[i].Name})
-		t, err := commonType([]expr.Expr{le, re}, "UNION")
+		lt, rt := le.Type(), re.Type()
+		if at(lu, i) {
+			lt = types.UnknownT
+		}
+		if at(ru, i) {
+			rt = types.UnknownT
+		}
+		t, err := commonType([]expr.Expr{&expr.Const{T: lt}, &expr.Const{T: rt}}, "UNION")
 		if err != nil {
 			return nil, err
 		}
@@ -139,4 +158,50 @@ func (b *Binder) union(l, r logical.Node, names []string) (logical.Node, error) 
 	}
 	u.Inputs = []logical.Node{lp, rp}
 	return u, nil
+}
+
+// intersectExcept computes INTERSECT or EXCEPT (without ALL) by tagging
+// each side's rows, grouping both by every column (so NULLs compare equal,
+// as set operations require) and keeping the groups seen on the left and,
+// for INTERSECT, also on the right or, for EXCEPT, not on the right.
+func (b *Binder) intersectExcept(l, r logical.Node, names []string, intersect bool) (logical.Node, error) {
+	tag := func(n logical.Node, left bool) logical.Node {
+		s := n.Schema()
+		p := &logical.Project{Input: n}
+		for i, c := range s {
+			p.Exprs = append(p.Exprs, &expr.ColRef{Idx: i, T: c.T, Name: c.Name})
+			p.Out = append(p.Out, c)
+		}
+		one, zero := &expr.Const{Value: int64(1), T: types.Int32T}, &expr.Const{Value: int64(0), T: types.Int32T}
+		lv, rv := expr.Expr(one), expr.Expr(zero)
+		if !left {
+			lv, rv = zero, one
+		}
+		p.Exprs = append(p.Exprs, lv, rv)
+		p.Out = append(p.Out, logical.Column{Name: "l", T: types.Int32T}, logical.Column{Name: "r", T: types.Int32T})
+		return p
+	}
+	u, err := b.union(tag(l, true), tag(r, false), append(append([]string(nil), names...), "l", "r"), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	us := u.Schema()
+	w := len(us) - 2
+	agg := &logical.Aggregate{Input: u}
+	for i := 0; i < w; i++ {
+		agg.Groups = append(agg.Groups, &expr.ColRef{Idx: i, T: us[i].T, Name: us[i].Name})
+		agg.Out = append(agg.Out, us[i])
+	}
+	for _, i := range []int{w, w + 1} {
+		agg.Aggs = append(agg.Aggs, &expr.AggCall{Fn: "sum", Args: []expr.Expr{&expr.ColRef{Idx: i, T: types.Int32T}}, T: types.Int64T})
+		agg.Out = append(agg.Out, logical.Column{Name: "n", T: types.Int64T})
+	}
+	zero := &expr.Const{Value: int64(0), T: types.Int64T}
+	inLeft := &expr.Call{Fn: ">", Args: []expr.Expr{&expr.ColRef{Idx: w, T: types.Int64T}, zero}, T: types.BoolT}
+	rightOp := ">"
+	if !intersect {
+		rightOp = "="
+	}
+	onRight := &expr.Call{Fn: rightOp, Args: []expr.Expr{&expr.ColRef{Idx: w + 1, T: types.Int64T}, zero}, T: types.BoolT}
+	return trimTo(&logical.Filter{Input: agg, Cond: expr.And(inLeft, onRight)}, w), nil
 }

@@ -110,12 +110,31 @@ func (b *Binder) bindWhere(cur logical.Node, sc *scope, where ast.ExprNode) (log
 	}
 	for _, j := range joins {
 		width := len(cur.Schema())
+		if j.q.agg && j.lhs == nil {
+			// EXISTS over an aggregate without GROUP BY: the subquery has
+			// exactly one row for every outer row, whatever it matches.
+			if j.kind == logical.Anti {
+				cur = &logical.Filter{Input: cur, Cond: &expr.Const{Value: false, T: types.BoolT}}
+			}
+			continue
+		}
 		var cs []expr.Expr
+		kind := j.kind
 		if j.lhs != nil {
 			rt := j.q.plan.Schema()[0].T
-			eq, err := b.binary("=", j.lhs, &expr.ColRef{Idx: width, T: rt, Name: "subquery"})
+			sub := &expr.ColRef{Idx: width, T: rt, Name: "subquery"}
+			eq, err := b.binary("=", j.lhs, sub)
 			if err != nil {
 				return nil, nil, err
+			}
+			if kind == logical.AntiNullAware && len(j.q.corr) > 0 {
+				// Correlated NOT IN: the NULL rules apply within each outer
+				// row's own subquery rows. A row is dropped when one of them
+				// equals x, is NULL, or x is NULL; with none it is kept.
+				kind = logical.Anti
+				eq = expr.Or(expr.Or(eq,
+					&expr.Call{Fn: "is null", Args: []expr.Expr{sub}, T: types.BoolT}),
+					&expr.Call{Fn: "is null", Args: []expr.Expr{j.lhs}, T: types.BoolT})
 			}
 			cs = append(cs, eq)
 		}
@@ -130,7 +149,7 @@ func (b *Binder) bindWhere(cur logical.Node, sc *scope, where ast.ExprNode) (log
 		if cond == nil {
 			cond = &expr.Const{Value: true, T: types.BoolT}
 		}
-		cur = &logical.Join{Left: cur, Right: j.q.plan, Kind: j.kind, Cond: cond}
+		cur = &logical.Join{Left: cur, Right: j.q.plan, Kind: kind, Cond: cond}
 	}
 	return cur, corr, nil
 }
@@ -236,6 +255,10 @@ func (b *Binder) attachSubqueries(cur logical.Node, exprs *[]expr.Expr) (logical
 func (b *Binder) attachExists(cur logical.Node, s *subqueryRef) (logical.Node, expr.Expr, error) {
 	width := len(cur.Schema())
 	q := s.q
+	if q.agg {
+		// An aggregate without GROUP BY always has a row.
+		return cur, &expr.Const{Value: !s.not, T: types.BoolT}, nil
+	}
 	if len(q.corr) == 0 {
 		cnt := &logical.Aggregate{Input: q.plan, Aggs: []*expr.AggCall{{Fn: "count_star", T: types.Int64T}},
 			Out: logical.Schema{{Name: "count", T: types.Int64T}}}
@@ -257,7 +280,7 @@ func (b *Binder) attachExists(cur logical.Node, s *subqueryRef) (logical.Node, e
 		k := len(keys.Groups)
 		keys.Groups = append(keys.Groups, inner)
 		keys.Out = append(keys.Out, logical.Column{Name: "key", T: inner.Type(), Nullable: true})
-		eq := &expr.Call{Fn: "=", Args: []expr.Expr{&expr.ColRef{Idx: k, T: inner.Type()}, outer}, T: types.BoolT}
+		eq := &expr.Call{Fn: c.(*expr.Call).Fn, Args: []expr.Expr{&expr.ColRef{Idx: k, T: inner.Type()}, outer}, T: types.BoolT}
 		pc, err := pullUp(eq, width)
 		if err != nil {
 			return nil, nil, err
@@ -327,7 +350,7 @@ func checkedLookup(cur logical.Node, q *boundQuery, t types.T) (expr.Expr, logic
 		k := len(agg.Groups)
 		agg.Groups = append(agg.Groups, inner)
 		agg.Out = append(agg.Out, logical.Column{Name: "key", T: inner.Type(), Nullable: true})
-		conds = append(conds, &expr.Call{Fn: "=", Args: []expr.Expr{&expr.ColRef{Idx: k, T: inner.Type()}, outer}, T: types.BoolT})
+		conds = append(conds, &expr.Call{Fn: c.(*expr.Call).Fn, Args: []expr.Expr{&expr.ColRef{Idx: k, T: inner.Type()}, outer}, T: types.BoolT})
 	}
 	val := &expr.ColRef{Idx: 0, T: t}
 	agg.Aggs = []*expr.AggCall{{Fn: "count_star", T: types.Int64T}, {Fn: "min", Args: []expr.Expr{val}, T: t}}

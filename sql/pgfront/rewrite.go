@@ -567,6 +567,10 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		if i == 0 {
 			return rw.explain(s, in)
 		}
+	case "values":
+		if i == 0 && nx != nil && nx.isParen() {
+			return rw.values(s, in)
+		}
 	case "concat":
 		// TiDB reads `a || b` as concat(a, b); PostgreSQL's concat() skips
 		// NULLs where || propagates them, so the function gets its own name.
@@ -1267,5 +1271,61 @@ func (rw *rewriter) explain(s *seqState, in []*node) (int, error) {
 		head += " format = 'verbose'"
 	}
 	s.push(synth(head, in[0].tok.pos))
+	return k, nil
+}
+
+// values turns a VALUES list, at the start of a statement or of a
+// parenthesised query, into SELECT ... UNION ALL SELECT ..., naming the
+// columns column1, column2 ... as PostgreSQL does; the binder unifies the
+// rows' types as for any UNION.
+func (rw *rewriter) values(s *seqState, in []*node) (int, error) {
+	k := 1
+	width := -1
+	first := true
+	for k < len(in) && in[k].isParen() {
+		g, err := rw.group(in[k])
+		if err != nil {
+			return 0, err
+		}
+		var items [][]*node
+		var cur []*node
+		for _, c := range g.kids {
+			if c.isPunct(",") {
+				items = append(items, cur)
+				cur = nil
+				continue
+			}
+			cur = append(cur, c)
+		}
+		items = append(items, cur)
+		if width >= 0 && len(items) != width {
+			return 0, &sqlerr.Error{Code: sqlerr.SyntaxError, Message: "VALUES lists must all be the same length",
+				Position: charPos(rw.src, in[k].tok.pos)}
+		}
+		width = len(items)
+		pos := in[k].tok.pos
+		head := "select "
+		if !first {
+			head = " union all select "
+		}
+		s.push(synth(head, pos))
+		for j, it := range items {
+			if len(it) == 0 {
+				return 0, rw.errAt(in[k])
+			}
+			if j > 0 {
+				s.push(synth(", ", pos))
+			}
+			s.push(rawNode(it...))
+			if first {
+				s.push(synth(fmt.Sprintf(" as column%d", j+1), pos))
+			}
+		}
+		first = false
+		k++
+		if k < len(in) && in[k].isPunct(",") && k+1 < len(in) && in[k+1].isParen() {
+			k++
+		}
+	}
 	return k, nil
 }
