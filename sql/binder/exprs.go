@@ -516,6 +516,35 @@ func (b *Binder) bindCase(n *ast.CaseExpr, ctx *exprCtx) (expr.Expr, error) {
 	return c, nil
 }
 
+// bindAggregateFiltered binds agg(...) FILTER (WHERE cond): the argument
+// becomes CASE WHEN cond THEN arg END, which every aggregate here skips
+// when NULL (count(*) turns into count of that CASE over a constant).
+func (b *Binder) bindAggregateFiltered(n *ast.AggregateFuncExpr, cond ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
+	if ctx.aggs == nil {
+		return nil, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", ctx.clause)
+	}
+	ref, err := b.bindAggregate(n, ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := b.bindExpr(cond, &exprCtx{sc: ctx.sc, clause: "FILTER"})
+	if err != nil {
+		return nil, err
+	}
+	if c, err = b.coerce(c, types.BoolT, "FILTER"); err != nil {
+		return nil, err
+	}
+	a := (*ctx.aggs)[ref.(*aggRef).i]
+	if a.Fn == "count_star" {
+		a.Fn = "count"
+		a.Args = []expr.Expr{&expr.Const{Value: int64(1), T: types.Int32T}}
+	}
+	for i, arg := range a.Args {
+		a.Args[i] = &expr.Case{Whens: []expr.When{{Cond: c, Result: arg}}, T: arg.Type()}
+	}
+	return ref, nil
+}
+
 func (b *Binder) bindAggregate(n *ast.AggregateFuncExpr, ctx *exprCtx) (expr.Expr, error) {
 	if ctx.aggs == nil {
 		return nil, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", ctx.clause)
@@ -679,6 +708,13 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 				op = "not ilike"
 			}
 			return b.binary(op, x, p)
+		}
+	case "__pg_filter":
+		if len(n.Args) == 2 {
+			if a, ok := n.Args[0].(*ast.AggregateFuncExpr); ok {
+				return b.bindAggregateFiltered(a, n.Args[1], ctx)
+			}
+			return nil, sqlerr.New(sqlerr.WrongObjectType, "FILTER specified, but %s is not an aggregate function", columnName(n.Args[0]))
 		}
 	case "__pg_concat":
 		name = "concat"

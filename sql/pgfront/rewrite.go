@@ -571,6 +571,19 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		if i == 0 && nx != nil && nx.isParen() {
 			return rw.values(s, in)
 		}
+	case "filter":
+		if nx != nil && nx.isParen() && len(nx.kids) > 0 && nx.kids[0].isWord("where") {
+			if call := s.last(); call != nil && call.kind == nSeq && len(call.kids) == 2 && call.kids[1].isParen() {
+				cond, err := rw.seqOperand(nx.kids[1:], &nx.close)
+				if err != nil {
+					return 0, err
+				}
+				s.pop()
+				pos := n.tok.pos
+				s.push(rawNode(synth("__pg_filter(", pos), call, synth(", ", pos), cond, synth(")", pos)))
+				return i + 2, nil
+			}
+		}
 	case "concat":
 		// TiDB reads `a || b` as concat(a, b); PostgreSQL's concat() skips
 		// NULLs where || propagates them, so the function gets its own name.

@@ -97,3 +97,6 @@ func As(err error) *Error {
 
 // CannotCoerce is PostgreSQL's code for a cast that does not exist.
 const CannotCoerce = "42846"
+
+// WrongObjectType is PostgreSQL's 42809 (e.g. FILTER on a plain function).
+const WrongObjectType = "42809"
