@@ -62,7 +62,7 @@ type boundQuery struct {
 	// untyped marks output columns that are bare NULL or string literals:
 	// a UNION takes their type from its other branches, as PostgreSQL does.
 	untyped []bool
-	count bool // its single output is a bare count(): NULL means 0 after an outer join
+	count   bool // its single output is a bare count(): NULL means 0 after an outer join
 }
 
 // BindQuery binds a SELECT or set operation.
