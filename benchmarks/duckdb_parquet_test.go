@@ -456,16 +456,12 @@ func TestDuckDBParquet(t *testing.T) {
 		allTypes = append(allTypes, c.want)
 	}
 
-	// v2Skip leaves out of the version 2 file the columns that V2DeltaInt32
-	// below tests on their own (they fail there), so that this comparison
-	// still covers the others.
-	v2Skip := map[string]bool{"c_integer": true, "c_uinteger": true}
 	for _, tbl := range []struct {
 		name, source string
 		skip         map[string]bool
 	}{
 		{"alltypes", allGlob, nil},
-		{"alltypes_v2", quoteString(filepath.Join(dir, "alltypes_v2.parquet")), v2Skip},
+		{"alltypes_v2", quoteString(filepath.Join(dir, "alltypes_v2.parquet")), nil},
 	} {
 		t.Run("AllTypes/"+tbl.name, func(t *testing.T) {
 			var names []string
