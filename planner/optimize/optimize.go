@@ -22,6 +22,7 @@ var Rules = []Rule{
 	{"push_semi_joins", PushSemiJoins},
 	{"reorder_joins", ReorderJoins},
 	{"push_down_predicates_again", PushDownPredicates},
+	{"reduce_aggregate_joins", ReduceAggregateJoins},
 	{"prune_columns", PruneColumns},
 }
 
