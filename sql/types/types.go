@@ -29,6 +29,7 @@ const (
 	Timestamp
 	TimestampTZ
 	Interval
+	Array // a one-dimensional array of Elem (with Scale for numeric elements)
 )
 
 // MaxNumericPrecision is the largest precision a Decimal128 holds.
@@ -41,7 +42,14 @@ type T struct {
 	Kind      Kind
 	Precision int32
 	Scale     int32
+	Elem      Kind // element kind of an Array
 }
+
+// ArrayOf returns the type of arrays of e (e must not be an array).
+func ArrayOf(e T) T { return T{Kind: Array, Elem: e.Kind, Precision: e.Precision, Scale: e.Scale} }
+
+// ElemType is the element type of an array type.
+func (t T) ElemType() T { return T{Kind: t.Elem, Precision: t.Precision, Scale: t.Scale} }
 
 // Convenience values for the parameterless types.
 var (
@@ -102,6 +110,8 @@ func (t T) Arrow() arrow.DataType {
 		return TimestampTZArrow
 	case Interval:
 		return arrow.FixedWidthTypes.MonthDayNanoInterval
+	case Array:
+		return arrow.ListOf(t.ElemType().Arrow())
 	default:
 		return arrow.Null
 	}
@@ -144,6 +154,12 @@ func FromArrow(dt arrow.DataType) (T, error) {
 		return IntervalT, nil
 	case *arrow.DictionaryType:
 		return FromArrow(d.ValueType)
+	case *arrow.ListType:
+		e, err := FromArrow(d.Elem())
+		if err != nil || e.Kind == Array {
+			return UnknownT, fmt.Errorf("unsupported Arrow type %s", dt)
+		}
+		return ArrayOf(e), nil
 	}
 	return UnknownT, fmt.Errorf("unsupported Arrow type %s", dt)
 }
@@ -182,6 +198,8 @@ func (t T) String() string {
 		return "timestamp with time zone"
 	case Interval:
 		return "interval"
+	case Array:
+		return t.ElemType().String() + "[]"
 	default:
 		return "unknown"
 	}
@@ -218,9 +236,18 @@ func (t T) OID() uint32 {
 		return 1184
 	case Interval:
 		return 1186
+	case Array:
+		return arrayOIDs[t.Elem]
 	default:
 		return 705
 	}
+}
+
+// arrayOIDs are the OIDs of PostgreSQL's array types by element kind.
+var arrayOIDs = map[Kind]uint32{
+	Bool: 1000, Int16: 1005, Int32: 1007, Int64: 1016, Float32: 1021, Float64: 1022,
+	Numeric: 1231, Text: 1009, Bytea: 1001, Date: 1182, Time: 1183, Timestamp: 1115,
+	TimestampTZ: 1185, Interval: 1187,
 }
 
 // IsNumeric reports whether t is a number type (integer, float or numeric).
@@ -288,10 +315,10 @@ func CommonNumeric(a, b T) T {
 
 // Equal reports whether a and b are the same type, ignoring numeric precision.
 func (t T) Equal(o T) bool {
-	if t.Kind != o.Kind {
+	if t.Kind != o.Kind || t.Elem != o.Elem {
 		return false
 	}
-	return t.Kind != Numeric || t.Scale == o.Scale
+	return (t.Kind != Numeric && !(t.Kind == Array && t.Elem == Numeric)) || t.Scale == o.Scale
 }
 
 // IntervalValue is the value of an interval: PostgreSQL keeps months, days
