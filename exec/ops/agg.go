@@ -24,6 +24,12 @@ const (
 	AggAvg
 	AggMin
 	AggMax
+	AggVarSamp    // var_samp and variance
+	AggVarPop     // var_pop
+	AggStddevSamp // stddev_samp and stddev
+	AggStddevPop  // stddev_pop
+	AggBoolAnd    // bool_and and every
+	AggBoolOr     // bool_or
 )
 
 func (f AggFunc) String() string {
@@ -40,6 +46,18 @@ func (f AggFunc) String() string {
 		return "min"
 	case AggMax:
 		return "max"
+	case AggVarSamp:
+		return "var_samp"
+	case AggVarPop:
+		return "var_pop"
+	case AggStddevSamp:
+		return "stddev_samp"
+	case AggStddevPop:
+		return "stddev_pop"
+	case AggBoolAnd:
+		return "bool_and"
+	case AggBoolOr:
+		return "bool_or"
 	}
 	return fmt.Sprintf("AggFunc(%d)", f)
 }
