@@ -1,0 +1,394 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/basaltdb/basalt/exec"
+	"github.com/basaltdb/basalt/sql/sqlerr"
+	"github.com/basaltdb/basalt/sql/types"
+)
+
+// noLeaks fails t if goroutines started during the test outlive it.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(2 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			t.Errorf("goroutine leak: %d before, %d after", before, n)
+		}
+	})
+}
+
+// pullAll drains every output from its own goroutine, as a Gather would;
+// stop[p] > 0 closes output p after that many batches. It fails the test if
+// the outputs do not finish in time (a deadlock).
+func pullAll(t *testing.T, outs []exec.Operator, stop []int) ([][]string, []error) {
+	t.Helper()
+	rows := make([][]string, len(outs))
+	errs := make([]error, len(outs))
+	var wg sync.WaitGroup
+	for p, o := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer o.Close()
+			ctx := context.Background()
+			if err := exec.Open(ctx, o); err != nil {
+				errs[p] = err
+				return
+			}
+			for n := 0; stop == nil || stop[p] == 0 || n < stop[p]; n++ {
+				b, err := exec.Next(ctx, o)
+				if err == io.EOF {
+					return
+				}
+				if err != nil {
+					errs[p] = err
+					// Nobody calls Next after an error; a second call
+					// must not hand out rows either.
+					if b, err := o.Next(ctx); b != nil || err == nil {
+						errs[p] = fmt.Errorf("rows after the error %v", errs[p])
+					}
+					return
+				}
+				if b.NumRows() == 0 {
+					errs[p] = fmt.Errorf("empty batch")
+					return
+				}
+				if !b.Schema().Equal(o.Schema()) {
+					errs[p] = fmt.Errorf("batch schema %s != %s", b.Schema(), o.Schema())
+					return
+				}
+				rows[p] = append(rows[p], rowsOf([]arrow.RecordBatch{b})...)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("outputs did not finish: deadlock")
+	}
+	return rows, errs
+}
+
+// splitInputs deals batches round-robin to k sources.
+func splitInputs(s *arrow.Schema, b []arrow.RecordBatch, k int) []exec.Operator {
+	var ins []exec.Operator
+	for p := 0; p < k; p++ {
+		var part []arrow.RecordBatch
+		for i := p; i < len(b); i += k {
+			part = append(part, b[i])
+		}
+		ins = append(ins, newSource(s, part...))
+	}
+	return ins
+}
+
+// keyOf is the key cells of a formatted row.
+func keyOf(row string, keys []int) string {
+	cells := strings.Split(row, "|")
+	var k []string
+	for _, c := range keys {
+		k = append(k, cells[c])
+	}
+	return strings.Join(k, "|")
+}
+
+// checkPartitioned checks that the outputs hold exactly want and that no
+// key appears on two outputs.
+func checkPartitioned(t *testing.T, what string, got [][]string, want []string, keys []int) {
+	t.Helper()
+	var all []string
+	where := map[string]int{}
+	for p, rows := range got {
+		all = append(all, rows...)
+		for _, r := range rows {
+			k := keyOf(r, keys)
+			if q, ok := where[k]; ok && q != p {
+				t.Fatalf("%s: key %q on outputs %d and %d", what, k, q, p)
+			}
+			where[k] = p
+		}
+	}
+	sameRows(t, what, sorted(all), sorted(want))
+	if len(got) > 1 && len(where) > 4*len(got) {
+		// With many keys, every output gets some.
+		for p, rows := range got {
+			if len(rows) == 0 {
+				t.Fatalf("%s: output %d of %d got no rows over %d keys", what, p, len(got), len(where))
+			}
+		}
+	}
+}
+
+func TestRepartitionKeyTypes(t *testing.T) {
+	noLeaks(t)
+	alloc := checked(t)
+	for _, ty := range allTypes {
+		s := schemaOf(ty.Arrow(), arrow.PrimitiveTypes.Int64)
+		rng := rand.New(rand.NewPCG(7, uint64(ty.Arrow().ID())))
+		b := genBatches(alloc, s, 12000, 60, 10, rng)
+		want := rowsOf(b)
+		for _, n := range []int{1, 3, 4} {
+			outs := NewRepartition(splitInputs(s, b, 3), []int{0}, n, alloc)
+			if len(outs) != n {
+				t.Fatalf("%d outputs, want %d", len(outs), n)
+			}
+			got, errs := pullAll(t, outs, nil)
+			if err := errors.Join(errs...); err != nil {
+				t.Fatalf("%s: %v", ty, err)
+			}
+			checkPartitioned(t, fmt.Sprintf("%s n=%d", ty, n), got, want, []int{0})
+		}
+		releaseBatches(b)
+	}
+}
+
+func TestRepartitionMultiKeyUnderGather(t *testing.T) {
+	noLeaks(t)
+	alloc := checked(t)
+	s, b, rows := testInput(t, alloc, 30000)
+	keys := []int{1, 2}
+	outs := NewRepartition(splitInputs(s, b, 4), keys, 5, alloc)
+	got, errs := pullAll(t, outs, nil)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	checkPartitioned(t, "multi-key", got, rows, keys)
+
+	// The planner's shape: the outputs read under one Gather.
+	sameRows(t, "gather", sorted(collect(t, NewGather(NewRepartition(splitInputs(s, b, 3), keys, 4, alloc)...))), sorted(rows))
+
+	// No key columns: every row has the same (empty) key.
+	got, errs = pullAll(t, NewRepartition(splitInputs(s, b, 2), nil, 3, alloc), nil)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if len(got[1])+len(got[2]) != 0 {
+		t.Fatal("rows without keys spread over outputs")
+	}
+	sameRows(t, "no keys", sorted(got[0]), sorted(rows))
+}
+
+// SQL-equal values that differ in bits (-0 and 0, NaNs, '1 mon' and
+// '30 days') and NULLs must land together.
+func TestRepartitionSpecialValues(t *testing.T) {
+	noLeaks(t)
+	alloc := checked(t)
+	fb := array.NewFloat64Builder(alloc)
+	negNaN := math.Float64frombits(0xfff8000000000123)
+	fb.AppendValues([]float64{0, math.Copysign(0, -1), math.NaN(), negNaN, 1, 2}, nil)
+	fb.AppendNull()
+	fb.AppendNull()
+	f := fb.NewArray()
+	fb.Release()
+	ib := array.NewMonthDayNanoIntervalBuilder(alloc)
+	ib.AppendValues([]arrow.MonthDayNanoInterval{{Months: 1}, {Days: 30}, {Days: 1}, {Nanoseconds: 86400e9}, {Months: -1, Days: 31}, {Days: 2}}, nil)
+	ib.AppendNull()
+	ib.AppendNull()
+	iv := ib.NewArray()
+	ib.Release()
+	idb := array.NewInt64Builder(alloc)
+	for i := range 8 {
+		idb.Append(int64(i))
+	}
+	ids := idb.NewArray()
+	idb.Release()
+	s := schemaOf(arrow.PrimitiveTypes.Float64, arrow.FixedWidthTypes.MonthDayNanoInterval, arrow.PrimitiveTypes.Int64)
+	batch := newBatch(s, []arrow.Array{f, iv, ids}, 8)
+	defer batch.Release()
+
+	// Many outputs, so equal values landing together is no accident.
+	const n = 64
+	for col, groups := range [][][]int{
+		{{0, 1}, {2, 3}, {6, 7}},    // float: 0 = -0, NaN = NaN, NULL
+		{{0, 1}, {2, 3, 4}, {6, 7}}, // interval spans, NULL
+	} {
+		got, errs := pullAll(t, NewRepartition([]exec.Operator{newSource(s, batch)}, []int{col}, n, alloc), nil)
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		outOf := map[string]int{}
+		for p, rows := range got {
+			for _, r := range rows {
+				outOf[r[strings.LastIndex(r, "|")+1:]] = p
+			}
+		}
+		if len(outOf) != 8 {
+			t.Fatalf("column %d: %d rows out, want 8", col, len(outOf))
+		}
+		for _, g := range groups {
+			for _, id := range g[1:] {
+				if outOf[fmt.Sprint(id)] != outOf[fmt.Sprint(g[0])] {
+					t.Fatalf("column %d: rows %d and %d are equal keys on outputs %d and %d", col, g[0], id, outOf[fmt.Sprint(g[0])], outOf[fmt.Sprint(id)])
+				}
+			}
+		}
+	}
+}
+
+// Outputs pulled concurrently never deadlock when one of them is closed
+// early, even while producers are blocked on its full channel; the others
+// still get exactly their rows.
+func TestRepartitionEarlyClose(t *testing.T) {
+	noLeaks(t)
+	alloc := checked(t)
+	s, b, _ := testInput(t, alloc, 60000)
+	keys := []int{0}
+	ref, errs := pullAll(t, NewRepartition(splitInputs(s, b, 3), keys, 4, alloc), nil)
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, stop := range [][]int{{1, 0, 0, 0}, {0, 0, 2, 0}, {1, 1, 0, 1}} {
+		outs := NewRepartition(splitInputs(s, b, 3), keys, 4, alloc)
+		// Let the producers fill every channel before anyone reads.
+		ctx := context.Background()
+		outs[0].Open(ctx)
+		time.Sleep(20 * time.Millisecond)
+		got, errs := pullAll(t, outs, stop)
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		for p := range outs {
+			if stop[p] == 0 {
+				sameRows(t, fmt.Sprintf("stop %v output %d", stop, p), sorted(got[p]), sorted(ref[p]))
+			}
+		}
+	}
+
+	// Closing every output while producers are blocked releases all.
+	outs := NewRepartition(splitInputs(s, b, 3), keys, 3, alloc)
+	ctx := context.Background()
+	for _, o := range outs {
+		if err := o.Open(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := outs[1].Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	for _, o := range outs {
+		o.Close()
+		o.Close() // idempotent
+	}
+
+	// Closing outputs that were never opened closes the inputs.
+	ins := splitInputs(s, b, 2)
+	for _, o := range NewRepartition(ins, keys, 2, alloc) {
+		o.Close()
+	}
+	for _, in := range ins {
+		if !in.(*source).closed {
+			t.Fatal("input not closed")
+		}
+	}
+}
+
+func TestRepartitionErrors(t *testing.T) {
+	noLeaks(t)
+	alloc := checked(t)
+	s, b, _ := testInput(t, alloc, 20000)
+
+	// A failing input: every output reports its error once; all inputs,
+	// including one blocked in Next, are closed.
+	failing := newSource(s, b...)
+	failing.failAt = 3
+	blocked := newSource(s)
+	blocked.block = true
+	ins := []exec.Operator{newSource(s, b...), failing, blocked}
+	_, errs := pullAll(t, NewRepartition(ins, []int{0}, 3, alloc), nil)
+	for p, err := range errs {
+		if !errors.Is(err, errFail) {
+			t.Fatalf("output %d: want the source's error, got %v", p, err)
+		}
+	}
+	for _, in := range ins {
+		if !in.(*source).closed {
+			t.Fatal("input not closed")
+		}
+	}
+
+	// Cancelling a consumer's context.
+	blocked = newSource(s)
+	blocked.block = true
+	outs := NewRepartition([]exec.Operator{blocked}, []int{0}, 2, alloc)
+	cctx, cancel := context.WithCancel(context.Background())
+	outs[0].Open(cctx)
+	cancel()
+	if _, err := exec.Next(cctx, outs[0]); sqlerr.Code(err) != sqlerr.QueryCanceled {
+		t.Fatalf("want 57014, got %v", err)
+	}
+	// The producers ran under that context: the other output sees the
+	// cancellation too rather than waiting forever.
+	if _, err := outs[1].Next(context.Background()); sqlerr.Code(err) != sqlerr.QueryCanceled {
+		t.Fatalf("other output: want 57014, got %v", err)
+	}
+	for _, o := range outs {
+		o.Close()
+	}
+	if !blocked.closed {
+		t.Fatal("input not closed")
+	}
+}
+
+// The final phase of a grouped aggregation run per partition gives the same
+// groups as one Final over everything.
+func TestRepartitionParallelFinalAggregate(t *testing.T) {
+	noLeaks(t)
+	alloc := checked(t)
+	s, b, _ := testInput(t, alloc, 40000)
+	specs := []AggSpec{{Fn: AggCountStar, Arg: -1, Result: types.Int64T}, {Fn: AggMax, Arg: 0, Result: types.Int32T}}
+	groups := []int{1, 2}
+	build := func(parallel bool) exec.Operator {
+		ins := splitInputs(s, b, 3)
+		ps, err := PartialSchema(s, groups, specs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range ins {
+			if ins[i], err = NewHashAggregate(ins[i], groups, specs, AggPartial, ps, nil, alloc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pg := []int{0, 1}
+		if !parallel {
+			f, err := NewHashAggregate(NewGather(ins...), pg, specs, AggFinal, nil, nil, alloc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		parts := NewRepartition(ins, pg, 3, alloc)
+		for i := range parts {
+			if parts[i], err = NewHashAggregate(parts[i], pg, specs, AggFinal, nil, nil, alloc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return NewGather(parts...)
+	}
+	want := sorted(collect(t, build(false)))
+	if len(want) < 1000 {
+		t.Fatalf("only %d groups", len(want))
+	}
+	sameRows(t, "parallel final", sorted(collect(t, build(true))), want)
+}
