@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/basaltdb/basalt/exec"
+	"github.com/basaltdb/basalt/exec/spill"
 )
 
 // Sort buffers its whole input, sorts an index vector with typed comparators
@@ -24,13 +25,30 @@ type Sort struct {
 	idx    []int32
 	pos    int
 	out    arrow.RecordBatch
+
+	// Spilling (external merge sort): the buffered batches, sorted runs on
+	// disk, and the merge over them once the input is drained.
+	pending []arrow.RecordBatch
+	dir     *spill.Dir
+	runs    []*spill.File
+	merge   *merger
+	fanIn   int
 }
 
 var _ exec.Operator = (*Sort)(nil)
 
 // NewSort sorts input by keys, reserving what it buffers from mem.
 func NewSort(input exec.Operator, keys []SortKey, mem *exec.Memory, alloc memory.Allocator) *Sort {
-	return &Sort{input: input, keys: keys, alloc: alloc, res: reservation{mem: mem}}
+	return &Sort{input: input, keys: keys, alloc: alloc, res: reservation{mem: mem}, fanIn: defaultMergeFanIn}
+}
+
+// SpillStats reports how much the sort wrote to disk: sorted runs and
+// their total size in bytes (both 0 when it ran in memory).
+func (s *Sort) SpillStats() (files, bytes int64) {
+	if s.dir == nil {
+		return 0, 0
+	}
+	return s.dir.Files(), s.dir.BytesWritten()
 }
 
 // Schema implements exec.Operator.
@@ -84,16 +102,18 @@ func (s *Sort) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		s.out = nil
 	}
 	if !s.sorted {
-		cols, rows, err := bufferAll(ctx, s.input, s.alloc, &s.res)
+		if err := s.consume(ctx); err != nil {
+			return nil, err
+		}
+		s.sorted = true
+	}
+	if s.merge != nil {
+		b, err := s.merge.next(ctx)
 		if err != nil {
 			return nil, err
 		}
-		s.cols = cols
-		if err := s.res.grow(int64(rows) * 4); err != nil {
-			return nil, err
-		}
-		s.idx = sortIndices(cols, s.keys, rows)
-		s.sorted = true
+		s.out = b
+		return b, nil
 	}
 	if s.pos >= len(s.idx) {
 		return nil, io.EOF
@@ -122,8 +142,115 @@ func (s *Sort) Close() error {
 	releaseArrays(s.cols)
 	s.cols = nil
 	s.idx = nil
+	releaseBatches(s.pending)
+	s.pending = nil
+	if s.merge != nil {
+		s.merge.close()
+		s.merge = nil
+	}
+	s.runs = nil
+	var derr error
+	if s.dir != nil {
+		derr = s.dir.Close()
+	}
 	s.res.releaseAll()
-	return s.input.Close()
+	if err := s.input.Close(); err != nil {
+		return err
+	}
+	return derr
+}
+
+// consume drains the input. While the budget allows it buffers batches
+// (reserving room for the sort as well, see sortBytes); when refused it
+// writes the buffer as a sorted run and goes on. Without runs the rows are
+// sorted in memory as before; with runs the last buffer becomes a run too
+// and a merger streams the result.
+func (s *Sort) consume(ctx context.Context) error {
+	for {
+		b, err := exec.Next(ctx, s.input)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		need := sortBytes(b)
+		err = s.res.grow(need)
+		if err != nil && isMemLimit(err) && len(s.pending) > 0 {
+			if err = s.spillPending(); err == nil {
+				err = s.res.grow(need)
+			}
+		}
+		if err != nil {
+			if !isMemLimit(err) {
+				return err
+			}
+			// Nothing buffered and still refused: the budget is held
+			// elsewhere. This one batch (held by the input anyway) becomes
+			// a run of its own.
+			if err := s.spillRun(b.Columns(), int(b.NumRows())); err != nil {
+				return err
+			}
+			continue
+		}
+		b.Retain()
+		s.pending = append(s.pending, b)
+	}
+	if len(s.runs) == 0 {
+		cols, rows, err := concatBatches(s.alloc, s.input.Schema(), s.pending)
+		releaseBatches(s.pending)
+		s.pending = nil
+		if err != nil {
+			return err
+		}
+		s.cols = cols
+		s.idx = sortIndices(cols, s.keys, rows)
+		var held int64
+		for _, c := range cols {
+			held += arrayBytes(c)
+		}
+		// Keep what stays: the columns and the index.
+		return s.res.resize(held + 4*int64(rows))
+	}
+	if err := s.spillPending(); err != nil {
+		return err
+	}
+	m, err := mergeRuns(ctx, s.dir, s.input.Schema(), s.keys, s.alloc, &s.res, s.runs, s.fanIn)
+	if err != nil {
+		return err
+	}
+	s.merge = m
+	return nil
+}
+
+// spillPending sorts the buffered batches into a run on disk and gives
+// their memory back.
+func (s *Sort) spillPending() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	cols, rows, err := concatBatches(s.alloc, s.input.Schema(), s.pending)
+	releaseBatches(s.pending)
+	s.pending = nil
+	if err != nil {
+		return err
+	}
+	err = s.spillRun(cols, rows)
+	releaseArrays(cols)
+	s.res.releaseAll()
+	return err
+}
+
+func (s *Sort) spillRun(cols []arrow.Array, rows int) error {
+	if s.dir == nil {
+		s.dir = spill.NewDir()
+	}
+	f, err := writeSortedRun(s.dir, s.input.Schema(), s.alloc, cols, rows, s.keys)
+	if err != nil {
+		return err
+	}
+	s.runs = append(s.runs, f)
+	return nil
 }
 
 // TopN returns the first n rows of its input under keys (ORDER BY ... LIMIT
