@@ -312,6 +312,8 @@ func broadcast(alloc memory.Allocator, one arrow.Array, n int) (arrow.Array, err
 		return repeatBinary(alloc, one.DataType(), []byte(a.Value(0)), n), nil
 	case *array.Binary:
 		return repeatBinary(alloc, one.DataType(), a.Value(0), n), nil
+	case *array.List:
+		return broadcastList(alloc, a, n)
 	}
 	// Fixed width: copy the value bytes n times.
 	w := one.DataType().(arrow.FixedWidthDataType).BitWidth() / 8

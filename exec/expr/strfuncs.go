@@ -18,6 +18,7 @@ import (
 // rowArgs gives typed access to a row of evaluated arguments.
 type rowArgs struct {
 	arrs []arrow.Array
+	now  int64 // the statement's now(), µs
 }
 
 func (r rowArgs) str(k, i int) string {
@@ -475,6 +476,7 @@ const (
 	codeProgramLimit   = "54000"
 	codeInvalidArgPow  = "2201F"
 	codeInvalidArgLog  = "2201E"
+	codeNullNotAllowed = "22004"
 )
 
 // asciiCase shifts the letters lo..hi by delta and leaves every other byte:

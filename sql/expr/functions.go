@@ -165,6 +165,13 @@ func ResolveBinary(op string, l, r types.T) (lt, rt, ret types.T, err error) {
 			return types.TextT, types.TextT, types.TextT, nil
 		}
 		return l, r, ret, undefinedOperator(op, l, r)
+	case "~", "~*", "!~", "!~*":
+		// POSIX regular expression match: text only, as in PostgreSQL.
+		l2, r2 := fillUnknown(l, r)
+		if l2.Kind == types.Text && r2.Kind == types.Text {
+			return types.TextT, types.TextT, types.BoolT, nil
+		}
+		return l, r, ret, undefinedOperator(op, l, r)
 	case "like", "not like", "ilike", "not ilike":
 		l2, r2 := fillUnknown(l, r)
 		if l2.Kind == types.Text && r2.Kind == types.Text {
@@ -655,6 +662,9 @@ func ResolveFunction(name string, args []types.T) (argTypes []types.T, ret types
 		}
 		return nil, types.TimestampTZT, nil
 	}
+	if argTypes, ret, ok := resolveMore(name, args); ok {
+		return argTypes, ret, nil
+	}
 	return fail()
 }
 
@@ -695,4 +705,246 @@ func CanCast(from, to types.T) bool {
 		return to.Kind == types.Time
 	}
 	return false
+}
+
+// isNum reports whether t is a number or an untyped literal.
+func isNum(t types.T) bool { return t.IsNumeric() || t.Kind == types.Unknown }
+
+// isTimestampish reports whether t can be passed where PostgreSQL takes a
+// timestamp: a timestamp, or a date or literal it promotes.
+func tsArg(t types.T) (types.T, bool) {
+	switch t.Kind {
+	case types.Timestamp, types.TimestampTZ:
+		return t, true
+	case types.Date, types.Unknown:
+		// date promotes to timestamptz, PostgreSQL's preferred type.
+		return types.TimestampTZT, true
+	}
+	return t, false
+}
+
+// intOrNumeric is the integer variant (int or bigint) of gcd/lcm for
+// integer arguments, numeric otherwise.
+func intOrNumeric(args []types.T) (types.T, bool) {
+	k := types.Int32
+	for _, a := range args {
+		switch {
+		case a.Kind == types.Int64:
+			if k == types.Int32 {
+				k = types.Int64
+			}
+		case a.Kind == types.Numeric:
+			k = types.Numeric
+		case a.IsInteger() || a.Kind == types.Unknown:
+		default:
+			return types.UnknownT, false
+		}
+	}
+	if k == types.Numeric {
+		s := int32(0)
+		for _, a := range args {
+			s = max(s, numScale(a))
+		}
+		return types.NumericT(0, s), true
+	}
+	return types.T{Kind: k}, true
+}
+
+// resolveMore types the functions of PostgreSQL's library added for issue 3:
+// date/time constructors and formatting, regular expressions, arrays of
+// text, and the less common math functions. ok is false for names or
+// argument lists it does not know.
+func resolveMore(name string, args []types.T) (argTypes []types.T, ret types.T, ok bool) {
+	n := len(args)
+	F, I, T := types.Float64T, types.Int32T, types.TextT
+	textArr := types.ArrayOf(types.TextT)
+	switch name {
+	case "cot":
+		if n == 1 && isNum(args[0]) {
+			return []types.T{F}, F, true
+		}
+	case "div":
+		if n == 2 && allKind(args, isNum) && !args[0].IsFloat() && !args[1].IsFloat() {
+			s := max(numScale(args[0]), numScale(args[1]))
+			t := types.NumericT(0, s)
+			return []types.T{t, t}, types.NumericT(0, 0), true
+		}
+	case "width_bucket":
+		if n == 4 && allKind(args[:3], isNum) && isIntish(args[3]) {
+			if args[0].Kind == types.Numeric || args[1].Kind == types.Numeric || args[2].Kind == types.Numeric {
+				c, _ := CommonType(args[:3]...)
+				c = types.NumericT(0, c.Scale)
+				return []types.T{c, c, c, I}, I, true
+			}
+			return []types.T{F, F, F, I}, I, true
+		}
+	case "gcd", "lcm":
+		if n == 2 {
+			if t, ok := intOrNumeric(args); ok {
+				return []types.T{t, t}, t, true
+			}
+		}
+	case "factorial":
+		if n == 1 && isIntish(args[0]) {
+			return []types.T{types.Int64T}, types.NumericT(0, 0), true
+		}
+	case "ascii":
+		if n == 1 && isTextish(args[0]) {
+			return []types.T{T}, I, true
+		}
+	case "chr":
+		if n == 1 && isIntish(args[0]) {
+			return []types.T{I}, T, true
+		}
+	case "quote_ident", "quote_literal", "quote_nullable":
+		if n == 1 && isTextish(args[0]) {
+			return []types.T{T}, T, true
+		}
+		if n == 1 && name != "quote_ident" {
+			// quote_literal(anyelement) quotes the value's text form.
+			return []types.T{T}, T, true
+		}
+	case "format":
+		if n >= 1 && isTextish(args[0]) {
+			// Arguments keep their types: format prints each with its
+			// output function (true is t, as PostgreSQL prints it).
+			out := make([]types.T, n)
+			out[0] = T
+			for i, a := range args[1:] {
+				if a.Kind == types.Unknown {
+					a = T
+				}
+				out[i+1] = a
+			}
+			return out, T, true
+		}
+	case "encode":
+		if n == 2 && args[0].Kind == types.Bytea && isTextish(args[1]) {
+			return []types.T{types.ByteaT, T}, T, true
+		}
+	case "decode":
+		if n == 2 && allKind(args, isTextish) {
+			return []types.T{T, T}, types.ByteaT, true
+		}
+	case "substring_regex":
+		if n == 2 && allKind(args, isTextish) {
+			return []types.T{T, T}, T, true
+		}
+	case "regexp_replace":
+		if (n == 3 || n == 4) && allKind(args, isTextish) {
+			return repeatT(T, n), T, true
+		}
+	case "regexp_like":
+		if (n == 2 || n == 3) && allKind(args, isTextish) {
+			return repeatT(T, n), types.BoolT, true
+		}
+	case "regexp_match":
+		if (n == 2 || n == 3) && allKind(args, isTextish) {
+			return repeatT(T, n), textArr, true
+		}
+	case "string_to_array":
+		if (n == 2 || n == 3) && allKind(args, isTextish) {
+			return repeatT(T, n), textArr, true
+		}
+	case "array_to_string":
+		if (n == 2 || n == 3) && args[0].Kind == types.Array && allKind(args[1:], isTextish) {
+			return append([]types.T{args[0]}, repeatT(T, n-1)...), T, true
+		}
+	case "make_time":
+		if n == 3 && isIntish(args[0]) && isIntish(args[1]) && isNum(args[2]) {
+			return []types.T{I, I, F}, types.TimeT, true
+		}
+	case "make_timestamp", "make_timestamptz":
+		if n == 6 && allKind(args[:5], isIntish) && isNum(args[5]) {
+			r := types.TimestampT
+			if name == "make_timestamptz" {
+				r = types.TimestampTZT
+			}
+			return []types.T{I, I, I, I, I, F}, r, true
+		}
+	case "make_interval":
+		// years, months, weeks, days, hours, mins (int), secs (float8);
+		// trailing ones default to 0.
+		if n <= 7 && allKind(args, isNum) {
+			out := repeatT(I, n)
+			for i, a := range args {
+				if i < 6 && !isIntish(a) {
+					return nil, ret, false
+				}
+			}
+			if n == 7 {
+				out[6] = F
+			}
+			return out, types.IntervalT, true
+		}
+	case "justify_days", "justify_hours", "justify_interval":
+		if n == 1 && (args[0].Kind == types.Interval || args[0].Kind == types.Unknown) {
+			return []types.T{types.IntervalT}, types.IntervalT, true
+		}
+	case "age":
+		if n == 1 || n == 2 {
+			t := types.TimestampT
+			for _, a := range args {
+				switch a.Kind {
+				case types.TimestampTZ:
+					t = types.TimestampTZT
+				case types.Timestamp, types.Date, types.Unknown:
+				default:
+					return nil, ret, false
+				}
+			}
+			if args[0].Kind == types.Date || args[0].Kind == types.Unknown {
+				if n == 1 || args[1].Kind != types.Timestamp {
+					// date alone promotes to timestamptz.
+					t = types.TimestampTZT
+				}
+			}
+			return repeatT(t, n), types.IntervalT, true
+		}
+	case "isfinite":
+		if n == 1 {
+			switch args[0].Kind {
+			case types.Date, types.Timestamp, types.TimestampTZ, types.Interval:
+				return []types.T{args[0]}, types.BoolT, true
+			}
+		}
+	case "date_bin":
+		if n == 3 && args[0].Kind == types.Interval || n == 3 && args[0].Kind == types.Unknown {
+			t, ok := tsArg(args[1])
+			if ok && (args[2].Kind == types.Unknown || args[2].Kind == t.Kind || args[2].Kind == types.Date) {
+				if args[1].Kind == types.Unknown && args[2].Kind == types.Timestamp {
+					t = types.TimestampT
+				}
+				return []types.T{types.IntervalT, t, t}, t, true
+			}
+		}
+	case "to_char":
+		if n == 2 && isTextish(args[1]) {
+			switch a := args[0]; {
+			case a.Kind == types.Timestamp || a.Kind == types.TimestampTZ || a.Kind == types.Interval:
+				return []types.T{a, T}, T, true
+			case a.Kind == types.Date:
+				return []types.T{types.TimestampTZT, T}, T, true
+			case a.Kind == types.Int16:
+				return []types.T{I, T}, T, true
+			case a.IsNumeric():
+				if a.Kind == types.Numeric {
+					a = types.NumericT(0, a.Scale)
+				}
+				return []types.T{a, T}, T, true
+			}
+		}
+	case "to_date":
+		if n == 2 && allKind(args, isTextish) {
+			return []types.T{T, T}, types.DateT, true
+		}
+	case "to_timestamp":
+		if n == 2 && allKind(args, isTextish) {
+			return []types.T{T, T}, types.TimestampTZT, true
+		}
+		if n == 1 && isNum(args[0]) {
+			return []types.T{F}, types.TimestampTZT, true
+		}
+	}
+	return nil, ret, false
 }
