@@ -215,7 +215,7 @@ func compileDateMore(fn string, args []node, argT []types.T, t types.T) (node, b
 			}
 			mo := f[0]*12 + f[1]
 			dy := f[2]*7 + f[3]
-			us := math.RoundToEven((f[4]*3600+f[5]*60+f[6])*1e6)
+			us := math.RoundToEven((f[4]*3600 + f[5]*60 + f[6]) * 1e6)
 			if math.Abs(mo) > math.MaxInt32 || math.Abs(dy) > math.MaxInt32 || math.IsNaN(us) || math.Abs(us) > 9.2e18 {
 				return sqlerr.New(sqlerr.DatetimeFieldOverflow, "interval out of range")
 			}

@@ -328,7 +328,7 @@ var reservedWords = func() map[string]bool {
 	return m
 }()
 
-// quoteLiteral is quote_literal: single quotes doubled, and an E'' string
+// quoteLiteral is quote_literal: single quotes doubled, and an E” string
 // with doubled backslashes when there are any.
 func quoteLiteral(s string) string {
 	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"

@@ -148,7 +148,7 @@ func formatDT(toks []dtTok, v dtValue) string {
 	if hour12 == 0 {
 		hour12 = 12
 	}
-	dow := int((v.days%7+7+4)%7) // 1970-01-01 was a Thursday
+	dow := int((v.days%7 + 7 + 4) % 7) // 1970-01-01 was a Thursday
 	doy := int64(0)
 	if !v.interval {
 		doy = v.days - pgtext.DaysFromCivil(f.year, 1, 1) + 1
