@@ -350,3 +350,65 @@ func CTEs(n Node) []*CTE {
 	walk(n)
 	return out
 }
+
+// WindowBound is one end of a window frame. Kind is "unbounded preceding",
+// "preceding", "current row", "following" or "unbounded following"; Offset
+// is set for "preceding" and "following".
+type WindowBound struct {
+	Kind   string
+	Offset expr.Expr
+}
+
+// WindowFrame is ROWS, RANGE or GROUPS between two bounds, with an EXCLUDE
+// option ("", "current row", "group", "ties").
+type WindowFrame struct {
+	Mode       string
+	Start, End WindowBound
+	Exclude    string
+}
+
+// WindowFunc is one window function call; a nil Frame is PostgreSQL's
+// default frame.
+type WindowFunc struct {
+	Name  string
+	Args  []expr.Expr
+	Frame *WindowFrame
+	T     types.T
+}
+
+// Window computes window functions that share one PARTITION BY and ORDER
+// BY; its output is its input's columns followed by one column per call.
+type Window struct {
+	Input     Node
+	Partition []expr.Expr
+	Order     []SortKey
+	Funcs     []WindowFunc
+}
+
+func (n *Window) Schema() Schema {
+	out := append(Schema(nil), n.Input.Schema()...)
+	for _, f := range n.Funcs {
+		out = append(out, Column{Name: f.Name, T: f.T, Nullable: true})
+	}
+	return out
+}
+func (n *Window) Children() []Node { return []Node{n.Input} }
+func (n *Window) WithChildren(ch []Node) Node {
+	c := *n
+	c.Input = ch[0]
+	return &c
+}
+func (n *Window) String() string {
+	fs := make([]string, len(n.Funcs))
+	for i, f := range n.Funcs {
+		fs[i] = f.Name + "(" + exprList(f.Args) + ")"
+	}
+	keys := make([]string, len(n.Order))
+	for i, k := range n.Order {
+		keys[i] = k.E.String()
+		if k.Desc {
+			keys[i] += " DESC"
+		}
+	}
+	return fmt.Sprintf("Window [%s] partition by [%s] order by [%s]", strings.Join(fs, ", "), exprList(n.Partition), strings.Join(keys, ", "))
+}

@@ -20,9 +20,12 @@ import (
 // exprCtx is where an expression is bound: its scope, whether aggregates
 // may appear (aggs non-nil), and the clause name for error messages.
 type exprCtx struct {
-	sc     *scope
-	aggs   *[]*expr.AggCall
-	clause string
+	sc        *scope
+	aggs      *[]*expr.AggCall
+	groupings *[]*groupingRef
+	windows   *[]*windowCall
+	named     map[string]*ast.WindowSpec
+	clause    string
 }
 
 // bindScalar binds a condition that may not contain aggregates.
@@ -223,6 +226,8 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 		return b.bindCase(n, ctx)
 	case *ast.AggregateFuncExpr:
 		return b.bindAggregate(n, ctx)
+	case *ast.WindowFuncExpr:
+		return b.bindWindow(n, ctx)
 	case *ast.FuncCallExpr:
 		return b.bindFunc(n, ctx)
 	case *ast.SubqueryExpr:
@@ -709,6 +714,23 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 			}
 			return b.binary(op, x, p)
 		}
+	case "grouping":
+		if ctx.groupings == nil {
+			return nil, sqlerr.New(sqlerr.GroupingError, "grouping operations are not allowed in %s", ctx.clause)
+		}
+		g := &groupingRef{i: len(*ctx.groupings)}
+		for _, a := range n.Args {
+			x, err := b.bindExpr(a, &exprCtx{sc: ctx.sc, clause: "GROUPING"})
+			if err != nil {
+				return nil, err
+			}
+			g.args = append(g.args, finishUnknown(x))
+		}
+		if len(g.args) == 0 || len(g.args) > 31 {
+			return nil, sqlerr.New(sqlerr.SyntaxError, "GROUPING must have between 1 and 31 arguments")
+		}
+		*ctx.groupings = append(*ctx.groupings, g)
+		return g, nil
 	case "__pg_filter":
 		if len(n.Args) == 2 {
 			if a, ok := n.Args[0].(*ast.AggregateFuncExpr); ok {

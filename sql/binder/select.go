@@ -58,9 +58,23 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 
 	// SELECT list (aggregates collected as aggRefs).
 	var aggs []*expr.AggCall
-	ctx := &exprCtx{sc: sc, aggs: &aggs, clause: "SELECT"}
+	var groupings []*groupingRef
+	var windows []*windowCall
+	named := map[string]*ast.WindowSpec{}
+	for i := range sel.WindowSpecs {
+		named[sel.WindowSpecs[i].Name.L] = &sel.WindowSpecs[i]
+	}
+	ctx := &exprCtx{sc: sc, aggs: &aggs, groupings: &groupings, windows: &windows, named: named, clause: "SELECT"}
 	var items []selectItem
-	for _, f := range sel.Fields.Fields {
+	fields := sel.Fields.Fields
+	var distinctOn []ast.ExprNode
+	if len(fields) > 0 {
+		if f, ok := fields[0].Expr.(*ast.FuncCallExpr); ok && f.FnName.L == "__pg_distinct_on" {
+			distinctOn = f.Args
+			fields = fields[1:]
+		}
+	}
+	for _, f := range fields {
 		if f.WildCard != nil {
 			tbl := f.WildCard.Table.O
 			n := 0
@@ -93,18 +107,34 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 
 	// GROUP BY
 	var groups []expr.Expr
+	var sets [][]int // grouping sets as indexes into groups; nil for a plain GROUP BY
 	if sel.GroupBy != nil {
-		for _, it := range sel.GroupBy.Items {
-			g, err := b.bindGroupItem(it.Expr, sc, items)
-			if err != nil {
-				return nil, err
+		exprSets, marker, err := b.groupingSets(sel.GroupBy.Items, sc, items)
+		if err != nil {
+			return nil, err
+		}
+		index := map[string]int{}
+		for _, set := range exprSets {
+			var idx []int
+			for _, g := range set {
+				k := exprKey(g)
+				i, ok := index[k]
+				if !ok {
+					i = len(groups)
+					index[k] = i
+					groups = append(groups, g)
+				}
+				idx = append(idx, i)
 			}
-			groups = append(groups, g)
+			sets = append(sets, idx)
+		}
+		if !marker {
+			sets = nil
 		}
 	}
 	var having expr.Expr
 	if sel.Having != nil {
-		h, err := b.bindExpr(sel.Having.Expr, &exprCtx{sc: sc, aggs: &aggs, clause: "HAVING"})
+		h, err := b.bindExpr(sel.Having.Expr, &exprCtx{sc: sc, aggs: &aggs, groupings: &groupings, clause: "HAVING"})
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +165,7 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 				}
 				oi.out = idx
 			} else {
-				e, err := b.bindExpr(ex, &exprCtx{sc: sc, aggs: &aggs, clause: "ORDER BY"})
+				e, err := b.bindExpr(ex, &exprCtx{sc: sc, aggs: &aggs, groupings: &groupings, windows: &windows, named: named, clause: "ORDER BY"})
 				if err != nil {
 					return nil, err
 				}
@@ -145,7 +175,23 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 		}
 	}
 
-	aggregated := len(aggs) > 0 || len(groups) > 0 || having != nil
+	aggregated := len(aggs) > 0 || len(groups) > 0 || having != nil || len(groupings) > 0 || sets != nil
+	// GROUPING() arguments must be grouping expressions.
+	groupingCalls := make([][]int, len(groupings))
+	for gi, g := range groupings {
+		for _, a := range g.args {
+			found := -1
+			for i, ge := range groups {
+				if exprKey(ge) == exprKey(a) {
+					found = i
+				}
+			}
+			if found < 0 {
+				return nil, sqlerr.New(sqlerr.GroupingError, "arguments to GROUPING must be grouping expressions of the associated query level")
+			}
+			groupingCalls[gi] = append(groupingCalls[gi], found)
+		}
+	}
 	q := &boundQuery{}
 	nExtra := 0
 	if len(corr) > 0 && aggregated {
@@ -178,15 +224,26 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 				return nil, err
 			}
 		}
-		agg := &logical.Aggregate{Input: cur, Groups: groups, Aggs: aggs}
-		for i, g := range groups {
-			agg.Out = append(agg.Out, logical.Column{Name: exprName(g, i), T: g.Type(), Nullable: true})
+		if sets != nil || len(groupingCalls) > 0 {
+			if sets == nil {
+				all := make([]int, len(groups))
+				for i := range all {
+					all[i] = i
+				}
+				sets = [][]int{all}
+			}
+			cur = b.buildGroupingSets(cur, groups, sets, aggs, groupingCalls)
+		} else {
+			agg := &logical.Aggregate{Input: cur, Groups: groups, Aggs: aggs}
+			for i, g := range groups {
+				agg.Out = append(agg.Out, logical.Column{Name: exprName(g, i), T: g.Type(), Nullable: true})
+			}
+			for _, a := range aggs {
+				agg.Out = append(agg.Out, logical.Column{Name: a.Fn, T: a.T, Nullable: a.Fn != "count" && a.Fn != "count_star"})
+			}
+			cur = agg
 		}
-		for _, a := range aggs {
-			agg.Out = append(agg.Out, logical.Column{Name: a.Fn, T: a.T, Nullable: a.Fn != "count" && a.Fn != "count_star"})
-		}
-		cur = agg
-		post = func(e expr.Expr) (expr.Expr, error) { return toPostAgg(e, groups, sc) }
+		post = func(e expr.Expr) (expr.Expr, error) { return toPostAgg(e, groups, len(aggs), sc) }
 		if having != nil {
 			h, err := post(having)
 			if err != nil {
@@ -204,6 +261,31 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 				return nil, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed here")
 			}
 			return e, nil
+		}
+	}
+
+	// Window functions run after aggregation and HAVING.
+	if len(windows) > 0 {
+		if len(corr) > 0 {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "window functions in a correlated subquery are not supported yet")
+		}
+		var cols []int
+		var err error
+		if cur, cols, err = b.buildWindows(cur, windows, post); err != nil {
+			return nil, err
+		}
+		base := post
+		post = func(e expr.Expr) (expr.Expr, error) {
+			e, err := base(e)
+			if err != nil {
+				return nil, err
+			}
+			return mapExpr(e, func(x expr.Expr) (expr.Expr, bool, error) {
+				if w, ok := x.(*windowRef); ok {
+					return &expr.ColRef{Idx: cols[w.i], T: w.t, Name: windows[w.i].fn.Name}, true, nil
+				}
+				return x, false, nil
+			})
 		}
 	}
 
@@ -282,9 +364,67 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 	for i := range proj.Out {
 		proj.Out[i].T = proj.Exprs[i].Type()
 	}
+	// DISTINCT ON keys become (hidden) projection columns.
+	var onCols []int
+	for _, k := range distinctOn {
+		idx, ok := outputRef(k, items)
+		if ok && (idx < 0 || idx >= len(items)) {
+			return nil, sqlerr.New(sqlerr.InvalidColumnReference, "SELECT DISTINCT ON position %d is not in select list", idx+1)
+		}
+		if !ok {
+			e, err := b.bindExpr(k, &exprCtx{sc: sc, aggs: &aggs, groupings: &groupings, clause: "DISTINCT ON"})
+			if err != nil {
+				return nil, err
+			}
+			if e, err = post(e); err != nil {
+				return nil, err
+			}
+			idx = -1
+			for i := range proj.Exprs {
+				if exprKey(proj.Exprs[i]) == exprKey(e) {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				idx = len(proj.Exprs)
+				proj.Exprs = append(proj.Exprs, finishUnknown(e))
+				proj.Out = append(proj.Out, logical.Column{Name: "distinct", T: e.Type(), Nullable: true})
+			}
+		}
+		onCols = append(onCols, idx)
+	}
+	if len(distinctOn) > 0 {
+		// PostgreSQL: the leftmost ORDER BY items must be the DISTINCT ON keys.
+		for i, c := range onCols {
+			if i < len(sortKeys) {
+				if r := sortKeys[i].E.(*expr.ColRef); r.Idx != c && len(sortKeys) > 0 {
+					ok := false
+					for _, c2 := range onCols {
+						if r.Idx == c2 {
+							ok = true
+						}
+					}
+					if !ok {
+						return nil, sqlerr.New(sqlerr.InvalidColumnReference, "SELECT DISTINCT ON expressions must match initial ORDER BY expressions")
+					}
+				}
+			}
+		}
+	}
 	proj.Input = cur
 	cur = proj
 
+	if len(onCols) > 0 {
+		// The first row of each DISTINCT ON group in ORDER BY order.
+		s := cur.Schema()
+		w := &logical.Window{Input: cur, Order: sortKeys,
+			Funcs: []logical.WindowFunc{{Name: "row_number", T: types.Int64T}}}
+		for _, c := range onCols {
+			w.Partition = append(w.Partition, &expr.ColRef{Idx: c, T: s[c].T})
+		}
+		rn := &expr.ColRef{Idx: len(s), T: types.Int64T, Name: "row_number"}
+		cur = trimTo(&logical.Filter{Input: w, Cond: &expr.Call{Fn: "=", Args: []expr.Expr{rn, &expr.Const{Value: int64(1), T: types.Int64T}}, T: types.BoolT}}, len(s))
+	}
 	if sel.Distinct {
 		cur = distinct(cur)
 	}
@@ -437,7 +577,7 @@ func (b *Binder) bindGroupItem(e ast.ExprNode, sc *scope, items []selectItem) (e
 // toPostAgg rewrites an expression bound over the FROM scope to refer to the
 // aggregate's output: group expressions and aggregates become columns; any
 // other column reference is a grouping error.
-func toPostAgg(e expr.Expr, groups []expr.Expr, sc *scope) (expr.Expr, error) {
+func toPostAgg(e expr.Expr, groups []expr.Expr, nAggs int, sc *scope) (expr.Expr, error) {
 	keys := make([]string, len(groups))
 	for i, g := range groups {
 		keys[i] = exprKey(g)
@@ -452,6 +592,8 @@ func toPostAgg(e expr.Expr, groups []expr.Expr, sc *scope) (expr.Expr, error) {
 		switch n := x.(type) {
 		case *aggRef:
 			return &expr.ColRef{Idx: len(groups) + n.i, T: n.t, Name: n.String()}, true, nil
+		case *groupingRef:
+			return &expr.ColRef{Idx: len(groups) + nAggs + n.i, T: types.Int32T, Name: "grouping"}, true, nil
 		case *expr.ColRef:
 			return nil, true, sqlerr.New(sqlerr.GroupingError, "column %q must appear in the GROUP BY clause or be used in an aggregate function", n.Name)
 		case *subqueryRef:
@@ -459,7 +601,7 @@ func toPostAgg(e expr.Expr, groups []expr.Expr, sc *scope) (expr.Expr, error) {
 				return nil, true, sqlerr.New(sqlerr.FeatureNotSupported, "correlated subquery over an aggregate is not supported yet")
 			}
 			if n.lhs != nil {
-				lhs, err := toPostAgg(n.lhs, groups, sc)
+				lhs, err := toPostAgg(n.lhs, groups, nAggs, sc)
 				if err != nil {
 					return nil, true, err
 				}

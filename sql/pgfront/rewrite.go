@@ -571,6 +571,32 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		if i == 0 && nx != nil && nx.isParen() {
 			return rw.values(s, in)
 		}
+	case "distinct":
+		// SELECT DISTINCT ON (a, b) ... -> SELECT __pg_distinct_on(a, b), ...
+		if s.last() != nil && s.last().isWord("select") && nx != nil && nx.isWord("on") && i+2 < len(in) && in[i+2].isParen() {
+			g, err := rw.group(in[i+2])
+			if err != nil {
+				return 0, err
+			}
+			s.push(synth("__pg_distinct_on", n.tok.pos))
+			s.push(g)
+			s.push(synth(",", n.tok.pos))
+			return i + 3, nil
+		}
+	case "rollup", "cube":
+		if nx != nil && nx.isParen() {
+			g, err := rw.group(nx)
+			if err != nil {
+				return 0, err
+			}
+			s.push(synth("__pg_"+w, n.tok.pos))
+			s.push(g)
+			return i + 2, nil
+		}
+	case "grouping":
+		if nx != nil && nx.isWord("sets") && i+2 < len(in) && in[i+2].isParen() {
+			return rw.groupingSets(s, in, i)
+		}
 	case "filter":
 		if nx != nil && nx.isParen() && len(nx.kids) > 0 && nx.kids[0].isWord("where") {
 			if call := s.last(); call != nil && call.kind == nSeq && len(call.kids) == 2 && call.kids[1].isParen() {
@@ -1341,4 +1367,60 @@ func (rw *rewriter) values(s *seqState, in []*node) (int, error) {
 		}
 	}
 	return k, nil
+}
+
+// groupingSets rewrites GROUPING SETS ((a, b), a, ()) into
+// __pg_grouping_sets(__pg_set(a, b), __pg_set(a), __pg_set()); nested
+// ROLLUP/CUBE inside stay markers for the binder.
+func (rw *rewriter) groupingSets(s *seqState, in []*node, i int) (int, error) {
+	g := in[i+2]
+	pos := in[i].tok.pos
+	parts := []*node{synth("__pg_grouping_sets(", pos)}
+	var item []*node
+	flush := func() error {
+		if len(item) == 0 {
+			return rw.errAt(g)
+		}
+		if len(parts) > 1 {
+			parts = append(parts, synth(", ", pos))
+		}
+		if len(item) == 1 && item[0].isParen() {
+			inner, err := rw.group(item[0])
+			if err != nil {
+				return err
+			}
+			parts = append(parts, synth("__pg_set", pos), inner)
+		} else {
+			out, err := rw.seq(item, &g.close)
+			if err != nil {
+				return err
+			}
+			if len(out) > 0 && (out[0].isWord("rollup") || out[0].isWord("cube")) || len(out) > 0 && out[0].kind == nSynth {
+				parts = append(parts, out...)
+			} else {
+				parts = append(parts, synth("__pg_set(", pos))
+				parts = append(parts, out...)
+				parts = append(parts, synth(")", pos))
+			}
+		}
+		item = nil
+		return nil
+	}
+	for _, c := range g.kids {
+		if c.isPunct(",") {
+			if err := flush(); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		item = append(item, c)
+	}
+	if len(g.kids) > 0 {
+		if err := flush(); err != nil {
+			return 0, err
+		}
+	}
+	parts = append(parts, synth(")", g.close.pos))
+	s.push(rawNode(parts...))
+	return i + 3, nil
 }

@@ -100,3 +100,9 @@ const CannotCoerce = "42846"
 
 // WrongObjectType is PostgreSQL's 42809 (e.g. FILTER on a plain function).
 const WrongObjectType = "42809"
+
+// ProgramLimitExceeded is PostgreSQL's 54000.
+const ProgramLimitExceeded = "54000"
+
+// WindowingError is PostgreSQL's 42P20.
+const WindowingError = "42P20"
