@@ -65,6 +65,14 @@ func newAccumulator(spec AggSpec, arg arrow.DataType) (accumulator, error) {
 		}
 	case AggMin, AggMax:
 		return newMinMax(arg, spec.Fn == AggMax)
+	case AggVarSamp, AggVarPop, AggStddevSamp, AggStddevPop:
+		if acc, ok := newStatsAcc(spec, arg); ok {
+			return acc, nil
+		}
+	case AggBoolAnd, AggBoolOr:
+		if acc, ok := newBoolAcc(spec, arg); ok {
+			return acc, nil
+		}
 	}
 	return nil, sqlerr.New(sqlerr.UndefinedFunction, "aggregate %s does not accept type %s", spec.Fn, arg)
 }
@@ -747,6 +755,8 @@ func resultType(acc accumulator) arrow.DataType {
 		return &arrow.Decimal128Type{Precision: 38, Scale: a.resScale}
 	case *avgFloatAcc:
 		return arrow.PrimitiveTypes.Float64
+	case interface{ resultType() arrow.DataType }:
+		return a.resultType()
 	}
 	return acc.stateTypes()[0]
 }
