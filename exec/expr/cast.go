@@ -23,7 +23,7 @@ type castNode struct {
 
 func compileCast(arg node, to types.T) (node, error) {
 	from := arg.typ()
-	if from.Kind == to.Kind && from.Kind != types.Numeric {
+	if from.Kind == to.Kind && from.Kind != types.Numeric && (from.Kind != types.Array || from.Equal(to)) {
 		return arg, nil
 	}
 	if from.Kind == types.Numeric && to.Kind == types.Numeric && from.Scale == to.Scale && to.Precision == 0 {
@@ -45,6 +45,9 @@ func castSupported(from, to types.T) bool {
 	}
 	if from.IsNumeric() && to.IsNumeric() {
 		return true
+	}
+	if from.Kind == types.Array && to.Kind == types.Array {
+		return castSupported(from.ElemType(), to.ElemType())
 	}
 	switch from.Kind {
 	case types.Bool:
@@ -204,8 +207,14 @@ func castArray(ec *evalCtx, a arrow.Array, from, to types.T) (arrow.Array, error
 	if to.Kind == types.Text {
 		return castToText(alloc, a, from), nil
 	}
+	if to.Kind == types.Array && (from.Kind == types.Text || from.Kind == types.Unknown) {
+		return castTextToArray(ec, a.(*array.String), to)
+	}
 	if from.Kind == types.Text || from.Kind == types.Unknown {
 		return castFromText(alloc, a.(*array.String), to)
+	}
+	if from.Kind == types.Array && to.Kind == types.Array {
+		return castArrayElems(ec, a.(*array.List), from, to)
 	}
 	valid, nulls := validity(alloc, n, a)
 	dt := to.Arrow()
@@ -580,4 +589,78 @@ func parseBytea(s string) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// castTextToArray reads array literals: each row is split into element
+// texts (pgtext.ParseArray), all elements of the batch are parsed at once
+// by the element type's input function, and the list is assembled around
+// them.
+func castTextToArray(ec *evalCtx, a *array.String, to types.T) (arrow.Array, error) {
+	n := a.Len()
+	eb := array.NewStringBuilder(ec.alloc)
+	defer eb.Release()
+	offBuf, offs := newFixed[int32](ec.alloc, n+1)
+	valid, nulls := validity(ec.alloc, n, a)
+	for i := 0; i < n; i++ {
+		offs[i] = int32(eb.Len())
+		if a.IsNull(i) {
+			continue
+		}
+		elems, isNull, err := pgtext.ParseArray(a.Value(i))
+		if err != nil {
+			offBuf.Release()
+			releaseBuf(valid)
+			return nil, err
+		}
+		for k, e := range elems {
+			if isNull[k] {
+				eb.AppendNull()
+			} else {
+				eb.Append(e)
+			}
+		}
+	}
+	offs[n] = int32(eb.Len())
+	texts := eb.NewStringArray()
+	defer texts.Release()
+	child, err := castArray(ec, texts, types.TextT, to.ElemType())
+	if err != nil {
+		offBuf.Release()
+		releaseBuf(valid)
+		return nil, err
+	}
+	defer child.Release()
+	return newList(to, n, offBuf, valid, nulls, child), nil
+}
+
+// newList wraps offsets and child values into a list array, taking over
+// the buffers.
+func newList(t types.T, n int, offBuf, valid *memory.Buffer, nulls int, child arrow.Array) arrow.Array {
+	if valid != nil && nulls == 0 {
+		valid.Release()
+		valid = nil
+	}
+	data := array.NewData(t.Arrow(), n, []*memory.Buffer{valid, offBuf}, []arrow.ArrayData{child.Data()}, nulls, 0)
+	offBuf.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	out := array.MakeFromData(data)
+	data.Release()
+	return out
+}
+
+// castArrayElems casts every element of a list array (int[] -> text[]).
+func castArrayElems(ec *evalCtx, a *array.List, from, to types.T) (arrow.Array, error) {
+	n := a.Len()
+	vals := a.ListValues()
+	child, err := castArray(ec, vals, from.ElemType(), to.ElemType())
+	if err != nil {
+		return nil, err
+	}
+	defer child.Release()
+	offBuf, offs := newFixed[int32](ec.alloc, n+1)
+	copy(offs, a.Offsets()[:n+1])
+	valid, nulls := validity(ec.alloc, n, a)
+	return newList(to, n, offBuf, valid, nulls, child), nil
 }

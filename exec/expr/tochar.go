@@ -29,6 +29,9 @@ var dtPatterns = []string{
 	"TZ", "tz", "OF", "Y", "I", "D", "W", "J", "Q",
 }
 
+// casedPatterns print names whose case follows the pattern's.
+var casedPatterns = map[string]bool{"MONTH": true, "MON": true, "DAY": true, "DY": true, "AM": true, "PM": true, "A.M.": true, "P.M.": true, "TZ": true}
+
 type dtTok struct {
 	lit string // literal text when pat == ""
 	pat string
@@ -57,6 +60,19 @@ func parseDTFormat(f string) []dtTok {
 				i += len(p)
 				matched = true
 				break
+			}
+		}
+		if !matched {
+			// Numeric patterns are case-insensitive (hh24, mi, yyyy);
+			// names keep their case variants above.
+			up := strings.ToUpper(f[i:min(len(f), i+5)])
+			for _, p := range dtPatterns {
+				if p == strings.ToUpper(p) && !casedPatterns[p] && strings.HasPrefix(up, p) {
+					out = append(out, dtTok{pat: p, fm: fm})
+					i += len(p)
+					matched = true
+					break
+				}
 			}
 		}
 		if matched {
@@ -94,8 +110,12 @@ func parseDTFormat(f string) []dtTok {
 	return out
 }
 
+// padNum is printf("%0*d", width, v): the width counts the sign.
 func padNum(v int64, width int, fm bool) string {
 	s := strconv.FormatInt(abs64(v), 10)
+	if v < 0 {
+		width--
+	}
 	if !fm && len(s) < width {
 		s = strings.Repeat("0", width-len(s)) + s
 	}
@@ -103,6 +123,15 @@ func padNum(v int64, width int, fm bool) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// padSigned widens the field by one for negative values, as to_char does
+// for MM, HH24, MI and SS of intervals.
+func padSigned(v int64, width int, fm bool) string {
+	if v < 0 {
+		width++
+	}
+	return padNum(v, width, fm)
 }
 
 func abs64(v int64) int64 {
@@ -177,7 +206,7 @@ func formatDT(toks []dtTok, v dtValue) string {
 			mod := int64(math.Pow10(w))
 			sb.WriteString(padNum(iy%mod, w, fm))
 		case "MM":
-			sb.WriteString(padNum(f.mon, 2, fm))
+			sb.WriteString(padSigned(f.mon, 2, fm))
 		case "MONTH", "Month", "month", "MON", "Mon", "mon":
 			if f.mon >= 1 && f.mon <= 12 {
 				sb.WriteString(caseName(monthNames[f.mon-1], t.pat, fm, len(t.pat) == 3))
@@ -219,17 +248,17 @@ func formatDT(toks []dtTok, v dtValue) string {
 		case "J":
 			sb.WriteString(strconv.FormatInt(v.days+2440588, 10))
 		case "HH24":
-			sb.WriteString(padNum(f.hour, 2, fm))
+			sb.WriteString(padSigned(f.hour, 2, fm))
 		case "HH12", "HH":
 			h := hour12
 			if v.interval {
 				h = f.hour % 12
 			}
-			sb.WriteString(padNum(h, 2, fm))
+			sb.WriteString(padSigned(h, 2, fm))
 		case "MI":
-			sb.WriteString(padNum(f.min, 2, fm))
+			sb.WriteString(padSigned(f.min, 2, fm))
 		case "SS":
-			sb.WriteString(padNum(f.sec, 2, fm))
+			sb.WriteString(padSigned(f.sec, 2, fm))
 		case "SSSS":
 			sb.WriteString(strconv.FormatInt(f.hour*3600+f.min*60+f.sec, 10))
 		case "MS":
@@ -267,7 +296,7 @@ func formatDT(toks []dtTok, v dtValue) string {
 
 // isoWeekYear returns the ISO week number and ISO year of an epoch day.
 func isoWeekYear(days int64) (int64, int64) {
-	w, y := isoWeek(days)
+	y, w := isoWeek(days)
 	return w, y
 }
 

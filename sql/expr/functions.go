@@ -680,7 +680,7 @@ func firstOther(ts []types.T) types.T {
 // CanCast reports whether PostgreSQL allows an explicit cast from one type
 // to the other.
 func CanCast(from, to types.T) bool {
-	if from.Kind == to.Kind || from.Kind == types.Unknown {
+	if from.Kind == to.Kind && from.Kind != types.Array || from.Kind == types.Unknown {
 		return true
 	}
 	// Every type has text I/O, so casts to and from text always exist.
@@ -689,6 +689,9 @@ func CanCast(from, to types.T) bool {
 	}
 	if from.IsNumeric() && to.IsNumeric() {
 		return true
+	}
+	if from.Kind == types.Array && to.Kind == types.Array {
+		return CanCast(from.ElemType(), to.ElemType())
 	}
 	switch from.Kind {
 	case types.Bool:

@@ -86,6 +86,8 @@ func AppendValue(dst []byte, arr arrow.Array, i int, t types.T) []byte {
 	case *array.MonthDayNanoInterval:
 		v := a.Value(i)
 		return AppendInterval(dst, types.IntervalValue{Months: v.Months, Days: v.Days, Micros: v.Nanoseconds / 1000})
+	case *array.List:
+		return AppendArray(dst, a, i, t)
 	}
 	// Not an engine type; fall back to Arrow's own rendering.
 	return append(dst, arr.ValueStr(i)...)
