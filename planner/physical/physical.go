@@ -154,6 +154,8 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 			out = append(out, s...)
 		}
 		return out, nil
+	case *logical.Window:
+		return p.window(x)
 	case *logical.CTEScan:
 		if p.ctes == nil {
 			p.ctes = map[*logical.CTE]*ops.Materialized{}
@@ -413,12 +415,32 @@ func (p *Planner) aggregate(x *logical.Aggregate) ([]exec.Operator, error) {
 		}
 		in[i] = p.trackMem(a, "PartialAggregate", x, m)
 	}
-	m := p.Mem.Child()
-	final, err := ops.NewHashAggregate(p.gather(in, x), groupCols, specs, ops.AggFinal, out, m, p.Alloc)
-	if err != nil {
-		return nil, err
+	if len(groupCols) == 0 {
+		// One group: a single Final merges the few partial rows.
+		m := p.Mem.Child()
+		final, err := ops.NewHashAggregate(p.gather(in, x), groupCols, specs, ops.AggFinal, out, m, p.Alloc)
+		if err != nil {
+			return nil, err
+		}
+		return []exec.Operator{p.trackMem(final, "FinalAggregate", x, m)}, nil
 	}
-	return []exec.Operator{p.trackMem(final, "FinalAggregate", x, m)}, nil
+	// With many groups one Final would merge them all on one core. Hash
+	// repartition the partial rows on the group columns instead, so each
+	// group's partial states meet in one of len(in) Finals that run in
+	// parallel. The Finals' outputs stay separate streams; the consumers
+	// above gather them (Repartition needs its outputs pulled concurrently,
+	// which every gather does).
+	parts := ops.NewRepartition(in, groupCols, len(in), p.Alloc)
+	finals := make([]exec.Operator, len(parts))
+	for i, part := range parts {
+		m := p.Mem.Child()
+		final, err := ops.NewHashAggregate(p.track(part, "Repartition", x), groupCols, specs, ops.AggFinal, out, m, p.Alloc)
+		if err != nil {
+			return nil, err
+		}
+		finals[i] = p.trackMem(final, "FinalAggregate", x, m)
+	}
+	return finals, nil
 }
 
 var joinKinds = map[logical.JoinKind]ops.JoinKind{
