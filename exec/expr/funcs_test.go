@@ -55,10 +55,14 @@ func TestRegexAndStringFunctions(t *testing.T) {
 		{"quote_ident", func(t *testing.T) expr.Expr { return fn(t, "quote_ident", ref(0, txt)) }, "abcabc,\"Hello World\",NULL,x1y22z333"},
 		{"quote_literal", func(t *testing.T) expr.Expr { return fn(t, "quote_literal", u("it's")) }, "'it''s','it''s','it''s','it''s'"},
 		{"quote_nullable", func(t *testing.T) expr.Expr { return fn(t, "quote_nullable", ref(0, txt)) }, "'abcabc','Hello World',NULL,'x1y22z333'"},
-		{"format", func(t *testing.T) expr.Expr { return fn(t, "format", u("%s|%I|%L|%%"), ref(0, txt), ref(0, txt), ref(0, txt)) },
+		{"format", func(t *testing.T) expr.Expr {
+			return fn(t, "format", u("%s|%I|%L|%%"), ref(0, txt), ref(0, txt), ref(0, txt))
+		},
 			"abcabc|abcabc|'abcabc'|%,Hello World|\"Hello World\"|'Hello World'|%,ERR"},
 		{"format positional", func(t *testing.T) expr.Expr { return fn(t, "format", u("%2$s %1$s %-4s|"), u("a"), u("b")) }, "b a b   |,b a b   |,b a b   |,b a b   |"},
-		{"format types", func(t *testing.T) expr.Expr { return fn(t, "format", u("%s %s"), lit(true, bl), lit(nil, types.UnknownT)) }, "t ,t ,t ,t "},
+		{"format types", func(t *testing.T) expr.Expr {
+			return fn(t, "format", u("%s %s"), lit(true, bl), lit(nil, types.UnknownT))
+		}, "t ,t ,t ,t "},
 		{"format too few", func(t *testing.T) expr.Expr { return fn(t, "format", u("%s %s"), u("a")) }, "ERR:22023"},
 		{"text to array", func(t *testing.T) expr.Expr { return cast(u(`{a, "b c" ,"",NULL,"NULL",\"q}`), txtArr) },
 			`{a,"b c","",NULL,"NULL","\"q"},{a,"b c","",NULL,"NULL","\"q"},{a,"b c","",NULL,"NULL","\"q"},{a,"b c","",NULL,"NULL","\"q"}`},
@@ -113,15 +117,21 @@ func TestDateFunctions(t *testing.T) {
 		{dte, []string{"2024-02-29", "2000-01-01", "NULL", "infinity"}},
 	}
 	cases := []evalCase{
-		{"make_time", func(t *testing.T) expr.Expr { return fn(t, "make_time", lit(int64(8), i4), lit(int64(15), i4), lit(23.5, f8)) }, "08:15:23.5,08:15:23.5,08:15:23.5,08:15:23.5"},
-		{"make_time bad", func(t *testing.T) expr.Expr { return fn(t, "make_time", lit(int64(25), i4), lit(int64(15), i4), lit(23.5, f8)) }, "ERR:22008"},
+		{"make_time", func(t *testing.T) expr.Expr {
+			return fn(t, "make_time", lit(int64(8), i4), lit(int64(15), i4), lit(23.5, f8))
+		}, "08:15:23.5,08:15:23.5,08:15:23.5,08:15:23.5"},
+		{"make_time bad", func(t *testing.T) expr.Expr {
+			return fn(t, "make_time", lit(int64(25), i4), lit(int64(15), i4), lit(23.5, f8))
+		}, "ERR:22008"},
 		{"make_timestamp", func(t *testing.T) expr.Expr {
 			return fn(t, "make_timestamp", lit(int64(2013), i4), lit(int64(7), i4), lit(int64(15), i4), lit(int64(8), i4), lit(int64(15), i4), lit(23.5, f8))
 		}, "2013-07-15 08:15:23.5,2013-07-15 08:15:23.5,2013-07-15 08:15:23.5,2013-07-15 08:15:23.5"},
 		{"make_timestamp bad date", func(t *testing.T) expr.Expr {
 			return fn(t, "make_timestamp", lit(int64(2013), i4), lit(int64(2), i4), lit(int64(30), i4), lit(int64(8), i4), lit(int64(15), i4), lit(23.5, f8))
 		}, "ERR:22008"},
-		{"make_interval", func(t *testing.T) expr.Expr { return fn(t, "make_interval", lit(int64(1), i4), lit(int64(2), i4), lit(int64(3), i4)) }, "1 year 2 mons 21 days,1 year 2 mons 21 days,1 year 2 mons 21 days,1 year 2 mons 21 days"},
+		{"make_interval", func(t *testing.T) expr.Expr {
+			return fn(t, "make_interval", lit(int64(1), i4), lit(int64(2), i4), lit(int64(3), i4))
+		}, "1 year 2 mons 21 days,1 year 2 mons 21 days,1 year 2 mons 21 days,1 year 2 mons 21 days"},
 		{"justify_days", func(t *testing.T) expr.Expr { return fn(t, "justify_days", ref(1, iv)) }, "1 mon 5 days 30:00:00,-27 days,NULL,29 days"},
 		{"justify_hours", func(t *testing.T) expr.Expr { return fn(t, "justify_hours", ref(1, iv)) }, "36 days 06:00:00,-1 mons +3 days,NULL,1 mon -1 days"},
 		{"justify_interval", func(t *testing.T) expr.Expr { return fn(t, "justify_interval", ref(1, iv)) }, "1 mon 6 days 06:00:00,-27 days,NULL,29 days"},
@@ -135,7 +145,9 @@ func TestDateFunctions(t *testing.T) {
 		{"to_char ts", func(t *testing.T) expr.Expr {
 			return fn(t, "to_char", ref(0, ts), u("YYYY-MM-DD HH24:MI:SS.US Dy Mon Q DDD IW D HH12 AM"))
 		}, "2024-03-05 13:04:05.123456 Tue Mar 1 065 10 3 01 PM,1999-12-31 00:00:00.000000 Fri Dec 4 365 52 6 12 AM,NULL,0044-03-15 23:30:00.000000 Fri Mar 1 074 11 6 11 PM"},
-		{"to_char FM names", func(t *testing.T) expr.Expr { return fn(t, "to_char", ref(0, ts), u("FMDay, FMDD FMMonth YYYY \"q\"Q")) },
+		{"to_char FM names", func(t *testing.T) expr.Expr {
+			return fn(t, "to_char", ref(0, ts), u("FMDay, FMDD FMMonth YYYY \"q\"Q"))
+		},
 			"Tuesday, 5 March 2024 q1,Friday, 31 December 1999 q4,NULL,Friday, 15 March 0044 q1"},
 		{"to_char padded names", func(t *testing.T) expr.Expr { return fn(t, "to_char", ref(0, ts), u("MONTH|DAY|ms")) },
 			"MARCH    |TUESDAY  |123,DECEMBER |FRIDAY   |000,NULL,MARCH    |FRIDAY   |000"},
@@ -143,7 +155,9 @@ func TestDateFunctions(t *testing.T) {
 		{"to_char interval", func(t *testing.T) expr.Expr { return fn(t, "to_char", ref(1, iv), u("MM DD HH24:MI")) }, "00 35 30:00,-01 03 00:00,NULL,01 -1 00:00"},
 		{"to_char numbers", func(t *testing.T) expr.Expr { return fn(t, "to_char", num("-1234.567", 3), u("9,999.99")) }, "-1,234.57,-1,234.57,-1,234.57,-1,234.57"},
 		{"to_date", func(t *testing.T) expr.Expr { return fn(t, "to_date", u("05 Dec 2000"), u("DD Mon YYYY")) }, "2000-12-05,2000-12-05,2000-12-05,2000-12-05"},
-		{"to_timestamp fmt", func(t *testing.T) expr.Expr { return fn(t, "to_timestamp", u("2024-03-05 01:04:05 PM"), u("YYYY-MM-DD HH12:MI:SS AM")) },
+		{"to_timestamp fmt", func(t *testing.T) expr.Expr {
+			return fn(t, "to_timestamp", u("2024-03-05 01:04:05 PM"), u("YYYY-MM-DD HH12:MI:SS AM"))
+		},
 			"2024-03-05 13:04:05+00,2024-03-05 13:04:05+00,2024-03-05 13:04:05+00,2024-03-05 13:04:05+00"},
 		{"to_date bad", func(t *testing.T) expr.Expr { return fn(t, "to_date", u("2000-13-01"), u("YYYY-MM-DD")) }, "ERR:22008"},
 	}
