@@ -154,8 +154,6 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 			out = append(out, s...)
 		}
 		return out, nil
-	case *logical.Window:
-		return p.window(x)
 	case *logical.CTEScan:
 		if p.ctes == nil {
 			p.ctes = map[*logical.CTE]*ops.Materialized{}
