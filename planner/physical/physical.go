@@ -154,6 +154,8 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 			out = append(out, s...)
 		}
 		return out, nil
+	case *logical.Window:
+		return p.window(x)
 	case *logical.CTEScan:
 		if p.ctes == nil {
 			p.ctes = map[*logical.CTE]*ops.Materialized{}

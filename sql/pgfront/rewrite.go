@@ -583,6 +583,24 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 			s.push(synth(",", n.tok.pos))
 			return i + 3, nil
 		}
+	case "over":
+		// Keep "f(x) OVER (...)" / "f(x) OVER w" one operand, so a cast or
+		// operator after it applies to the whole window call.
+		if call := s.last(); call != nil && call.kind == nSeq && len(call.kids) == 2 && call.kids[1].isParen() && nx != nil {
+			spec := nx
+			if nx.isParen() {
+				g, err := rw.group(nx)
+				if err != nil {
+					return 0, err
+				}
+				spec = g
+			} else if nx.kind != nLeaf || nx.tok.kind != tokIdent {
+				break
+			}
+			s.pop()
+			s.push(seqNode(call, &node{kind: nLeaf, tok: n.tok}, spec))
+			return i + 2, nil
+		}
 	case "rollup", "cube":
 		if nx != nil && nx.isParen() {
 			g, err := rw.group(nx)

@@ -106,3 +106,9 @@ const ProgramLimitExceeded = "54000"
 
 // WindowingError is PostgreSQL's 42P20.
 const WindowingError = "42P20"
+
+// Window frame errors.
+const (
+	NullValueNotAllowed             = "22004"
+	InvalidPrecedingOrFollowingSize = "22013"
+)
