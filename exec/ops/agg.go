@@ -126,6 +126,12 @@ type HashAggregate struct {
 	emitted  int
 	out      arrow.RecordBatch
 	gids     []int32
+
+	// What reset needs to start a fresh table, and the spilling state
+	// (spill_agg.go).
+	keyTypes []arrow.DataType
+	argTypes []arrow.DataType
+	sp       aggSpill
 }
 
 var _ exec.Operator = (*HashAggregate)(nil)
@@ -174,6 +180,7 @@ func NewHashAggregate(input exec.Operator, groupCols []int, aggs []AggSpec, mode
 		if err != nil {
 			return nil, err
 		}
+		a.argTypes = append(a.argTypes, arg)
 		if mode != AggPartial && spec.Result.Kind != types.Unknown && !arrow.TypeEqual(resultType(acc), spec.Result.Arrow()) {
 			return nil, internalErr("%s over %s yields %s, planner expects %s", spec.Fn, arg, resultType(acc), spec.Result.Arrow())
 		}
@@ -192,6 +199,7 @@ func NewHashAggregate(input exec.Operator, groupCols []int, aggs []AggSpec, mode
 		a.distinct = append(a.distinct, dt)
 	}
 	a.table = newGroupTable(keyTypes)
+	a.keyTypes = keyTypes
 	derived := a.deriveSchema(keyTypes, in)
 	if outSchema == nil {
 		outSchema = derived
@@ -266,14 +274,16 @@ func (a *HashAggregate) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		a.out.Release()
 		a.out = nil
 	}
-	if !a.consumed {
-		if err := a.consume(ctx); err != nil {
+	// Consume input (or a spilled partition) until there are groups to
+	// emit; with spilling there can be several rounds.
+	for !a.consumed || a.emitted >= a.groups {
+		done, err := a.nextRound(ctx)
+		if err != nil {
 			return nil, err
 		}
-		a.consumed = true
-	}
-	if a.emitted >= a.groups {
-		return nil, io.EOF
+		if done {
+			return nil, io.EOF
+		}
 	}
 	from := a.emitted
 	to := min(a.groups, from+exec.BatchSize)
@@ -298,29 +308,6 @@ func (a *HashAggregate) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	return a.out, nil
 }
 
-func (a *HashAggregate) consume(ctx context.Context) error {
-	for {
-		b, err := exec.Next(ctx, a.input)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if err := a.addBatch(b); err != nil {
-			return err
-		}
-	}
-	if len(a.groupCols) == 0 && a.groups == 0 {
-		// A global aggregate yields one row even over no input.
-		a.groups = 1
-		for _, acc := range a.accs {
-			acc.grow(1)
-		}
-	}
-	return nil
-}
-
 func (a *HashAggregate) addBatch(b arrow.RecordBatch) error {
 	n := int(b.NumRows())
 	a.gids = grow(a.gids, n)
@@ -341,6 +328,12 @@ func (a *HashAggregate) addBatch(b arrow.RecordBatch) error {
 		a.table.find(keys, n, gids, nil)
 		a.groups = a.table.n
 	}
+	return a.accumulate(b, gids)
+}
+
+// accumulate folds the rows of b into groups gids and resizes the
+// reservation to what the table and states now hold.
+func (a *HashAggregate) accumulate(b arrow.RecordBatch, gids []int32) error {
 	for i, acc := range a.accs {
 		acc.grow(a.groups)
 		switch {
@@ -413,6 +406,10 @@ func (a *HashAggregate) Close() error {
 	a.table = nil
 	a.accs = nil
 	a.distinct = nil
+	serr := a.sp.close()
 	a.res.releaseAll()
-	return a.input.Close()
+	if err := a.input.Close(); err != nil {
+		return err
+	}
+	return serr
 }
