@@ -331,38 +331,48 @@ func intAt(col arrow.Array) func(i int) (int64, bool) {
 }
 
 // ntile distributes a partition's rows over n buckets as PostgreSQL does:
-// the first size%n buckets get one row more. n is read at the partition's
-// first row.
+// the first size%n buckets get one row more. Like PostgreSQL it reads n at
+// the first row where it is not NULL (rows before that get NULL) and sizes
+// buckets from the whole partition's row count.
 func (c *compiled) ntile(ch *chunk, alloc memory.Allocator) (arrow.Array, error) {
 	arg := intAt(ch.cols[c.f.Args[0]])
 	vals := make([]int64, ch.n)
 	null := make([]bool, ch.n)
 	for p := 0; p < ch.numParts(); p++ {
 		ps, pe := int(ch.parts[p]), int(ch.parts[p+1])
-		buckets, ok := arg(ps)
-		if !ok {
-			for i := ps; i < pe; i++ {
-				null[i] = true
-			}
-			continue
-		}
-		if buckets <= 0 {
-			return nil, windowErr(codeInvalidNtileGroups, "argument of ntile must be greater than zero")
-		}
-		size := int64(pe - ps)
-		per, extra := size/buckets, size%buckets
-		b, inB := int64(1), int64(0)
+		total := int64(pe - ps)
+		var tile, perBucket, boundary, remainder int64
 		for i := ps; i < pe; i++ {
-			limit := per
-			if b <= extra {
-				limit++
+			if tile == 0 {
+				buckets, ok := arg(i)
+				if !ok {
+					null[i] = true
+					continue
+				}
+				if buckets <= 0 {
+					return nil, windowErr(codeInvalidNtileGroups, "argument of ntile must be greater than zero")
+				}
+				tile, perBucket, remainder = 1, 0, 0
+				boundary = total / buckets
+				if boundary <= 0 {
+					boundary = 1
+				} else {
+					remainder = total % buckets
+					if remainder != 0 {
+						boundary++
+					}
+				}
 			}
-			if inB >= limit {
-				b++
-				inB = 0
+			perBucket++
+			if boundary < perBucket {
+				if remainder != 0 && tile == remainder {
+					remainder = 0
+					boundary--
+				}
+				tile++
+				perBucket = 1
 			}
-			vals[i] = b
-			inB++
+			vals[i] = tile
 		}
 	}
 	return fixedArray(alloc, c.out, vals, null), nil

@@ -180,4 +180,3 @@ func runCase(t *testing.T, part []int, order []ops.SortKey, funcs []Func, data [
 	}
 	return res
 }
-
