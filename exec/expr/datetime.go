@@ -311,7 +311,7 @@ func compileDateFunc(fn string, args []node, t types.T) (node, bool, error) {
 			// Validate once so a bad unit fails at compile time.
 			if fn == "date_trunc" {
 				if _, ok := truncUnit(n.field); !ok {
-					return nil, true, sqlerr.New(sqlerr.FeatureNotSupported, "unit \"%s\" not recognized for type %s", n.field, args[1].typ())
+					return nil, true, sqlerr.New(sqlerr.InvalidParameterValue, "unit \"%s\" not recognized for type %s", n.field, args[1].typ())
 				}
 			} else if _, err := extractValue(n.field, args[1].typ().Kind, 0, arrow.MonthDayNanoInterval{}); err != nil {
 				return nil, true, err
@@ -351,6 +351,9 @@ func (n *nowNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, error) {
 }
 
 func unsupportedUnit(field string, k types.Kind) error {
+	if !knownUnits[field] {
+		return sqlerr.New(sqlerr.InvalidParameterValue, "unit \"%s\" not recognized for type %s", field, types.T{Kind: k})
+	}
 	return sqlerr.New(sqlerr.FeatureNotSupported, "unit \"%s\" not supported for type %s", field, types.T{Kind: k})
 }
 
@@ -706,7 +709,7 @@ func (n *dateFuncNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, erro
 				u, ok := truncUnit(field(i))
 				if !ok {
 					buf.Release()
-					return fail(sqlerr.New(sqlerr.FeatureNotSupported, "unit \"%s\" not recognized for type interval", field(i)))
+					return fail(sqlerr.New(sqlerr.InvalidParameterValue, "unit \"%s\" not recognized for type interval", field(i)))
 				}
 				out[i] = truncInterval(u, ivAt(i))
 			}
@@ -720,7 +723,7 @@ func (n *dateFuncNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, erro
 			u, ok := truncUnit(field(i))
 			if !ok {
 				buf.Release()
-				return fail(sqlerr.New(sqlerr.FeatureNotSupported, "unit \"%s\" not recognized for type %s", field(i), n.args[1].typ()))
+				return fail(sqlerr.New(sqlerr.InvalidParameterValue, "unit \"%s\" not recognized for type %s", field(i), n.args[1].typ()))
 			}
 			ts := raw(i)
 			if k == types.Date {
@@ -736,3 +739,15 @@ func (n *dateFuncNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, erro
 	}
 	return fail(internalErr("date function %s", n.fn))
 }
+
+// knownUnits are the field names PostgreSQL recognises at all; others are
+// 22023 rather than "not supported for this type" (0A000).
+var knownUnits = func() map[string]bool {
+	m := map[string]bool{}
+	for _, u := range strings.Fields(`microsecond microseconds millisecond milliseconds second seconds minute minutes
+		hour hours day days week weeks month months mon mons quarter year years decade decades century centuries
+		millennium millennia dow isodow doy isoyear epoch julian timezone timezone_hour timezone_minute`) {
+		m[u] = true
+	}
+	return m
+}()

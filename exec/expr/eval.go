@@ -144,8 +144,7 @@ func compile(e expr.Expr) (node, error) {
 // compile time. A call that fails (1/0) is kept, so the error is raised only
 // if a row actually reaches it (CASE WHEN false THEN 1/0 END is fine).
 func foldNode(n node, e *expr.Call, args []node) node {
-	switch e.Fn {
-	case "random", "now", "current_timestamp", "transaction_timestamp", "statement_timestamp", "localtimestamp", "current_date":
+	if !foldable(e.Fn, len(e.Args)) {
 		return n
 	}
 	for _, a := range args {

@@ -58,7 +58,12 @@ func Fold(e expr.Expr) (expr.Expr, error) {
 				return x
 			}
 		}
-		if call, ok := x.(*expr.Call); ok && call.Fn == "random" {
+		if call, ok := x.(*expr.Call); ok && !foldable(call.Fn, len(call.Args)) {
+			return x
+		}
+		if x.Type().Kind == types.Array {
+			// expr.Const has no encoding for arrays; the kernels fold
+			// them at compile time instead (foldNode).
 			return x
 		}
 		v, err := evalConst(x)
@@ -76,6 +81,20 @@ func Fold(e expr.Expr) (expr.Expr, error) {
 }
 
 var emptySchema = arrow.NewSchema(nil, nil)
+
+// foldable reports whether a call of fn with n constant arguments has one
+// value per statement known at plan time. random() is volatile; now() and
+// its kin, and age(ts) which counts from today, take the statement's
+// clock, which the engine gives at run time (WithNow).
+func foldable(fn string, n int) bool {
+	switch fn {
+	case "random", "now", "current_timestamp", "transaction_timestamp", "statement_timestamp", "localtimestamp", "current_date":
+		return false
+	case "age":
+		return n != 1
+	}
+	return true
+}
 
 // evalConst evaluates a column-free expression to a Const.
 func evalConst(x expr.Expr) (*expr.Const, error) {

@@ -241,14 +241,20 @@ func pad(s string, n int64, fill string, left bool) (string, error) {
 func initcap(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
+	// Under the C collation only ASCII letters and digits are
+	// alphanumeric and only ASCII letters change case, so "naïve" becomes
+	// "NaïVe" as in PostgreSQL.
 	prevAlnum := false
 	for _, r := range s {
-		if prevAlnum {
-			b.WriteRune(unicode.ToLower(r))
-		} else {
-			b.WriteRune(unicode.ToUpper(r))
+		switch {
+		case prevAlnum && r >= 'A' && r <= 'Z':
+			b.WriteRune(r + 'a' - 'A')
+		case !prevAlnum && r >= 'a' && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+		default:
+			b.WriteRune(r)
 		}
-		prevAlnum = unicode.IsLetter(r) || unicode.IsDigit(r)
+		prevAlnum = r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
 	}
 	return b.String()
 }
@@ -256,6 +262,9 @@ func initcap(s string) string {
 func compileStringFunc(fn string, args []node, t types.T) (node, bool, error) {
 	var f strFunc
 	nargs := len(args)
+	if fn == "substring" && nargs == 2 && args[1].typ().Kind == types.Text {
+		return compileMoreFunc("substring_regex", args, t)
+	}
 	switch fn {
 	case "upper":
 		f = textFn(func(a rowArgs, i int) string { return asciiCase(a.str(0, i), 'a', 'z', 'A'-'a') })

@@ -342,7 +342,7 @@ func compileToChar(args []node, argT []types.T, t types.T) (node, bool, error) {
 			default:
 				s = strconv.FormatInt(a.i64(0, i), 10)
 			}
-			appendText(bld, nf.format(s))
+			appendText(bld, nf.format(s, k == types.Float64 || k == types.Float32))
 		}
 		return nil
 	}}, true, nil
@@ -373,6 +373,7 @@ type numFormat struct {
 	intDig   int
 	fracDig  int
 	fm       bool
+	hasPoint bool
 	sign     byte // 0 default, 'S' leading/trailing S, 'M' MI, 'P' PR
 	signLead bool
 }
@@ -396,6 +397,7 @@ func parseNumFormat(f string) *numFormat {
 			}
 		case (f[i] == '.' || up[i] == 'D') && !seenPoint:
 			seenPoint = true
+			nf.hasPoint = true
 			nf.toks = append(nf.toks, '.')
 			nf.lits = append(nf.lits, "")
 		case f[i] == ',' || up[i] == 'G':
@@ -425,7 +427,7 @@ func parseNumFormat(f string) *numFormat {
 
 func (nf *numFormat) overflow() string {
 	var sb strings.Builder
-	if nf.sign == 0 || nf.signLead {
+	if (nf.sign == 0 || nf.signLead) && !nf.fm {
 		sb.WriteByte(' ')
 	}
 	for k, c := range nf.toks {
@@ -443,7 +445,9 @@ func (nf *numFormat) overflow() string {
 
 // format renders the decimal text s (optionally signed) through the
 // template, rounding half away from zero to the template's decimals.
-func (nf *numFormat) format(s string) string {
+// A float keeps its sign when it rounds to zero (-0.00), as C's printf
+// does; a numeric zero has none.
+func (nf *numFormat) format(s string, isFloat bool) string {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	ip, fp, _ := strings.Cut(s, ".")
@@ -476,8 +480,12 @@ func (nf *numFormat) format(s string) string {
 	if len(ip) > nf.intDig {
 		return nf.overflow()
 	}
-	if ip == "" && fp == strings.Repeat("0", len(fp)) {
+	if ip == "" && fp == strings.Repeat("0", len(fp)) && !isFloat {
 		neg = false
+	}
+	if ip == "" && !nf.hasPoint {
+		// A template without decimals prints a zero in its last digit.
+		ip = "0"
 	}
 	// Integer positions: right-align ip under the digit tokens.
 	var body strings.Builder

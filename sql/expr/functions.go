@@ -384,7 +384,7 @@ func ResolveCall(name string, args []Expr) (argTypes []types.T, ret types.T, err
 				if sc, ok := extractFieldScale(s); ok {
 					ret = types.NumericT(0, sc)
 				} else {
-					return nil, ret, sqlerr.New(sqlerr.FeatureNotSupported, "unit \"%s\" not supported for type %s", strings.ToLower(s), ts[1])
+					return nil, ret, sqlerr.New(sqlerr.InvalidParameterValue, "unit \"%s\" not recognized for type %s", strings.ToLower(s), ts[1])
 				}
 			}
 		}
@@ -559,6 +559,11 @@ func ResolveFunction(name string, args []types.T) (argTypes []types.T, ret types
 		}
 		return []types.T{types.TextT}, types.Int32T, nil
 	case "substring", "substr":
+		if name == "substring" && n == 2 && isTextish(args[0]) && isTextish(args[1]) {
+			// substring(text, text) is PostgreSQL's regex form, and an
+			// untyped literal picks it (the string category is preferred).
+			return []types.T{types.TextT, types.TextT}, types.TextT, nil
+		}
 		if (n == 2 || n == 3) && isTextish(args[0]) && allKind(args[1:], isIntish) {
 			return append([]types.T{types.TextT}, repeatT(types.Int32T, n-1)...), types.TextT, nil
 		}
@@ -579,6 +584,9 @@ func ResolveFunction(name string, args []types.T) (argTypes []types.T, ret types
 		}
 		return fail()
 	case "concat":
+		if n == 0 {
+			return fail()
+		}
 		return repeatT(types.TextT, n), types.TextT, nil
 	case "concat_ws":
 		if n < 1 || !isTextish(args[0]) {
