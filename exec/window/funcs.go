@@ -32,8 +32,15 @@ func compile(f Func, in *arrow.Schema, orderBy []ops.SortKey) (*compiled, error)
 		}
 		c.args = append(c.args, in.Field(a).Type)
 	}
-	if err := checkFrame(&c.f.Frame, in, orderBy); err != nil {
-		return nil, err
+	switch f.Name {
+	case "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead":
+		// These ignore the frame (as in PostgreSQL), so any value will do,
+		// including the zero Frame.
+		c.f.Frame = DefaultFrame
+	default:
+		if err := checkFrame(&c.f.Frame, in, orderBy); err != nil {
+			return nil, err
+		}
 	}
 	f = c.f
 	if f.Frame.Mode == Range && (f.Frame.Start.Kind == Preceding || f.Frame.Start.Kind == Following ||

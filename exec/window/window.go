@@ -75,7 +75,8 @@ const (
 	ExcludeTies
 )
 
-// Frame is a window frame.
+// Frame is a window frame. Functions that ignore frames (the ranking
+// functions, ntile, lag and lead) accept any Frame, the zero value included.
 type Frame struct {
 	Mode       FrameMode
 	Start, End Bound
@@ -236,6 +237,11 @@ func (w *Window) fill(ctx context.Context) error {
 		b, err := exec.Next(ctx, w.input)
 		if err == io.EOF {
 			w.done = true
+			// Everything is read: let the sort give back what it holds
+			// while the last chunk is computed (Close is idempotent).
+			if err := w.input.Close(); err != nil {
+				return err
+			}
 			if w.pendN == 0 {
 				return nil
 			}

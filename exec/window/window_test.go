@@ -124,7 +124,7 @@ func TestLiteral(t *testing.T) {
 		{"sum default frame", []int{cP}, []ops.SortKey{asc(cO)}, Func{Name: "sum", Args: []int{cV}, Frame: def}, "10 30 30 70 120 5 15 15"},
 		{"avg default frame", []int{cP}, []ops.SortKey{asc(cO)}, Func{Name: "avg", Args: []int{cV}, Frame: def},
 			"10.0000000000000000 15.0000000000000000 15.0000000000000000 23.3333333333333333 30.0000000000000000 5.0000000000000000 7.5000000000000000 7.5000000000000000"},
-		{"row_number", []int{cP}, []ops.SortKey{asc(cO), asc(cID)}, Func{Name: "row_number", Frame: def}, "1 2 3 4 5 1 1 2"},
+		{"row_number", []int{cP}, []ops.SortKey{asc(cO), asc(cID)}, Func{Name: "row_number"}, "1 2 3 4 5 1 1 2"},
 		{"lag", []int{cP}, []ops.SortKey{asc(cO), asc(cID)}, Func{Name: "lag", Args: []int{cV}, Frame: def}, "NULL 10 20 NULL 40 NULL NULL 7"},
 		{"first_value", []int{cP}, []ops.SortKey{asc(cO), asc(cID)}, Func{Name: "first_value", Args: []int{cS}, Frame: def}, "a a a a a f g g"},
 		{"last_value whole", []int{cP}, []ops.SortKey{asc(cO), asc(cID)}, Func{Name: "last_value", Args: []int{cS}, Frame: all}, "e e e e e f NULL NULL"},
