@@ -238,18 +238,7 @@ func compileDateMore(fn string, args []node, argT []types.T, t types.T) (node, b
 			return nil
 		})
 	case "isfinite":
-		return row(true, false, func(a rowArgs, i int, bld array.Builder) error {
-			ok := true
-			switch argT[0].Kind {
-			case types.Date:
-				d := a.arrs[0].(*array.Date32).Value(i)
-				ok = d != pgtext.DateNoBegin && d != pgtext.DateNoEnd
-			case types.Timestamp, types.TimestampTZ:
-				ok = !isInfTS(a.ts(0, i))
-			}
-			bld.(*array.BooleanBuilder).Append(ok)
-			return nil
-		})
+		return &isFiniteNode{arg: args[0]}, true, nil
 	case "date_bin":
 		return row(true, true, func(a rowArgs, i int, bld array.Builder) error {
 			st := a.iv(0, i)
@@ -270,27 +259,7 @@ func compileDateMore(fn string, args []node, argT []types.T, t types.T) (node, b
 		})
 	case "to_timestamp":
 		if nargs == 1 {
-			return row(true, true, func(a rowArgs, i int, bld array.Builder) error {
-				s := a.f64(0, i)
-				var us int64
-				switch {
-				case math.IsNaN(s):
-					return sqlerr.New(sqlerr.DatetimeFieldOverflow, "timestamp cannot be NaN")
-				case math.IsInf(s, 1):
-					us = pgtext.TimestampNoEnd
-				case math.IsInf(s, -1):
-					us = pgtext.TimestampNoBegin
-				default:
-					v := math.RoundToEven(s * 1e6)
-					// PostgreSQL's range ends in 294277 AD and starts in 4714 BC.
-					if v < -210866803200e6 || v >= 9224318016000e6 {
-						return sqlerr.New(sqlerr.DatetimeFieldOverflow, "timestamp out of range: \"%s\"", fmtSec(s))
-					}
-					us = int64(v)
-				}
-				bld.(*array.TimestampBuilder).Append(arrow.Timestamp(us))
-				return nil
-			})
+			return &epochNode{arg: args[0]}, true, nil
 		}
 		return compileToDate(fn, args, t)
 	case "to_date":
@@ -310,4 +279,79 @@ func fmtSec02(s float64) string {
 		out = "0" + out
 	}
 	return out
+}
+
+// isFiniteNode is isfinite() over the typed values: intervals are always
+// finite in PostgreSQL 15.
+type isFiniteNode struct{ arg node }
+
+func (n *isFiniteNode) typ() types.T  { return types.BoolT }
+func (n *isFiniteNode) mayFail() bool { return n.arg.mayFail() }
+func (n *isFiniteNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, error) {
+	a, err := n.arg.eval(ec, b)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Release()
+	rows := a.Len()
+	valid, nulls := validity(ec.alloc, rows, a)
+	buf := newBitmap(ec.alloc, rows, false)
+	out := buf.Bytes()
+	switch n.arg.typ().Kind {
+	case types.Interval:
+		for i := 0; i < rows; i++ {
+			setBits(out, i, true)
+		}
+	case types.Date:
+		for i, d := range values[int32](a) {
+			setBits(out, i, d != pgtext.DateNoBegin && d != pgtext.DateNoEnd)
+		}
+	case types.Timestamp, types.TimestampTZ:
+		for i, v := range values[int64](a) {
+			setBits(out, i, !isInfTS(v))
+		}
+	}
+	return finish(arrow.FixedWidthTypes.Boolean, rows, buf, valid, nulls), nil
+}
+
+// epochNode is to_timestamp(double precision): seconds since 1970 to
+// timestamptz, rounded to microseconds; ±Infinity map to ±infinity.
+type epochNode struct{ arg node }
+
+func (n *epochNode) typ() types.T  { return types.TimestampTZT }
+func (n *epochNode) mayFail() bool { return true }
+func (n *epochNode) eval(ec *evalCtx, b arrow.RecordBatch) (arrow.Array, error) {
+	a, err := n.arg.eval(ec, b)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Release()
+	rows := a.Len()
+	valid, nulls := validity(ec.alloc, rows, a)
+	buf, out := newFixed[int64](ec.alloc, rows)
+	for i, s := range values[float64](a) {
+		if !isValid(valid, i) {
+			continue
+		}
+		switch {
+		case math.IsNaN(s):
+			buf.Release()
+			releaseBuf(valid)
+			return nil, sqlerr.New(sqlerr.DatetimeFieldOverflow, "timestamp cannot be NaN")
+		case math.IsInf(s, 1):
+			out[i] = pgtext.TimestampNoEnd
+		case math.IsInf(s, -1):
+			out[i] = pgtext.TimestampNoBegin
+		default:
+			v := math.RoundToEven(s * 1e6)
+			// PostgreSQL's range starts in 4714 BC and ends in 294277 AD.
+			if v < -210866803200e6 || v >= 9224318016000e6 {
+				buf.Release()
+				releaseBuf(valid)
+				return nil, sqlerr.New(sqlerr.DatetimeFieldOverflow, "timestamp out of range: \"%s\"", fmtSec(s))
+			}
+			out[i] = int64(v)
+		}
+	}
+	return finish(types.TimestampTZT.Arrow(), rows, buf, valid, nulls), nil
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -301,8 +302,8 @@ func isoWeekYear(days int64) (int64, int64) {
 }
 
 func compileToChar(args []node, argT []types.T, t types.T) (node, bool, error) {
-	var cache fmtCache[[]dtTok]
-	var ncache fmtCache[*numFormat]
+	cache := &fmtCache[[]dtTok]{}
+	ncache := &fmtCache[*numFormat]{}
 	k := argT[0].Kind
 	return &rowNode{fn: "to_char", args: args, t: t, strict: true, fails: true, f: func(a rowArgs, i int, bld array.Builder) error {
 		f := a.str(1, i)
@@ -348,12 +349,16 @@ func compileToChar(args []node, argT []types.T, t types.T) (node, bool, error) {
 	}}, true, nil
 }
 
-// fmtCache keeps the parsed form of the last format strings seen.
+// fmtCache keeps the parsed form of the last format strings seen. An
+// Evaluator may be shared by parallel streams, hence the lock.
 type fmtCache[T any] struct {
-	m map[string]T
+	mu sync.Mutex
+	m  map[string]T
 }
 
 func (c *fmtCache[T]) get(f string, parse func(string) T) T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if v, ok := c.m[f]; ok {
 		return v
 	}
@@ -613,7 +618,7 @@ func insertSign(s, sg string) string {
 
 // compileToDate builds to_date and to_timestamp(text, format).
 func compileToDate(fn string, args []node, t types.T) (node, bool, error) {
-	var cache fmtCache[[]dtTok]
+	cache := &fmtCache[[]dtTok]{}
 	return &rowNode{fn: fn, args: args, t: t, strict: true, fails: true, f: func(a rowArgs, i int, bld array.Builder) error {
 		ts, err := parseWithFormat(a.str(0, i), cache.get(a.str(1, i), parseDTFormat), t.Kind == types.Date)
 		if err != nil {
