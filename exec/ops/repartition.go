@@ -165,10 +165,44 @@ func partitionOf(h uint64, n int) int {
 	return int(hi)
 }
 
+// Pieces of fewer than minPiece rows are not sent alone: with many
+// partitions a batch splits into slivers, and the per-batch work downstream
+// (binding key views, probing setup) would dominate. A producer keeps them
+// per partition and sends them concatenated once flushRows have gathered
+// (so a sent batch stays under exec.BatchSize). With few partitions the
+// pieces are large and go out uncopied.
+const (
+	minPiece  = exec.BatchSize / 4
+	flushRows = exec.BatchSize / 2
+)
+
 // produce drains one input, splitting each batch among the partitions.
 func (r *repartition) produce(ctx context.Context, in exec.Operator) {
 	defer r.wg.Done()
 	defer in.Close()
+	pend := make([][]arrow.RecordBatch, r.n)
+	pendRows := make([]int, r.n)
+	defer func() {
+		for _, bs := range pend {
+			releaseBatches(bs)
+		}
+	}()
+	// flush sends partition p's pending pieces as one batch.
+	flush := func(p int) bool {
+		bs := pend[p]
+		pend[p], pendRows[p] = nil, 0
+		if len(bs) == 0 || r.isGone(p) {
+			releaseBatches(bs)
+			return true
+		}
+		cols, rows, err := concatBatches(r.alloc, r.schema, bs)
+		releaseBatches(bs)
+		if err != nil {
+			r.fail(ctx, err)
+			return false
+		}
+		return r.send(ctx, p, newBatch(r.schema, cols, rows))
+	}
 	if err := exec.Open(ctx, in); err != nil {
 		r.fail(ctx, err)
 		return
@@ -187,6 +221,11 @@ func (r *repartition) produce(ctx context.Context, in exec.Operator) {
 	for {
 		b, err := exec.Next(ctx, in)
 		if err == io.EOF {
+			for p := range pend {
+				if !flush(p) {
+					return
+				}
+			}
 			return
 		}
 		if err != nil {
@@ -241,7 +280,15 @@ func (r *repartition) produce(ctx context.Context, in exec.Operator) {
 			} else {
 				sub = takeBatch(r.alloc, r.schema, b, idx[lo:hi])
 			}
-			if !r.send(ctx, p, sub) {
+			if int(hi-lo) >= minPiece {
+				if !r.send(ctx, p, sub) {
+					return
+				}
+				continue
+			}
+			pend[p] = append(pend[p], sub)
+			pendRows[p] += int(hi - lo)
+			if pendRows[p] >= flushRows && !flush(p) {
 				return
 			}
 		}
