@@ -127,6 +127,9 @@ func prune(n logical.Node, req []bool) (logical.Node, []int) {
 			if a.Filter != nil {
 				addCols(need, a.Filter)
 			}
+			for _, o := range a.Order {
+				addCols(need, o.E)
+			}
 			out[ng+i] = ng + len(aggs)
 			aggs = append(aggs, a)
 		}
@@ -144,6 +147,10 @@ func prune(n logical.Node, req []bool) (logical.Node, []int) {
 			}
 			if a.Filter != nil {
 				ac.Filter = expr.Remap(a.Filter, remap(m))
+			}
+			ac.Order = nil
+			for _, o := range a.Order {
+				ac.Order = append(ac.Order, expr.AggOrder{E: expr.Remap(o.E, remap(m)), Desc: o.Desc, NullsFirst: o.NullsFirst})
 			}
 			c.Aggs = append(c.Aggs, &ac)
 			_ = i

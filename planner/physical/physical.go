@@ -354,12 +354,31 @@ func flip(op string) string {
 var aggFuncs = map[string]ops.AggFunc{
 	"count_star": ops.AggCountStar, "count": ops.AggCount, "sum": ops.AggSum,
 	"avg": ops.AggAvg, "min": ops.AggMin, "max": ops.AggMax,
+	"var_samp": ops.AggVarSamp, "var_pop": ops.AggVarPop, "stddev_samp": ops.AggStddevSamp,
+	"stddev_pop": ops.AggStddevPop, "bool_and": ops.AggBoolAnd, "bool_or": ops.AggBoolOr,
+}
+
+var collectFuncs = map[string]ops.CollectFunc{
+	"string_agg": ops.CollectStringAgg, "array_agg": ops.CollectArrayAgg,
+	"percentile_cont": ops.CollectPercentileCont, "percentile_disc": ops.CollectPercentileDisc,
+	"mode": ops.CollectMode,
+}
+
+// needsCollect reports whether an aggregate must see its group's rows.
+func needsCollect(a *expr.AggCall) bool {
+	_, ok := collectFuncs[a.Fn]
+	return ok || a.Filter != nil
 }
 
 func (p *Planner) aggregate(x *logical.Aggregate) ([]exec.Operator, error) {
 	in, err := p.streams(x.Input)
 	if err != nil {
 		return nil, err
+	}
+	for _, a := range x.Aggs {
+		if needsCollect(a) {
+			return p.collectAggregate(x, in)
+		}
 	}
 	// Project group keys and aggregate arguments into columns.
 	var exprs []expr.Expr

@@ -524,11 +524,11 @@ func (b *Binder) bindCase(n *ast.CaseExpr, ctx *exprCtx) (expr.Expr, error) {
 // bindAggregateFiltered binds agg(...) FILTER (WHERE cond): the argument
 // becomes CASE WHEN cond THEN arg END, which every aggregate here skips
 // when NULL (count(*) turns into count of that CASE over a constant).
-func (b *Binder) bindAggregateFiltered(n *ast.AggregateFuncExpr, cond ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
+func (b *Binder) bindAggregateFiltered(n ast.ExprNode, cond ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 	if ctx.aggs == nil {
 		return nil, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", ctx.clause)
 	}
-	ref, err := b.bindAggregate(n, ctx)
+	ref, err := b.bindExpr(n, ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -540,6 +540,11 @@ func (b *Binder) bindAggregateFiltered(n *ast.AggregateFuncExpr, cond ast.ExprNo
 		return nil, err
 	}
 	a := (*ctx.aggs)[ref.(*aggRef).i]
+	if a.Fn == "array_agg" {
+		// array_agg keeps NULL elements, so the filter must drop rows.
+		a.Filter = c
+		return ref, nil
+	}
 	if a.Fn == "count_star" {
 		a.Fn = "count"
 		a.Args = []expr.Expr{&expr.Const{Value: int64(1), T: types.Int32T}}
@@ -551,13 +556,64 @@ func (b *Binder) bindAggregateFiltered(n *ast.AggregateFuncExpr, cond ast.ExprNo
 }
 
 func (b *Binder) bindAggregate(n *ast.AggregateFuncExpr, ctx *exprCtx) (expr.Expr, error) {
+	return b.bindAgg(strings.ToLower(n.F), n.Args, n.Distinct, nil, false, ctx)
+}
+
+// aggSortKey is an aggregate ORDER BY key as the front wrote it:
+// __pg_desc(...) and __pg_nulls_first/last(...) around the expression.
+func aggSortKey(e ast.ExprNode) (ast.ExprNode, bool, bool, bool) {
+	desc := false
+	if f, ok := e.(*ast.FuncCallExpr); ok && f.FnName.L == "__pg_desc" && len(f.Args) == 1 {
+		desc, e = true, f.Args[0]
+	}
+	inner, _, nf, explicit := unwrapNullsMarker(e)
+	if !explicit {
+		nf = desc
+	}
+	return inner, desc, nf, explicit
+}
+
+// bindAggCall binds an aggregate written as a call, possibly wrapped by the
+// front's __pg_distinct(...).
+func (b *Binder) bindAggCall(e ast.ExprNode, order []ast.ExprNode, within bool, ctx *exprCtx) (expr.Expr, error) {
+	distinct := false
+	if f, ok := e.(*ast.FuncCallExpr); ok && f.FnName.L == "__pg_distinct" && len(f.Args) == 1 {
+		distinct, e = true, f.Args[0]
+	}
+	switch n := e.(type) {
+	case *ast.AggregateFuncExpr:
+		return b.bindAgg(strings.ToLower(n.F), n.Args, n.Distinct || distinct, order, within, ctx)
+	case *ast.FuncCallExpr:
+		name := n.FnName.L
+		if name == "__pg_mode" {
+			name = "mode"
+		}
+		if !expr.IsAggregate(name) {
+			if within {
+				return nil, sqlerr.New(sqlerr.WrongObjectType, "WITHIN GROUP specified, but %s is not an aggregate function", name)
+			}
+			return nil, sqlerr.New(sqlerr.WrongObjectType, "ORDER BY specified, but %s is not an aggregate function", name)
+		}
+		return b.bindAgg(name, n.Args, distinct, order, within, ctx)
+	}
+	return nil, sqlerr.New(sqlerr.SyntaxError, "syntax error in aggregate call")
+}
+
+// bindAgg binds one aggregate call: arguments, DISTINCT, its own ORDER BY
+// or WITHIN GROUP key, typed by PostgreSQL's aggregate catalog.
+func (b *Binder) bindAgg(fn string, astArgs []ast.ExprNode, distinct bool, order []ast.ExprNode, within bool, ctx *exprCtx) (expr.Expr, error) {
 	if ctx.aggs == nil {
 		return nil, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", ctx.clause)
 	}
-	fn := strings.ToLower(n.F)
+	fn = expr.CanonicalAggregate(fn)
+	if expr.IsOrderedSetAggregate(fn) != within {
+		if within {
+			return nil, sqlerr.New(sqlerr.UndefinedFunction, "%s is not an ordered-set aggregate, so it cannot have WITHIN GROUP", fn)
+		}
+		return nil, sqlerr.New(sqlerr.UndefinedFunction, "WITHIN GROUP is required for ordered-set aggregate %s", fn)
+	}
 	inner := &exprCtx{sc: ctx.sc, clause: "aggregate function calls"}
-	var args []expr.Expr
-	for _, a := range n.Args {
+	bind := func(a ast.ExprNode) (expr.Expr, error) {
 		x, err := b.bindExpr(a, inner)
 		if err != nil {
 			return nil, err
@@ -565,21 +621,72 @@ func (b *Binder) bindAggregate(n *ast.AggregateFuncExpr, ctx *exprCtx) (expr.Exp
 		if _, isSub := x.(*subqueryRef); isSub {
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "subquery inside an aggregate is not supported yet")
 		}
+		return x, nil
+	}
+	var args []expr.Expr
+	for _, a := range astArgs {
+		x, err := bind(a)
+		if err != nil {
+			return nil, err
+		}
 		args = append(args, x)
 	}
-	call := &expr.AggCall{Fn: fn, Args: args, Distinct: n.Distinct}
-	if fn == "count" && len(args) == 1 && !n.Distinct {
-		if c, ok := args[0].(*expr.Const); ok && c.Value != nil {
+	call := &expr.AggCall{Fn: fn, Args: args, Distinct: distinct, WithinGroup: within}
+	for _, k := range order {
+		e, desc, nf, _ := aggSortKey(k)
+		x, err := bind(e)
+		if err != nil {
+			return nil, err
+		}
+		call.Order = append(call.Order, expr.AggOrder{E: finishUnknown(x), Desc: desc, NullsFirst: nf})
+	}
+	if within {
+		if len(call.Order) != 1 {
+			return nil, sqlerr.New(sqlerr.UndefinedFunction, "function %s with %d ordering columns does not exist", fn, len(call.Order))
+		}
+		call.Args = append(call.Args, call.Order[0].E)
+	}
+	if fn == "count" && len(call.Args) == 1 && !distinct {
+		if c, ok := call.Args[0].(*expr.Const); ok && c.Value != nil {
 			call.Fn, call.Args = "count_star", nil
 		}
 	}
-	if len(args) == 1 && args[0].Type().Kind == types.Unknown {
-		args[0] = finishUnknown(args[0])
-		call.Args = args
+	if fn == "count" && len(call.Args) == 0 {
+		call.Fn = "count_star"
 	}
-	t, err := aggResultType(call)
+	ts := make([]types.T, len(call.Args))
+	for i, a := range call.Args {
+		ts[i] = a.Type()
+	}
+	want, t, err := expr.ResolveAggregate(call.Fn, ts, distinct)
 	if err != nil {
 		return nil, err
+	}
+	for i := range call.Args {
+		if i < len(want) {
+			if call.Args[i], err = b.coerce(call.Args[i], want[i], fn); err != nil {
+				return nil, err
+			}
+		} else {
+			call.Args[i] = finishUnknown(call.Args[i])
+		}
+	}
+	if within {
+		call.Order[0].E = call.Args[len(call.Args)-1]
+	}
+	if distinct && len(call.Order) > 0 {
+		// PostgreSQL: with DISTINCT, ORDER BY may only name arguments.
+		for _, o := range call.Order {
+			found := false
+			for _, a := range call.Args {
+				if exprKey(a) == exprKey(o.E) {
+					found = true
+				}
+			}
+			if !found {
+				return nil, sqlerr.New(sqlerr.InvalidColumnReference, "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list")
+			}
+		}
 	}
 	call.T = t
 	*ctx.aggs = append(*ctx.aggs, call)
@@ -589,46 +696,6 @@ func (b *Binder) bindAggregate(n *ast.AggregateFuncExpr, ctx *exprCtx) (expr.Exp
 // AvgScale is the scale of avg() over integers and narrower numerics:
 // PostgreSQL shows at least 16 significant decimals for small averages.
 const AvgScale = 16
-
-func aggResultType(a *expr.AggCall) (types.T, error) {
-	switch a.Fn {
-	case "count_star", "count":
-		return types.Int64T, nil
-	}
-	if len(a.Args) != 1 {
-		return types.T{}, sqlerr.New(sqlerr.UndefinedFunction, "function %s with %d arguments does not exist", a.Fn, len(a.Args))
-	}
-	t := a.Args[0].Type()
-	switch a.Fn {
-	case "sum":
-		switch t.Kind {
-		case types.Int16, types.Int32:
-			return types.Int64T, nil
-		case types.Int64:
-			return types.NumericT(0, 0), nil
-		case types.Numeric:
-			return types.NumericT(0, t.Scale), nil
-		case types.Float32, types.Float64, types.Interval:
-			return t, nil
-		}
-	case "avg":
-		switch t.Kind {
-		case types.Int16, types.Int32, types.Int64:
-			return types.NumericT(0, AvgScale), nil
-		case types.Numeric:
-			return types.NumericT(0, max(t.Scale, AvgScale)), nil
-		case types.Float32, types.Float64:
-			return types.Float64T, nil
-		case types.Interval:
-			return t, nil
-		}
-	case "min", "max":
-		return t, nil
-	default:
-		return types.T{}, sqlerr.New(sqlerr.UndefinedFunction, "function %s(%s) does not exist", a.Fn, t)
-	}
-	return types.T{}, sqlerr.New(sqlerr.UndefinedFunction, "function %s(%s) does not exist", a.Fn, t)
-}
 
 func constString(e ast.ExprNode) (string, bool) {
 	v, ok := e.(*test_driver.ValueExpr)
@@ -733,11 +800,21 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		return g, nil
 	case "__pg_filter":
 		if len(n.Args) == 2 {
-			if a, ok := n.Args[0].(*ast.AggregateFuncExpr); ok {
-				return b.bindAggregateFiltered(a, n.Args[1], ctx)
+			if isAggregateNode(n.Args[0]) {
+				return b.bindAggregateFiltered(n.Args[0], n.Args[1], ctx)
 			}
 			return nil, sqlerr.New(sqlerr.WrongObjectType, "FILTER specified, but %s is not an aggregate function", columnName(n.Args[0]))
 		}
+	case "__pg_ordered":
+		if len(n.Args) >= 2 {
+			return b.bindAggCall(n.Args[0], n.Args[1:], false, ctx)
+		}
+	case "__pg_within_group":
+		if len(n.Args) >= 2 {
+			return b.bindAggCall(n.Args[0], n.Args[1:], true, ctx)
+		}
+	case "__pg_distinct", "__pg_mode":
+		return b.bindAggCall(n, nil, false, ctx)
 	case "__pg_concat":
 		name = "concat"
 	case "__pg_pow":
@@ -779,6 +856,9 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 	}
 	if strings.HasPrefix(name, "__pg_") {
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "function %s does not exist", name)
+	}
+	if expr.IsAggregate(name) {
+		return b.bindAgg(name, n.Args, false, nil, false, ctx)
 	}
 	return b.callFunc(name, nil, n.Args, ctx)
 }
@@ -837,4 +917,20 @@ func unconstrainedNumeric(x expr.Expr, t types.T) types.T {
 		}
 	}
 	return types.NumericT(0, FloatNumericScale)
+}
+
+// isAggregateNode reports whether e is an aggregate call in any of the
+// forms the front produces.
+func isAggregateNode(e ast.ExprNode) bool {
+	switch n := e.(type) {
+	case *ast.AggregateFuncExpr:
+		return true
+	case *ast.FuncCallExpr:
+		switch n.FnName.L {
+		case "__pg_ordered", "__pg_within_group", "__pg_distinct", "__pg_mode":
+			return true
+		}
+		return expr.IsAggregate(n.FnName.L)
+	}
+	return false
 }

@@ -165,9 +165,21 @@ func (b *Binder) windowType(c *windowCall, distinct bool) error {
 			agg.Fn, agg.Args = "count_star", nil
 		}
 	}
-	t, err := aggResultType(agg)
+	agg.Fn = expr.CanonicalAggregate(agg.Fn)
+	ts := make([]types.T, len(agg.Args))
+	for i, a := range agg.Args {
+		ts[i] = a.Type()
+	}
+	want, t, err := expr.ResolveAggregate(agg.Fn, ts, false)
 	if err != nil {
 		return err
+	}
+	for i := range agg.Args {
+		if i < len(want) {
+			if agg.Args[i], err = b.coerce(agg.Args[i], want[i], agg.Fn); err != nil {
+				return err
+			}
+		}
 	}
 	f.Name, f.Args, f.T = agg.Fn, agg.Args, t
 	return nil

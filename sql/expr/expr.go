@@ -314,7 +314,19 @@ type AggCall struct {
 	Args     []Expr
 	Distinct bool
 	Filter   Expr // optional FILTER (WHERE ...)
-	T        types.T
+	// Order is the aggregate's own ORDER BY (string_agg(x, ',' ORDER BY y))
+	// or an ordered-set aggregate's WITHIN GROUP key (whose value is also
+	// the last argument).
+	Order       []AggOrder
+	WithinGroup bool
+	T           types.T
+}
+
+// AggOrder is one ORDER BY key of an aggregate.
+type AggOrder struct {
+	E          Expr
+	Desc       bool
+	NullsFirst bool
 }
 
 func (a *AggCall) String() string {

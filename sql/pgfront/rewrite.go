@@ -538,6 +538,23 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		nx = in[i+1]
 	}
 	callNext := nx != nil && nx.isParen()
+	if callNext && !notCallee[w] {
+		// mode is a TiDB keyword (the binder reads __pg_mode back); TiDB
+		// takes stddev and variance for the population forms, PostgreSQL
+		// for the sample forms.
+		if alias, ok := map[string]string{"mode": "__pg_mode", "stddev": "stddev_samp", "variance": "var_samp"}[w]; ok {
+			n = &node{kind: nLeaf, tok: token{kind: tokIdent, val: alias, pos: n.tok.pos, end: n.tok.end}, name: true, operand: true}
+			in = append(append(append([]*node(nil), in[:i]...), n), in[i+1:]...)
+			if next, ok, err := rw.aggregateCall(s, in, i); ok || err != nil {
+				return next, err
+			}
+			s.push(n)
+			return i + 1, nil
+		}
+		if next, ok, err := rw.aggregateCall(s, in, i); ok || err != nil {
+			return next, err
+		}
+	}
 	switch w {
 	case "cast":
 		if callNext {
@@ -601,6 +618,27 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 			s.push(seqNode(call, &node{kind: nLeaf, tok: n.tok}, spec))
 			return i + 2, nil
 		}
+	case "within":
+		if call := s.last(); call != nil && call.kind == nSeq && len(call.kids) == 2 && call.kids[1].isParen() &&
+			nx != nil && nx.isWord("group") && i+2 < len(in) && in[i+2].isParen() {
+			g := in[i+2]
+			if len(g.kids) < 3 || !g.kids[0].isWord("order") || !g.kids[1].isWord("by") {
+				return 0, rw.errAt(g)
+			}
+			keys, err := rw.sortKeys(g.kids[2:], &g.close)
+			if err != nil {
+				return 0, err
+			}
+			s.pop()
+			pos := n.tok.pos
+			parts := []*node{synth("__pg_within_group(", pos), call}
+			for _, k := range keys {
+				parts = append(parts, synth(", ", pos), k)
+			}
+			parts = append(parts, synth(")", g.close.pos))
+			s.push(rawNode(parts...))
+			return i + 3, nil
+		}
 	case "rollup", "cube":
 		if nx != nil && nx.isParen() {
 			g, err := rw.group(nx)
@@ -617,7 +655,7 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		}
 	case "filter":
 		if nx != nil && nx.isParen() && len(nx.kids) > 0 && nx.kids[0].isWord("where") {
-			if call := s.last(); call != nil && call.kind == nSeq && len(call.kids) == 2 && call.kids[1].isParen() {
+			if call := s.last(); call != nil && (call.kind == nRaw || call.kind == nSeq && len(call.kids) == 2 && call.kids[1].isParen()) {
 				cond, err := rw.seqOperand(nx.kids[1:], &nx.close)
 				if err != nil {
 					return 0, err
@@ -1441,4 +1479,129 @@ func (rw *rewriter) groupingSets(s *seqState, in []*node, i int) (int, error) {
 	parts = append(parts, synth(")", g.close.pos))
 	s.push(rawNode(parts...))
 	return i + 3, nil
+}
+
+// tidbAggregates are the aggregates TiDB's grammar knows (DISTINCT and
+// its own ORDER BY rules apply to them there).
+var tidbAggregates = map[string]bool{
+	"count": true, "sum": true, "avg": true, "min": true, "max": true, "group_concat": true,
+	"std": true, "stddev": true, "stddev_pop": true, "stddev_samp": true, "variance": true,
+	"var_pop": true, "var_samp": true, "bit_and": true, "bit_or": true, "bit_xor": true,
+	"json_arrayagg": true, "json_objectagg": true, "approx_count_distinct": true,
+	"approx_percentile": true,
+}
+
+// aggregateCall rewrites aggregate calls the TiDB grammar rejects:
+// "f(args ORDER BY k DESC)" becomes "__pg_ordered(f(args), __pg_desc(k))"
+// and "f(DISTINCT x)" for aggregates TiDB does not know becomes
+// "__pg_distinct(f(x))".
+func (rw *rewriter) aggregateCall(s *seqState, in []*node, i int) (int, bool, error) {
+	name := strings.ToLower(in[i].tok.val)
+	g := in[i+1]
+	orderAt := -1
+	for k := 0; k+1 < len(g.kids); k++ {
+		if g.kids[k].isWord("order") && g.kids[k+1].isWord("by") {
+			orderAt = k
+			break
+		}
+	}
+	distinct := len(g.kids) > 0 && g.kids[0].isWord("distinct") && !tidbAggregates[name]
+	if orderAt < 0 && !distinct {
+		return 0, false, nil
+	}
+	args := g.kids
+	var keys []*node
+	if orderAt >= 0 {
+		var err error
+		if keys, err = rw.sortKeys(g.kids[orderAt+2:], &g.close); err != nil {
+			return 0, true, err
+		}
+		args = g.kids[:orderAt]
+	}
+	pos := in[i].tok.pos
+	var call []*node
+	call = append(call, synth(name+"(", pos))
+	if distinct {
+		args = args[1:]
+	}
+	if len(args) > 0 {
+		out, err := rw.seq(args, &g.close)
+		if err != nil {
+			return 0, true, err
+		}
+		call = append(call, out...)
+	}
+	call = append(call, synth(")", g.close.pos))
+	expr := rawNode(call...)
+	if distinct {
+		expr = rawNode(synth("__pg_distinct(", pos), expr, synth(")", pos))
+	}
+	if len(keys) > 0 {
+		parts := []*node{synth("__pg_ordered(", pos), expr}
+		for _, k := range keys {
+			parts = append(parts, synth(", ", pos), k)
+		}
+		parts = append(parts, synth(")", g.close.pos))
+		expr = rawNode(parts...)
+	}
+	s.push(expr)
+	return i + 2, true, nil
+}
+
+// sortKeys rewrites a list "k1 [ASC|DESC] [NULLS FIRST|LAST], ..." into one
+// operand per key: DESC wraps it in __pg_desc(...), NULLS in
+// __pg_nulls_first/last(...).
+func (rw *rewriter) sortKeys(toks []*node, close *token) ([]*node, error) {
+	var out []*node
+	var item []*node
+	flush := func() error {
+		if len(item) == 0 {
+			return rw.errAfter(toks, len(toks), close)
+		}
+		desc, nulls := false, ""
+		for len(item) > 0 {
+			last := item[len(item)-1]
+			switch {
+			case last.isWord("asc"):
+				item = item[:len(item)-1]
+				continue
+			case last.isWord("desc"):
+				desc = true
+				item = item[:len(item)-1]
+				continue
+			case (last.isWord("first") || last.isWord("last")) && len(item) >= 2 && item[len(item)-2].isWord("nulls"):
+				nulls = last.tok.val
+				item = item[:len(item)-2]
+				continue
+			}
+			break
+		}
+		e, err := rw.seqOperand(item, close)
+		if err != nil {
+			return err
+		}
+		pos := item[0].tok.pos
+		if nulls != "" {
+			e = rawNode(synth("__pg_nulls_"+strings.ToLower(nulls)+"(", pos), e, synth(")", pos))
+		}
+		if desc {
+			e = rawNode(synth("__pg_desc(", pos), e, synth(")", pos))
+		}
+		out = append(out, e)
+		item = nil
+		return nil
+	}
+	for _, t := range toks {
+		if t.isPunct(",") {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		item = append(item, t)
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
