@@ -178,6 +178,20 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 			}
 		}
 		return call, nil
+	case *ast.PatternRegexpExpr:
+		x, err := b.bindExpr(n.Expr, ctx)
+		if err != nil {
+			return nil, err
+		}
+		p, err := b.bindExpr(n.Pattern, ctx)
+		if err != nil {
+			return nil, err
+		}
+		op := "~"
+		if n.Not {
+			op = "!~"
+		}
+		return b.binary(op, x, p)
 	case *ast.PatternInExpr:
 		if n.Sel != nil {
 			sub, ok := n.Sel.(*ast.SubqueryExpr)
@@ -815,6 +829,8 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		}
 	case "__pg_distinct", "__pg_mode":
 		return b.bindAggCall(n, nil, false, ctx)
+	case "__pg_div":
+		name = "div"
 	case "__pg_concat":
 		name = "concat"
 	case "__pg_pow":
@@ -899,6 +915,22 @@ const FloatNumericScale = 16
 // operand: integers keep scale 0, numerics their scale, a string literal the
 // scale it is written with.
 func unconstrainedNumeric(x expr.Expr, t types.T) types.T {
+	if t.Kind == types.Array && t.Elem == types.Numeric && t.Precision == 0 {
+		// '{1.5, 2.25}'::numeric[]: the widest scale written.
+		if c, ok := x.(*expr.Const); ok {
+			if s, ok := c.Value.(string); ok {
+				scale := int32(0)
+				for _, part := range strings.Split(strings.Trim(strings.TrimSpace(s), "{}"), ",") {
+					if i := strings.IndexByte(part, '.'); i >= 0 {
+						scale = max(scale, int32(len(strings.TrimSpace(part[i+1:]))))
+					}
+				}
+				return types.ArrayOf(types.NumericT(0, scale))
+			}
+		}
+		e := unconstrainedNumeric(&expr.Const{T: x.Type().ElemType()}, t.ElemType())
+		return types.ArrayOf(e)
+	}
 	if t.Kind != types.Numeric || t.Precision != 0 {
 		return t
 	}

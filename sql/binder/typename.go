@@ -12,6 +12,20 @@ import (
 // ("numeric(10,2)", "double precision", "varchar(25)", "timestamptz"...).
 func ParseTypeName(s string) (types.T, error) {
 	name := strings.ToLower(strings.TrimSpace(s))
+	if strings.HasSuffix(name, "[]") || strings.HasPrefix(name, "_") {
+		elem := strings.TrimSuffix(name, "[]")
+		if strings.HasPrefix(name, "_") {
+			elem = name[1:]
+		}
+		e, err := ParseTypeName(elem)
+		if err != nil {
+			return types.T{}, err
+		}
+		if e.Kind == types.Array {
+			return types.T{}, sqlerr.New(sqlerr.FeatureNotSupported, "multidimensional arrays are not supported")
+		}
+		return types.ArrayOf(e), nil
+	}
 	name = strings.TrimPrefix(name, "pg_catalog.")
 	var args []int32
 	if i := strings.IndexByte(name, '('); i >= 0 {

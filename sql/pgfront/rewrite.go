@@ -302,6 +302,9 @@ var likeOps = map[string]string{"~~": "like", "!~~": "not like", "~~*": "ilike",
 func (rw *rewriter) operator(s *seqState, in []*node, i int) (int, error) {
 	t := in[i].tok
 	switch {
+	case t.val == "~" && s.last() != nil && s.last().operand:
+		s.push(synth("regexp", t.pos))
+		return i + 1, nil
 	case passOps[t.val]:
 		s.push(&node{kind: nLeaf, tok: t})
 		return i + 1, nil
@@ -310,6 +313,13 @@ func (rw *rewriter) operator(s *seqState, in []*node, i int) (int, error) {
 		return i + 1, nil
 	case t.val == "^":
 		return rw.power(s, in, i)
+	case t.val == "~*" || t.val == "!~" || t.val == "!~*":
+		// PostgreSQL's regular-expression match operators. TiDB's REGEXP
+		// has the right shape; case-insensitivity is the pattern's own
+		// (?i) flag, which || prepends (|| binds tighter than REGEXP).
+		op := map[string]string{"~*": "regexp '(?i)' ||", "!~": "not regexp", "!~*": "not regexp '(?i)' ||"}[t.val]
+		s.push(synth(op, t.pos))
+		return i + 1, nil
 	}
 	return 0, &sqlerr.Error{Code: sqlerr.UndefinedFunction,
 		Message:  fmt.Sprintf("operator does not exist: %s", t.val),
@@ -539,10 +549,11 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 	}
 	callNext := nx != nil && nx.isParen()
 	if callNext && !notCallee[w] {
-		// mode is a TiDB keyword (the binder reads __pg_mode back); TiDB
+		// mode and div are TiDB keywords (the binder reads __pg_mode and
+		// __pg_div back); TiDB
 		// takes stddev and variance for the population forms, PostgreSQL
 		// for the sample forms.
-		if alias, ok := map[string]string{"mode": "__pg_mode", "stddev": "stddev_samp", "variance": "var_samp"}[w]; ok {
+		if alias, ok := map[string]string{"mode": "__pg_mode", "stddev": "stddev_samp", "variance": "var_samp", "div": "__pg_div"}[w]; ok {
 			n = &node{kind: nLeaf, tok: token{kind: tokIdent, val: alias, pos: n.tok.pos, end: n.tok.end}, name: true, operand: true}
 			in = append(append(append([]*node(nil), in[:i]...), n), in[i+1:]...)
 			if next, ok, err := rw.aggregateCall(s, in, i); ok || err != nil {
