@@ -8,6 +8,7 @@
 #   BASALT_PG_DSN    use this PostgreSQL instead of starting one
 #   BASALT_TPCH_SF   TPC-H scale factor for the DuckDB comparison (default 0.1; CI uses 1)
 #   BASALT_SKIP_TPCH set to 1 to skip the TPC-H comparison
+#   BASALT_FUZZ_TIME how long to fuzz the dialect front (default 60s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,9 @@ echo "== go vet"
 go vet ./...
 echo "== go test (main module)"
 go test -count=1 ./...
+
+echo "== fuzzing the PostgreSQL dialect front (${BASALT_FUZZ_TIME:-60s})"
+go test -run '^$' -fuzz '^FuzzFront$' -fuzztime "${BASALT_FUZZ_TIME:-60s}" ./sql/pgfront
 
 if [[ "${BASALT_SKIP_TPCH:-0}" != 1 ]]; then
 	echo "== TPC-H against DuckDB (SF ${BASALT_TPCH_SF:-0.1})"

@@ -412,3 +412,16 @@ func (n *Window) String() string {
 	}
 	return fmt.Sprintf("Window [%s] partition by [%s] order by [%s]", strings.Join(fs, ", "), exprList(n.Partition), strings.Join(keys, ", "))
 }
+
+// TableFunc is a set-returning function in FROM (generate_series) whose
+// arguments are constants.
+type TableFunc struct {
+	Name string
+	Args []expr.Expr
+	Out  Schema
+}
+
+func (n *TableFunc) Schema() Schema           { return n.Out }
+func (n *TableFunc) Children() []Node         { return nil }
+func (n *TableFunc) WithChildren([]Node) Node { c := *n; return &c }
+func (n *TableFunc) String() string           { return n.Name + "(" + exprList(n.Args) + ")" }

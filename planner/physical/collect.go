@@ -97,3 +97,32 @@ func withinKey(a *expr.AggCall, arg int) []ops.SortKey {
 	}
 	return []ops.SortKey{{Col: arg, Desc: a.Order[0].Desc, NullsFirst: a.Order[0].NullsFirst}}
 }
+
+// tableFunc runs generate_series over constant (folded) arguments.
+func (p *Planner) tableFunc(x *logical.TableFunc) ([]exec.Operator, error) {
+	vals := make([]any, 3)
+	t := x.Out[0].T
+	for i, a := range x.Args {
+		f, err := evalexpr.Fold(a)
+		if err != nil {
+			return nil, err
+		}
+		c, ok := f.(*expr.Const)
+		if !ok {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "generate_series arguments must be constants")
+		}
+		vals[i] = c.Value
+	}
+	if len(x.Args) == 2 {
+		vals[2] = int64(1)
+		if t.Kind == types.Numeric {
+			one, _ := evalexpr.Fold(&expr.Cast{Arg: &expr.Const{Value: int64(1), T: types.Int32T}, T: t})
+			vals[2] = one.(*expr.Const).Value
+		}
+	}
+	g, err := ops.NewGenerateSeries(vals[0], vals[1], vals[2], t, p.Alloc)
+	if err != nil {
+		return nil, err
+	}
+	return []exec.Operator{p.track(g, "GenerateSeries", x)}, nil
+}

@@ -156,6 +156,8 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 		return out, nil
 	case *logical.Window:
 		return p.window(x)
+	case *logical.TableFunc:
+		return p.tableFunc(x)
 	case *logical.CTEScan:
 		if p.ctes == nil {
 			p.ctes = map[*logical.CTE]*ops.Materialized{}

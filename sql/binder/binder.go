@@ -210,6 +210,19 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 			names = append(names, c.Name)
 		}
 	case *ast.SelectStmt, *ast.SetOprStmt:
+		if sel, ok := src.(*ast.SelectStmt); ok {
+			if f := srfCall(sel); f != nil {
+				tf, err := b.bindTableFunc(f)
+				if err != nil {
+					return nil, nil, err
+				}
+				plan, names = tf, []string{alias}
+				if alias == "" {
+					names = []string{tf.Name}
+				}
+				break
+			}
+		}
 		q, err := b.bindResultSet(src, nil)
 		if err != nil {
 			return nil, nil, err
@@ -369,4 +382,76 @@ func tableNames(s *scope) map[string]string {
 		}
 	}
 	return out
+}
+
+// srfCall returns the front's __pg_srf('name', args...) call when sel is
+// the derived table a set-returning function in FROM was rewritten to.
+func srfCall(sel *ast.SelectStmt) *ast.FuncCallExpr {
+	if sel.From != nil || sel.Fields == nil || len(sel.Fields.Fields) != 1 {
+		return nil
+	}
+	f, ok := sel.Fields.Fields[0].Expr.(*ast.FuncCallExpr)
+	if !ok || f.FnName.L != "__pg_srf" || len(f.Args) == 0 {
+		return nil
+	}
+	return f
+}
+
+// bindTableFunc types generate_series(start, stop [, step]) like
+// PostgreSQL: integers stay integer, any numeric argument makes numeric,
+// timestamps step by an interval.
+func (b *Binder) bindTableFunc(f *ast.FuncCallExpr) (*logical.TableFunc, error) {
+	name, _ := constString(f.Args[0])
+	if name != "generate_series" {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "function %s in FROM is not supported", name)
+	}
+	ctx := &exprCtx{sc: &scope{}, clause: "FROM"}
+	var args []expr.Expr
+	for _, a := range f.Args[1:] {
+		x, err := b.bindExpr(a, ctx)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, x)
+	}
+	if len(args) < 2 || len(args) > 3 {
+		return nil, sqlerr.New(sqlerr.UndefinedFunction, "function generate_series with %d arguments does not exist", len(args))
+	}
+	bounds := args[:2]
+	t, err := commonType(bounds, "generate_series")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case t.Kind == types.Int16:
+		t = types.Int32T
+	case t.Kind == types.Date || t.Kind == types.Timestamp:
+		t = types.TimestampT
+	case t.Kind == types.TimestampTZ, t.IsInteger():
+	case t.Kind == types.Numeric || t.IsFloat():
+		if len(args) == 3 && args[2].Type().Kind == types.Numeric {
+			t = types.NumericT(0, max(t.Scale, args[2].Type().Scale))
+		} else {
+			t = types.NumericT(0, t.Scale)
+		}
+	default:
+		return nil, sqlerr.New(sqlerr.UndefinedFunction, "function generate_series(%s, %s) does not exist", bounds[0].Type(), bounds[1].Type())
+	}
+	for i := range bounds {
+		if args[i], err = b.coerce(args[i], t, "generate_series"); err != nil {
+			return nil, err
+		}
+	}
+	if len(args) == 3 {
+		st := t
+		if t.IsTemporal() {
+			st = types.IntervalT
+		}
+		if args[2], err = b.coerce(args[2], st, "generate_series"); err != nil {
+			return nil, err
+		}
+	} else if t.IsTemporal() {
+		return nil, sqlerr.New(sqlerr.UndefinedFunction, "function generate_series(%s, %s) does not exist", t, t)
+	}
+	return &logical.TableFunc{Name: name, Args: args, Out: logical.Schema{{Name: name, T: t, Nullable: false}}}, nil
 }

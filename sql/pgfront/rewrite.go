@@ -734,6 +734,28 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 			return next, err
 		}
 	}
+	// A set-returning function as a FROM item: "FROM generate_series(1, 3)
+	// AS g(i)" becomes a derived table "(SELECT __pg_srf('name', args)) AS
+	// g(i)" that the binder reads back.
+	if s.inFrom && callNext && !notCallee[w] && (s.last() == nil || !s.last().operand) {
+		g, err := rw.group(nx)
+		if err != nil {
+			return 0, err
+		}
+		pos := n.tok.pos
+		parts := []*node{synth("(select __pg_srf("+quoteString(w), pos)}
+		if len(g.kids) > 0 {
+			parts = append(parts, synth(", ", pos))
+			parts = append(parts, g.kids...)
+		}
+		parts = append(parts, synth("))", g.close.pos))
+		s.push(rawNode(parts...))
+		k := i + 2
+		if k >= len(in) || !(in[k].isWord("as") || in[k].kind == nLeaf && in[k].tok.kind == tokIdent && !clauseStop[strings.ToLower(in[k].tok.val)] && !in[k].isWord("on") && !in[k].isWord("where") && !in[k].isWord("join") && !in[k].isWord("cross") && !in[k].isWord("inner") && !in[k].isWord("left") && !in[k].isWord("right") && !in[k].isWord("natural") && !in[k].isWord("group") && !in[k].isWord("order") && !in[k].isWord("limit")) {
+			s.push(synth(" as "+w, pos))
+		}
+		return k, nil
+	}
 	// "FROM tbl t(a, b)": an alias with a column list and no AS.
 	if s.inFrom && callNext && isAliasName(n.tok) && !notCallee[w] && !tidbReserved[w] {
 		if p := s.last(); p != nil && p.operand {
