@@ -467,3 +467,64 @@ func BenchmarkRepartition(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFinalAggregate compares the final phase of a grouped aggregation
+// with 1M groups split over two partial streams: one Final over a Gather
+// against a Repartition feeding one Final per partition.
+func BenchmarkFinalAggregate(b *testing.B) {
+	alloc := memory.DefaultAllocator
+	s := schemaOf(arrow.PrimitiveTypes.Int64, types.NumericT(0, 2).Arrow())
+	specs := []AggSpec{{Fn: AggSum, Arg: 1, Result: types.NumericT(0, 2)}, {Fn: AggCountStar, Arg: -1, Result: types.Int64T}}
+	ps, err := PartialSchema(s, []int{0}, specs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Partial states of two streams that share half their groups.
+	rng := rand.New(rand.NewPCG(5, 6))
+	var streams [2][]arrow.RecordBatch
+	for st := range streams {
+		src := genBatches(alloc, s, 1<<20, 1<<20, 0, rng)
+		agg, err := NewHashAggregate(newSource(s, src...), []int{0}, specs, AggPartial, ps, nil, alloc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		releaseBatches(src)
+		if err := exec.Drain(context.Background(), agg, func(x arrow.RecordBatch) error {
+			x.Retain()
+			streams[st] = append(streams[st], x)
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	defer releaseBatches(streams[0])
+	defer releaseBatches(streams[1])
+	inputs := func() []exec.Operator {
+		return []exec.Operator{newSource(ps, streams[0]...), newSource(ps, streams[1]...)}
+	}
+	run := func(b *testing.B, root exec.Operator) {
+		if err := exec.Drain(context.Background(), root, func(arrow.RecordBatch) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("single", func(b *testing.B) {
+		for range b.N {
+			f, err := NewHashAggregate(NewGather(inputs()...), []int{0}, specs, AggFinal, nil, nil, alloc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			run(b, f)
+		}
+	})
+	b.Run("repartitioned", func(b *testing.B) {
+		for range b.N {
+			parts := NewRepartition(inputs(), []int{0}, 2, alloc)
+			for i := range parts {
+				if parts[i], err = NewHashAggregate(parts[i], []int{0}, specs, AggFinal, nil, nil, alloc); err != nil {
+					b.Fatal(err)
+				}
+			}
+			run(b, NewGather(parts...))
+		}
+	})
+}
