@@ -23,6 +23,8 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 		return &negNode{arg: args[0], t: e.T}, nil
 	}
 	switch fn {
+	case expr.ArrayCtor:
+		return compileArray(e, args)
 	case expr.CheckSingleRow:
 		if err := want(2); err != nil {
 			return nil, err

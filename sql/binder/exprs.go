@@ -734,6 +734,10 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		if err != nil {
 			return nil, err
 		}
+		if f, ok := n.Args[0].(*ast.FuncCallExpr); ok && f.FnName.L == "__pg_array" && t.Kind == types.Array {
+			// ARRAY[...]::int[]: the elements take the cast's element type.
+			return b.bindArray(f.Args, &t, ctx)
+		}
 		x, err := b.bindExpr(n.Args[0], ctx)
 		if err != nil {
 			return nil, err
@@ -829,6 +833,10 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		}
 	case "__pg_distinct", "__pg_mode":
 		return b.bindAggCall(n, nil, false, ctx)
+	case "__pg_array":
+		return b.bindArray(n.Args, nil, ctx)
+	case "__pg_any", "__pg_all":
+		return b.bindAnyAll(n, name == "__pg_all", ctx)
 	case "__pg_div":
 		name = "div"
 	case "__pg_concat":

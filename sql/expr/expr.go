@@ -298,6 +298,10 @@ func And(es ...Expr) Expr {
 	return out
 }
 
+// ArrayCtor is the function ARRAY[e1, e2, ...] binds to; its T is the
+// array type and its arguments are already cast to the element type.
+const ArrayCtor = "__array"
+
 // CheckSingleRow is the function the binder wraps around a correlated
 // scalar subquery's value: __check_single_row(matches, value) returns value
 // and fails with 21000 where an outer row matched more than one row.

@@ -296,6 +296,9 @@ func longNumber(v string) bool {
 // passOps are operators with the same meaning in both dialects.
 var passOps = wordSet(`= <> != < > <= >= + - * / % || | & << >> ~`)
 
+// anyOps are the comparisons that may take ANY/SOME/ALL (array).
+var anyOps = wordSet(`= <> != < > <= >=`)
+
 // likeOps are PostgreSQL's operator spellings of LIKE and ILIKE.
 var likeOps = map[string]string{"~~": "like", "!~~": "not like", "~~*": "ilike", "!~~*": "not ilike"}
 
@@ -305,6 +308,26 @@ func (rw *rewriter) operator(s *seqState, in []*node, i int) (int, error) {
 	case t.val == "~" && s.last() != nil && s.last().operand:
 		s.push(synth("regexp", t.pos))
 		return i + 1, nil
+	case anyOps[t.val] && i+2 < len(in) && (in[i+1].isWord("any") || in[i+1].isWord("some") || in[i+1].isWord("all")) &&
+		in[i+2].isParen() && !(len(in[i+2].kids) > 0 && (in[i+2].kids[0].isWord("select") || in[i+2].kids[0].isWord("with") || in[i+2].kids[0].isWord("values"))):
+		// x op ANY (array) / x op ALL (array); ANY over a subquery is TiDB's own.
+		left, err := rw.popOperand(s, in[i])
+		if err != nil {
+			return 0, err
+		}
+		g, err := rw.group(in[i+2])
+		if err != nil {
+			return 0, err
+		}
+		fn := "__pg_any("
+		if in[i+1].isWord("all") {
+			fn = "__pg_all("
+		}
+		parts := []*node{synth(fn, t.pos), left, synth(", "+quoteString(t.val)+", ", t.pos)}
+		parts = append(parts, g.kids...)
+		parts = append(parts, synth(")", g.close.pos))
+		s.push(rawNode(parts...))
+		return i + 3, nil
 	case passOps[t.val]:
 		s.push(&node{kind: nLeaf, tok: t})
 		return i + 1, nil
@@ -627,6 +650,18 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 			}
 			s.pop()
 			s.push(seqNode(call, &node{kind: nLeaf, tok: n.tok}, spec))
+			return i + 2, nil
+		}
+	case "array":
+		if nx != nil && nx.kind == nGroup && nx.tok.val == "[" {
+			g, err := rw.group(nx)
+			if err != nil {
+				return 0, err
+			}
+			parts := []*node{synth("__pg_array(", n.tok.pos)}
+			parts = append(parts, g.kids...)
+			parts = append(parts, synth(")", g.close.pos))
+			s.push(rawNode(parts...))
 			return i + 2, nil
 		}
 	case "within":

@@ -112,3 +112,6 @@ const (
 	NullValueNotAllowed             = "22004"
 	InvalidPrecedingOrFollowingSize = "22013"
 )
+
+// IndeterminateDatatype is PostgreSQL's 42P18.
+const IndeterminateDatatype = "42P18"
