@@ -86,6 +86,9 @@ type HashBuild struct {
 	closeOnce    sync.Once
 	inputClosed  atomic.Bool
 	inputCloseMu sync.Mutex
+
+	// Grace hash join state (spill_join.go).
+	sp buildSpill
 }
 
 // NewHashBuild prepares a build over input keyed by the given columns. The
@@ -126,6 +129,9 @@ func (b *HashBuild) run(ctx context.Context) error {
 			return err
 		}
 		if err := b.res.grow(batchBytes(batch)); err != nil {
+			if b.canSpill(err) {
+				return b.spillBuild(ctx, batches, batch)
+			}
 			return err
 		}
 		batch.Retain()
@@ -150,6 +156,10 @@ func (b *HashBuild) run(ctx context.Context) error {
 	}
 	tableBytes += int64(slots) * 4
 	if err := b.res.resize(colBytes + tableBytes); err != nil {
+		if b.canSpill(err) {
+			b.dropTable()
+			return b.spillBuild(ctx, batches, nil)
+		}
 		return err
 	}
 
@@ -168,6 +178,10 @@ func (b *HashBuild) run(ctx context.Context) error {
 		keyBytes += st.bytes()
 	}
 	if err := b.res.grow(keyBytes); err != nil {
+		if b.canSpill(err) {
+			b.dropTable()
+			return b.spillBuild(ctx, batches, nil)
+		}
 		return err
 	}
 	b.head = make([]int32, slots)
@@ -204,6 +218,7 @@ func (b *HashBuild) release() {
 		b.cols = nil
 		b.keyStore = nil
 		b.head, b.next, b.hashes, b.matched = nil, nil, nil, nil
+		b.sp.close()
 		b.res.releaseAll()
 	})
 }
@@ -222,6 +237,7 @@ type HashJoin struct {
 	probeOuter, buildOuter bool // which sides pad unmatched rows
 	buildEmits             bool // unmatched/matched build rows are emitted at the end
 
+	sp                       joinSpill // grace hash join state (spill_join.go)
 	opened, closed, finished bool
 	cur                      arrow.RecordBatch
 	views                    []keyView
@@ -267,6 +283,9 @@ func NewHashJoin(probe exec.Operator, build *HashBuild, probeKeys []int, kind Jo
 			return nil, internalErr("hash join: NOT IN with a residual or several keys must build the right side")
 		}
 		j.general = true
+		// Such a NOT IN compares NULL keys with every row, so it cannot
+		// be split by key hash.
+		build.sp.noSpill = true
 	}
 	left, right := probe.Schema(), build.Schema()
 	if buildIsLeft {
@@ -281,6 +300,9 @@ func NewHashJoin(probe exec.Operator, build *HashBuild, probeKeys []int, kind Jo
 	} else {
 		j.probeOuter, j.buildOuter = leftOuter, rightOuter
 		j.buildEmits = rightOuter
+	}
+	if j.buildEmits {
+		build.sp.keepNullKeys = true
 	}
 	build.acquire()
 	return j, nil
@@ -313,6 +335,9 @@ func (j *HashJoin) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	b := j.build
 	if b.err != nil {
 		return nil, b.err
+	}
+	if b.sp.spilled {
+		return j.nextSpilled(ctx)
 	}
 	for {
 		if len(j.queue) > 0 {
@@ -608,7 +633,7 @@ func (j *HashJoin) emitTail() bool {
 				j.tail = b.rows
 				break
 			}
-			if !m && (!b.keyIsNull(r) || b.probeRows.Load() == 0) {
+			if !m && (!b.keyIsNull(r) || b.probeRows.Load()+b.sp.probeRowsFloor == 0) {
 				rows = append(rows, int32(r))
 			}
 		}
@@ -674,6 +699,7 @@ func (j *HashJoin) Close() error {
 	}
 	releaseBatches(j.queue)
 	j.queue = nil
+	j.sp.close()
 	err := j.probe.Close()
 	j.build.release()
 	return err
