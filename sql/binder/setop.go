@@ -107,6 +107,16 @@ func (b *Binder) bindSetList(l *ast.SetOprSelectList, parent *scope) (*boundQuer
 			if plan, err = b.intersectExcept(acc.plan, q.plan, acc.names, *op == ast.Intersect); err != nil {
 				return nil, err
 			}
+		case ast.IntersectAll, ast.ExceptAll:
+			// Number the copies of each row on both sides; the n-th copy
+			// survives INTERSECT ALL when both sides have it and EXCEPT ALL
+			// when only the left does.
+			w := len(acc.plan.Schema())
+			numbered, err := b.intersectExcept(numberCopies(acc.plan), numberCopies(q.plan), append(append([]string(nil), acc.names...), "copy"), *op == ast.IntersectAll)
+			if err != nil {
+				return nil, err
+			}
+			plan = trimTo(numbered, w)
 		default:
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported yet", op.String())
 		}
@@ -204,4 +214,14 @@ func (b *Binder) intersectExcept(l, r logical.Node, names []string, intersect bo
 	}
 	onRight := &expr.Call{Fn: rightOp, Args: []expr.Expr{&expr.ColRef{Idx: w + 1, T: types.Int64T}, zero}, T: types.BoolT}
 	return trimTo(&logical.Filter{Input: agg, Cond: expr.And(inLeft, onRight)}, w), nil
+}
+
+// numberCopies appends row_number() OVER (PARTITION BY every column).
+func numberCopies(n logical.Node) logical.Node {
+	s := n.Schema()
+	w := &logical.Window{Input: n, Funcs: []logical.WindowFunc{{Name: "row_number", T: types.Int64T}}}
+	for i, c := range s {
+		w.Partition = append(w.Partition, &expr.ColRef{Idx: i, T: c.T, Name: c.Name})
+	}
+	return w
 }
