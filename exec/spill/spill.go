@@ -3,8 +3,9 @@
 // disk, as LZ4-compressed Arrow IPC streams.
 //
 // A Dir is one operator's (or query's) temporary directory, created under
-// os.TempDir() with the prefix "basalt-spill-" on the first spill, so
-// operators that never spill touch no disk. Dir.Close removes the directory
+// os.TempDir() on the first spill and named "basalt-spill-<pid>-<random>",
+// so operators that never spill touch no disk, and the first spill of a
+// process removes directories whose process died without cleaning up. Dir.Close removes the directory
 // and every file in it whatever state the files are in, so operators call it
 // from their Close on success, error and cancellation alike.
 //
@@ -18,6 +19,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -78,7 +81,8 @@ func (d *Dir) newFile() (*os.File, error) {
 		return nil, ErrClosed
 	}
 	if d.path == "" {
-		p, err := os.MkdirTemp("", Prefix)
+		sweepOnce.Do(sweepStale)
+		p, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", Prefix, os.Getpid()))
 		if err != nil {
 			return nil, ioErr(err, "create directory for")
 		}
@@ -157,6 +161,37 @@ func (d *Dir) Close() error {
 		return ioErr(err, "remove")
 	}
 	return nil
+}
+
+var sweepOnce sync.Once
+
+// sweepStale removes spill directories left by Basalt processes that no
+// longer exist (killed before they could clean up): directory names carry
+// the owner's pid.
+func sweepStale() {
+	tmp := os.TempDir()
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, Prefix) {
+			continue
+		}
+		rest := name[len(Prefix):]
+		dash := strings.IndexByte(rest, '-')
+		if dash <= 0 {
+			continue
+		}
+		pid, err := strconv.Atoi(rest[:dash])
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.RemoveAll(filepath.Join(tmp, name))
+		}
+	}
 }
 
 // countingWriter counts the bytes that reach the file.

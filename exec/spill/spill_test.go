@@ -1,6 +1,7 @@
 package spill
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -206,4 +207,25 @@ func TestAbortRemovesFile(t *testing.T) {
 	}
 	d.Close()
 	assertEmpty(t, tmp)
+}
+
+// Directories of dead processes are swept by the first spill of another.
+func TestSweepStale(t *testing.T) {
+	tmp := withTempDir(t)
+	// pid 0x7fffffff does not exist; the current process's is kept.
+	dead := filepath.Join(tmp, Prefix+"2147483647-123")
+	mine := filepath.Join(tmp, fmt.Sprintf("%s%d-456", Prefix, os.Getpid()))
+	for _, d := range []string{dead, mine} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweepStale()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Fatal("dead process's directory kept")
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Fatal("live process's directory removed")
+	}
+	os.RemoveAll(mine)
 }
