@@ -38,7 +38,21 @@ func (b *Binder) bindWindow(n *ast.WindowFuncExpr, ctx *exprCtx) (expr.Expr, err
 	if ctx.windows == nil {
 		return nil, sqlerr.New(sqlerr.WindowingError, "window functions are not allowed in %s", ctx.clause)
 	}
-	spec, err := b.resolveWindowSpec(&n.Spec, ctx.named)
+	// The front carries EXCLUDE as a leading PARTITION BY __pg_exclude(mode).
+	own := n.Spec
+	exclude := ""
+	if own.PartitionBy != nil && len(own.PartitionBy.Items) > 0 {
+		if f, ok := own.PartitionBy.Items[0].Expr.(*ast.FuncCallExpr); ok && f.FnName.L == "__pg_exclude" && len(f.Args) == 1 {
+			exclude, _ = constString(f.Args[0])
+			pb := *own.PartitionBy
+			pb.Items = pb.Items[1:]
+			own.PartitionBy = &pb
+			if len(pb.Items) == 0 {
+				own.PartitionBy = nil
+			}
+		}
+	}
+	spec, err := b.resolveWindowSpec(&own, ctx.named)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +94,9 @@ func (b *Binder) bindWindow(n *ast.WindowFuncExpr, ctx *exprCtx) (expr.Expr, err
 		f, err := b.bindFrame(spec.Frame, inner)
 		if err != nil {
 			return nil, err
+		}
+		if exclude != "no others" {
+			f.Exclude = exclude
 		}
 		call.fn.Frame = f
 	}

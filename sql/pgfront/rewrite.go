@@ -644,7 +644,7 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 				if err != nil {
 					return 0, err
 				}
-				spec = g
+				spec = windowExclude(g)
 			} else if nx.kind != nLeaf || nx.tok.kind != tokIdent {
 				break
 			}
@@ -684,6 +684,15 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 			parts = append(parts, synth(")", g.close.pos))
 			s.push(rawNode(parts...))
 			return i + 3, nil
+		}
+	case "preceding", "following":
+		// TiDB takes only number literals as frame offsets; other offsets
+		// (interval '1 day', '1 day'::interval, expressions) go through its
+		// INTERVAL expr unit form, which the binder reads as the value.
+		if l := s.last(); l != nil && l.operand && !l.leafKind(tokNumber) && !l.isWord("unbounded") && !l.isWord("row") {
+			off := s.pop()
+			pos := n.tok.pos
+			s.push(rawNode(synth("interval (", pos), off, synth(") microsecond", pos)))
 		}
 	case "rollup", "cube":
 		if nx != nil && nx.isParen() {
@@ -1672,4 +1681,55 @@ func (rw *rewriter) sortKeys(toks []*node, close *token) ([]*node, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// windowExclude moves a frame's EXCLUDE clause, which TiDB's grammar lacks,
+// into a leading PARTITION BY item __pg_exclude('mode') the binder takes
+// back out.
+func windowExclude(g *node) *node {
+	kids := g.kids
+	at := -1
+	for k, c := range kids {
+		if c.isWord("exclude") {
+			at = k
+		}
+	}
+	if at < 0 || at+1 >= len(kids) {
+		return g
+	}
+	var mode string
+	end := at + 2
+	switch {
+	case kids[at+1].isWord("current") && at+2 < len(kids) && kids[at+2].isWord("row"):
+		mode, end = "current row", at+3
+	case kids[at+1].isWord("group"):
+		mode = "group"
+	case kids[at+1].isWord("ties"):
+		mode = "ties"
+	case kids[at+1].isWord("no") && at+2 < len(kids) && kids[at+2].isWord("others"):
+		mode, end = "no others", at+3
+	default:
+		return g
+	}
+	rest := append(append([]*node(nil), kids[:at]...), kids[end:]...)
+	pos := kids[at].tok.pos
+	marker := synth("__pg_exclude("+quoteString(mode)+")", pos)
+	var out []*node
+	insert := 0
+	if len(rest) > 0 && rest[0].kind == nLeaf && rest[0].tok.kind == tokIdent &&
+		!rest[0].isWord("partition") && !rest[0].isWord("order") && !rest[0].isWord("rows") &&
+		!rest[0].isWord("range") && !rest[0].isWord("groups") {
+		insert = 1 // a base window name stays first
+	}
+	out = append(out, rest[:insert]...)
+	if insert < len(rest) && rest[insert].isWord("partition") && insert+1 < len(rest) && rest[insert+1].isWord("by") {
+		out = append(out, rest[insert], rest[insert+1], marker, synth(",", pos))
+		out = append(out, rest[insert+2:]...)
+	} else {
+		out = append(out, synth("partition by ", pos), marker, synth(" ", pos))
+		out = append(out, rest[insert:]...)
+	}
+	c := *g
+	c.kids = out
+	return &c
 }
