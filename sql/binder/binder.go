@@ -8,6 +8,7 @@
 package binder
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -63,6 +64,8 @@ type boundQuery struct {
 	// a UNION takes their type from its other branches, as PostgreSQL does.
 	untyped []bool
 	count   bool // its single output is a bare count(): NULL means 0 after an outer join
+	// countCols marks the outputs that are bare count()s.
+	countCols []bool
 }
 
 // BindQuery binds a SELECT or set operation.
@@ -259,7 +262,14 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope) (logical.Node, *scope, err
 	if j.Right == nil {
 		return left, ls, nil
 	}
-	right, rs, err := b.bindFrom(j.Right, parent)
+	var right logical.Node
+	var rs *scope
+	var lateral *boundQuery
+	if ts, ok := j.Right.(*ast.TableSource); ok && ts.Lateral {
+		right, rs, lateral, err = b.bindLateral(ts, ls, parent)
+	} else {
+		right, rs, err = b.bindFrom(j.Right, parent)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -336,6 +346,19 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope) (logical.Node, *scope, err
 			}
 		}
 	}
+	if lateral != nil {
+		for _, c := range lateral.corr {
+			pc, err := pullUp(c, width)
+			if err != nil {
+				return nil, nil, err
+			}
+			conds = append(conds, pc)
+		}
+		if lateral.agg && kind == logical.Inner {
+			// An aggregate without GROUP BY has a row for every outer row.
+			kind = logical.Left
+		}
+	}
 	cond := expr.And(conds...)
 	if cond == nil && kind == logical.Inner {
 		kind = logical.Cross
@@ -343,7 +366,50 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope) (logical.Node, *scope, err
 	if cond == nil && kind != logical.Cross {
 		cond = &expr.Const{Value: true, T: types.BoolT}
 	}
-	return &logical.Join{Left: left, Right: right, Kind: kind, Cond: cond}, sc, nil
+	var out logical.Node = &logical.Join{Left: left, Right: right, Kind: kind, Cond: cond}
+	if lateral != nil && lateral.agg && slices.Contains(lateral.countCols, true) {
+		// count() over no rows is 0, not the NULL the outer join pads with.
+		js := out.Schema()
+		p := &logical.Project{Input: out, Out: js}
+		for i, c := range js {
+			var e expr.Expr = &expr.ColRef{Idx: i, T: c.T, Name: c.Name}
+			if i >= width && i-width < len(lateral.countCols) && lateral.countCols[i-width] {
+				e = &expr.Call{Fn: "coalesce", Args: []expr.Expr{e, &expr.Const{Value: int64(0), T: types.Int64T}}, T: types.Int64T}
+			}
+			p.Exprs = append(p.Exprs, e)
+		}
+		out = p
+	}
+	return out, sc, nil
+}
+
+// bindLateral binds a LATERAL derived table with the FROM items to its left
+// in scope; its references to them come back as correlation predicates the
+// join applies (the same decorrelation as for subqueries).
+func (b *Binder) bindLateral(ts *ast.TableSource, left *scope, parent *scope) (logical.Node, *scope, *boundQuery, error) {
+	outer := &scope{cols: left.cols, parent: parent}
+	q, err := b.bindResultSet(ts.Source, outer)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	alias := ts.AsName.O
+	names := append([]string(nil), q.names...)
+	aliases := b.ColumnAliases[strings.ToLower(alias)]
+	if len(aliases) == 0 {
+		for _, c := range ts.ColumnNames {
+			aliases = append(aliases, c.O)
+		}
+	}
+	if len(aliases) > len(names) {
+		return nil, nil, nil, sqlerr.New(sqlerr.InvalidColumnReference, "table %q has %d columns available but %d columns specified", alias, len(names), len(aliases))
+	}
+	copy(names, aliases)
+	sc := &scope{}
+	schema := q.plan.Schema()
+	for i := 0; i < q.nOut; i++ {
+		sc.cols = append(sc.cols, scopeCol{name: names[i], table: alias, t: schema[i].T, idx: i})
+	}
+	return q.plan, sc, q, nil
 }
 
 func isFullJoinMarker(e ast.ExprNode) bool {

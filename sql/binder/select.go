@@ -447,11 +447,15 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 	q.plan = cur
 	q.nOut = nVisible
 	q.corr = corr
-	if q.agg && len(items) == 1 {
-		if r, ok := proj.Exprs[0].(*expr.ColRef); ok && r.Idx >= len(groups) {
-			a := aggs[r.Idx-len(groups)]
-			q.count = a.Fn == "count" || a.Fn == "count_star"
+	if q.agg {
+		q.countCols = make([]bool, nVisible)
+		for i := 0; i < nVisible; i++ {
+			if r, ok := proj.Exprs[i].(*expr.ColRef); ok && r.Idx >= len(groups) && r.Idx-len(groups) < len(aggs) {
+				a := aggs[r.Idx-len(groups)]
+				q.countCols[i] = a.Fn == "count" || a.Fn == "count_star"
+			}
 		}
+		q.count = len(items) == 1 && q.countCols[0]
 	}
 	return q, nil
 }
