@@ -389,3 +389,7 @@ func (f *fileSource) Close() error {
 	}
 	return nil
 }
+
+// SpillStats reports what the join's shared build wrote to disk (see
+// HashBuild.SpillStats).
+func (j *HashJoin) SpillStats() (files, bytes int64) { return j.build.SpillStats() }
