@@ -39,10 +39,12 @@ import (
 type buildSpill struct {
 	noSpill bool // set by NewHashJoin for joins that cannot be partitioned
 	// keepNullKeys is set by NewHashJoin when unmatched build rows are
-	// output; otherwise build rows with a NULL key, which match nothing,
-	// are not written (they would all land in one partition that no
-	// re-partitioning could split).
+	// output. Build rows with a NULL key match nothing, so they are either
+	// not written at all or, when kept, spread over the partitions by a
+	// counter rather than by their (all equal) hash, which would put them
+	// in one partition that no re-partitioning could split.
 	keepNullKeys bool
+	nullSpread   uint64
 	level        int
 	dir          *spill.Dir
 	ownDir       bool
@@ -113,7 +115,10 @@ func (b *HashBuild) spillBuild(ctx context.Context, batches []arrow.RecordBatch,
 		for r, nk := range null[:n] {
 			if nk {
 				b.hasNull = true
-				if !b.sp.keepNullKeys {
+				if b.sp.keepNullKeys {
+					b.sp.nullSpread++
+					h[r] = mix64(b.sp.nullSpread)
+				} else {
 					if sel == nil {
 						sel = make([]int32, 0, n)
 						for q := 0; q < r; q++ {
