@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,12 @@ func queryCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	limit, err := ParseSize(*memLimit)
 	if err != nil {
 		return err
+	}
+	if limit > 0 {
+		// The budget counts what operators reserve; the Go heap also holds
+		// garbage not yet collected. A soft heap limit a little above the
+		// budget makes the collector keep the process near it.
+		debug.SetMemoryLimit(limit + limit/4 + 64<<20)
 	}
 	stmts, err := pgfront.Parse(text)
 	if err != nil {

@@ -28,6 +28,20 @@ type OpStats struct {
 	Batches atomic.Int64
 	Nanos   atomic.Int64 // inclusive of children, summed over instances
 	Mem     *exec.Memory // the operator's own account, for blocking operators
+	op      exec.Operator
+}
+
+// Spilled reports the spill files and bytes the operator wrote, if it can
+// spill.
+func (o *OpStats) Spilled() (files, bytes int64) {
+	switch s := o.op.(type) {
+	case interface{ SpillStats() (int64, int64) }:
+		return s.SpillStats()
+	case interface{ SpillStats() (int64, int64, int64) }:
+		f, b, _ := s.SpillStats()
+		return f, b
+	}
+	return 0, 0
 }
 
 // PeakMemory is the most the operator held at once (0 if it holds nothing).
@@ -57,7 +71,7 @@ func (p *Planner) trackMem(op exec.Operator, name string, n logical.Node, mem *e
 	if p.Stats == nil {
 		return op
 	}
-	st := &OpStats{Name: name, Mem: mem}
+	st := &OpStats{Name: name, Mem: mem, op: op}
 	p.Stats.mu.Lock()
 	p.Stats.nodes[n] = append(p.Stats.nodes[n], st)
 	p.Stats.mu.Unlock()

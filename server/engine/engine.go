@@ -265,6 +265,9 @@ func formatAnalyzed(plan logical.Node, stats *physical.Stats) []string {
 			if st.peak > 0 {
 				mem = " peak memory=" + formatBytes(st.peak)
 			}
+			if st.spillFiles > 0 {
+				mem += fmt.Sprintf(" spilled=%d files, %s", st.spillFiles, formatBytes(st.spillBytes))
+			}
 			line += fmt.Sprintf("  [%s x%d: rows=%d time=%.3fms%s]", st.name, st.count, st.rows, float64(st.nanos)/1e6, mem)
 		}
 		out = append(out, line)
@@ -281,6 +284,8 @@ type opGroup struct {
 	count       int
 	rows, nanos int64
 	peak        int64
+	spillFiles  int64
+	spillBytes  int64
 }
 
 func groupStats(ops []*physical.OpStats) []opGroup {
@@ -297,6 +302,9 @@ func groupStats(ops []*physical.OpStats) []opGroup {
 		out[i].rows += o.Rows.Load()
 		out[i].nanos = max(out[i].nanos, o.Nanos.Load())
 		out[i].peak += o.PeakMemory()
+		f, b := o.Spilled()
+		out[i].spillFiles += f
+		out[i].spillBytes += b
 	}
 	return out
 }
