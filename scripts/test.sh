@@ -14,7 +14,19 @@ cd "$(dirname "$0")/.."
 
 if [[ -z "${BASALT_PG_DSN:-}" ]]; then
 	if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-		export BASALT_PG_DSN="$(PGDATA_DIR="$(mktemp -d /tmp/basalt-pg.XXXXXX)" scripts/start-postgres.sh)"
+		# A free port for the throwaway cluster.
+		port=5433
+		while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+			port=$((port + 1))
+		done
+		dsn="$(PGPORT=$port PGDATA_DIR="$(mktemp -d /tmp/basalt-pg.XXXXXX)" scripts/start-postgres.sh)" || {
+			echo "test.sh: could not start PostgreSQL" >&2
+			exit 1
+		}
+		export BASALT_PG_DSN="$dsn"
+	elif [[ "${CI:-}" == true ]]; then
+		echo "test.sh: CI needs PostgreSQL (apt-get install postgresql)" >&2
+		exit 1
 	else
 		echo "test.sh: PostgreSQL is not installed; the .slt files run on Basalt only (apt-get install postgresql)" >&2
 	fi
