@@ -19,7 +19,19 @@ if [[ -z "${BASALT_PG_DSN:-}" ]]; then
 		while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
 			port=$((port + 1))
 		done
-		dsn="$(PGPORT=$port PGDATA_DIR="$(mktemp -d /tmp/basalt-pg.XXXXXX)" scripts/start-postgres.sh)" || {
+		pgdir="$(mktemp -d /tmp/basalt-pg.XXXXXX)"
+		stop_pg() {
+			local bin
+			bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+			if [[ "$(id -u)" == 0 ]]; then
+				su postgres -s /bin/bash -c "$bin/pg_ctl -D $pgdir/data -m fast stop" >/dev/null 2>&1 || true
+			else
+				"$bin/pg_ctl" -D "$pgdir/data" -m fast stop >/dev/null 2>&1 || true
+			fi
+			rm -rf "$pgdir"
+		}
+		trap stop_pg EXIT
+		dsn="$(PGPORT=$port PGDATA_DIR="$pgdir" scripts/start-postgres.sh)" || {
 			echo "test.sh: could not start PostgreSQL" >&2
 			exit 1
 		}
