@@ -835,6 +835,9 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		return b.bindAggCall(n, nil, false, ctx)
 	case "__pg_array":
 		return b.bindArray(n.Args, nil, ctx)
+	case "__pg_subscript":
+		// arr[i]: the executor's subscript function (1-based, NULL outside).
+		return b.callFunc("__pg_subscript", nil, n.Args, ctx)
 	case "__pg_any", "__pg_all":
 		return b.bindAnyAll(n, name == "__pg_all", ctx)
 	case "__pg_div":

@@ -223,6 +223,22 @@ func (rw *rewriter) step(s *seqState, in []*node, i int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		if g.tok.val == "[" {
+			// arr[i]: an array subscript on the operand before it.
+			if l := s.last(); l != nil && l.operand && !l.isWord("array") {
+				for _, k := range g.kids {
+					if k.isPunct(":") {
+						return 0, &sqlerr.Error{Code: sqlerr.FeatureNotSupported, Message: "array slices are not supported", Position: charPos(rw.src, n.tok.pos)}
+					}
+				}
+				arr := s.pop()
+				parts := []*node{synth("__pg_subscript(", n.tok.pos), arr, synth(", ", n.tok.pos)}
+				parts = append(parts, g.kids...)
+				parts = append(parts, synth(")", g.close.pos))
+				s.push(rawNode(parts...))
+				return i + 1, nil
+			}
+		}
 		s.push(g)
 		return i + 1, nil
 	}
