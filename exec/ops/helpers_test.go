@@ -162,6 +162,35 @@ var allTypes = []types.T{
 // genArray makes n random values of dt drawn from card distinct values, with
 // roughly nullPct percent NULLs.
 func genArray(alloc memory.Allocator, dt arrow.DataType, n, card, nullPct int, rng *rand.Rand) arrow.Array {
+	if lt, ok := dt.(*arrow.ListType); ok {
+		// Arrays of 0-3 elements drawn like scalar columns (with NULLs).
+		offs := make([]int32, n+1)
+		valid := make([]bool, n)
+		for i := 0; i < n; i++ {
+			valid[i] = rng.IntN(100) >= nullPct
+			offs[i+1] = offs[i]
+			if valid[i] {
+				offs[i+1] += int32(rng.IntN(4))
+			}
+		}
+		elems := genArray(alloc, lt.Elem(), int(offs[n]), card, nullPct, rng)
+		defer elems.Release()
+		b := array.NewListBuilder(alloc, lt.Elem())
+		defer b.Release()
+		for i := 0; i < n; i++ {
+			if !valid[i] {
+				b.AppendNull()
+				continue
+			}
+			b.Append(true)
+			for k := offs[i]; k < offs[i+1]; k++ {
+				if err := b.ValueBuilder().AppendValueFromString(elems.ValueStr(int(k))); err != nil {
+					panic(err)
+				}
+			}
+		}
+		return b.NewArray()
+	}
 	b := array.NewBuilder(alloc, dt)
 	defer b.Release()
 	for i := 0; i < n; i++ {

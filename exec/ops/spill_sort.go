@@ -342,6 +342,24 @@ func interleave(alloc memory.Allocator, dt arrow.DataType, srcs []arrow.Array, s
 	if len(srcs) == 1 {
 		return take(alloc, srcs[0], rows)
 	}
+	if dt.ID() == arrow.LIST {
+		// Arrays are rare in sorted spills: concatenate the sources and take
+		// by global row rather than duplicating take's nested-offset logic.
+		all, err := array.Concatenate(srcs, alloc)
+		if err != nil {
+			panic(fmt.Sprintf("interleave: %v", err))
+		}
+		defer all.Release()
+		base := make([]int32, len(srcs)+1)
+		for k, s := range srcs {
+			base[k+1] = base[k] + int32(s.Len())
+		}
+		idx := make([]int32, n)
+		for k := range rows {
+			idx[k] = base[src[k]] + rows[k]
+		}
+		return take(alloc, all, idx)
+	}
 	type vb struct {
 		bits []byte
 		off  int

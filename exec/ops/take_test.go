@@ -3,12 +3,14 @@ package ops
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/basaltdb/basalt/sql/types"
 )
 
 func TestTakeAllTypes(t *testing.T) {
 	alloc := checked(t)
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, typ := range allTypes {
+	for _, typ := range append(allTypes, types.ArrayOf(types.Int32T), types.ArrayOf(types.TextT), types.ArrayOf(types.NumericT(12, 2))) {
 		t.Run(typ.String(), func(t *testing.T) {
 			src := genArray(alloc, typ.Arrow(), 500, 40, 20, rng)
 			defer src.Release()

@@ -209,8 +209,57 @@ func take(alloc memory.Allocator, arr arrow.Array, idx []int32) arrow.Array {
 		}
 		o[n] = pos
 		return makeArray(dt, n, []*memory.Buffer{valid, ob, db}, nulls)
+	case arrow.LIST:
+		// Arrays: new offsets from the taken rows' lengths, then one take of
+		// the child elements those rows span, so nested values stay columnar.
+		la := arr.(*array.List)
+		offs := listOffsets(la)
+		total := 0
+		for _, i := range idx {
+			if i >= 0 {
+				total += int(offs[i+1] - offs[i])
+			}
+		}
+		ob := newBuf(alloc, 4*(n+1))
+		o := unsafe.Slice((*int32)(unsafe.Pointer(&ob.Bytes()[0])), n+1)
+		cidx := make([]int32, 0, total)
+		for k, i := range idx {
+			o[k] = int32(len(cidx))
+			if i >= 0 {
+				for j := offs[i]; j < offs[i+1]; j++ {
+					cidx = append(cidx, j)
+				}
+			}
+		}
+		o[n] = int32(len(cidx))
+		child := take(alloc, la.ListValues(), cidx)
+		if nulls == 0 && valid != nil {
+			valid.Release()
+			valid = nil
+		}
+		d := array.NewData(dt, n, []*memory.Buffer{valid, ob}, []arrow.ArrayData{child.Data()}, nulls, 0)
+		ob.Release()
+		if valid != nil {
+			valid.Release()
+		}
+		child.Release()
+		a := array.MakeFromData(d)
+		d.Release()
+		return a
 	}
 	panic(fmt.Sprintf("take: unsupported type %s", dt))
+}
+
+// listOffsets returns the n+1 offsets of a list array's rows, already
+// shifted by the array's own offset (they index its child directly).
+func listOffsets(la *array.List) []int32 {
+	n := la.Len()
+	offs := la.Offsets()
+	if len(offs) == 0 {
+		return make([]int32, n+1)
+	}
+	o := la.Data().Offset()
+	return offs[o : o+n+1]
 }
 
 func takeFixed[T any](alloc memory.Allocator, arr arrow.Array, idx []int32) *memory.Buffer {
