@@ -132,6 +132,9 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 		}
 		return &greatestNode{args: args, least: fn == "least", t: e.T}, nil
 	}
+	if n, ok, err := compileArrayFunc(fn, args, e.T); ok || err != nil {
+		return n, err
+	}
 	if n, ok, err := compileStringFunc(fn, args, e.T); ok || err != nil {
 		return n, err
 	}

@@ -670,6 +670,9 @@ func ResolveFunction(name string, args []types.T) (argTypes []types.T, ret types
 		}
 		return nil, types.TimestampTZT, nil
 	}
+	if argTypes, ret, ok := resolveArray(name, args); ok {
+		return argTypes, ret, nil
+	}
 	if argTypes, ret, ok := resolveMore(name, args); ok {
 		return argTypes, ret, nil
 	}
@@ -958,4 +961,117 @@ func resolveMore(name string, args []types.T) (argTypes []types.T, ret types.T, 
 		}
 	}
 	return nil, ret, false
+}
+
+// Internal functions over arrays that SQL syntax, not a name, reaches; the
+// binder emits them as Calls.
+const (
+	// Subscript is arr[i]: __pg_subscript(arr anyarray, i int4) returns the
+	// element type, NULL when i is out of range (arrays are 1-based).
+	Subscript = "__pg_subscript"
+	// AnyOp and AllOp are x op ANY (arr) / x op ALL (arr) over an array
+	// value: Args [x, arr, Const{op as text}] with op one of = <> < <= > >=,
+	// x cast to arr's element type; the result is boolean in SQL's
+	// three-valued logic.
+	AnyOp = "__any"
+	AllOp = "__all"
+)
+
+// resolveArray types PostgreSQL's functions over one-dimensional arrays
+// (anyarray / anycompatible: an unknown array literal takes its element
+// type from the other argument and vice versa). ok is false for names or
+// argument lists it does not know.
+func resolveArray(name string, args []types.T) (argTypes []types.T, ret types.T, ok bool) {
+	n := len(args)
+	I := types.Int32T
+	isArr := func(t types.T) bool { return t.Kind == types.Array }
+	// elemAndArray finds the common element type of an array argument and
+	// element arguments.
+	elemAndArray := func(arr types.T, elems ...types.T) (types.T, types.T, bool) {
+		ts := append([]types.T(nil), elems...)
+		switch arr.Kind {
+		case types.Array:
+			ts = append(ts, arr.ElemType())
+		case types.Unknown:
+		default:
+			return types.T{}, types.T{}, false
+		}
+		e, ok := CommonType(ts...)
+		if !ok || e.Kind == types.Array {
+			return types.T{}, types.T{}, false
+		}
+		if arr.Kind == types.Unknown && allKind(elems, func(t types.T) bool { return t.Kind == types.Unknown }) {
+			return types.T{}, types.T{}, false
+		}
+		return e, types.ArrayOf(e), true
+	}
+	switch name {
+	case "cardinality":
+		if n == 1 && isArr(args[0]) {
+			return args, I, true
+		}
+	case "array_length", "array_lower", "array_upper":
+		if n == 2 && isArr(args[0]) && isIntish(args[1]) {
+			return []types.T{args[0], I}, I, true
+		}
+	case Subscript:
+		if n == 2 && isArr(args[0]) && isIntish(args[1]) {
+			return []types.T{args[0], I}, args[0].ElemType(), true
+		}
+	case "array_position", "array_positions":
+		if n == 2 || (n == 3 && name == "array_position" && isIntish(args[2])) {
+			if e, a, ok := elemAndArray(args[0], args[1]); ok {
+				at := []types.T{a, e}
+				if n == 3 {
+					at = append(at, I)
+				}
+				if name == "array_positions" {
+					return at, types.ArrayOf(I), true
+				}
+				return at, I, true
+			}
+		}
+	case "array_remove", "array_append":
+		if n == 2 {
+			if e, a, ok := elemAndArray(args[0], args[1]); ok {
+				return []types.T{a, e}, a, true
+			}
+		}
+	case "array_replace":
+		if n == 3 {
+			if e, a, ok := elemAndArray(args[0], args[1], args[2]); ok {
+				return []types.T{a, e, e}, a, true
+			}
+		}
+	case "array_prepend":
+		if n == 2 {
+			if e, a, ok := elemAndArray(args[1], args[0]); ok {
+				return []types.T{e, a}, a, true
+			}
+		}
+	case "array_cat":
+		if n == 2 && (isArr(args[0]) || isArr(args[1])) {
+			var elems []types.T
+			for _, t := range args {
+				switch t.Kind {
+				case types.Array:
+					elems = append(elems, t.ElemType())
+				case types.Unknown:
+				default:
+					return nil, types.T{}, false
+				}
+			}
+			if e, ok := CommonType(elems...); ok {
+				a := types.ArrayOf(e)
+				return []types.T{a, a}, a, true
+			}
+		}
+	case AnyOp, AllOp:
+		if n == 3 && args[2].Kind == types.Text {
+			if e, a, ok := elemAndArray(args[1], args[0]); ok {
+				return []types.T{e, a, types.TextT}, types.BoolT, true
+			}
+		}
+	}
+	return nil, types.T{}, false
 }
