@@ -8,8 +8,9 @@ import (
 )
 
 // Expected values were produced by PostgreSQL over
-//   t(a int[], k int, s text[]) = ('{1,2,3,2}',2,'{x,NULL,y}'), ('{}',1,'{}'),
-//   (NULL,3,NULL), ('{NULL,2}',NULL,'{NULL}').
+//
+//	t(a int[], k int, s text[]) = ('{1,2,3,2}',2,'{x,NULL,y}'), ('{}',1,'{}'),
+//	(NULL,3,NULL), ('{NULL,2}',NULL,'{NULL}').
 func TestArrayFunctions(t *testing.T) {
 	i4Arr, txtArr := types.ArrayOf(i4), types.ArrayOf(txt)
 	cols := []col{
