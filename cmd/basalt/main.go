@@ -16,6 +16,7 @@ import (
 const usage = `usage:
   basalt query --data DIR [--format table|csv|json] [--memory-limit SIZE] (SQL | -f FILE)
   basalt gen tpch --sf N --out DIR
+  basalt serve --data DIR --pg-addr HOST:PORT [--memory-limit SIZE]
 `
 
 func main() {
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string) error {
 		return queryCmd(ctx, args[1:], os.Stdout)
 	case "gen":
 		return genCmd(ctx, args[1:])
+	case "serve":
+		return serveCmd(ctx, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

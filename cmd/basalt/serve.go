@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/basaltdb/basalt/server/engine"
+	"github.com/basaltdb/basalt/server/pgwire"
+)
+
+// serveCmd runs the Postgres wire server until ctx ends (Ctrl-C) or
+// SIGTERM, then shuts down gracefully: running statements get a few
+// seconds to finish before they are canceled.
+func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	data := fs.String("data", ".", "data directory: one table per sub-folder or top-level *.parquet file")
+	addr := fs.String("pg-addr", "127.0.0.1:5432", "address the Postgres wire protocol listens on")
+	memLimit := fs.String("memory-limit", "", "memory limit per query, e.g. 512MB or 4GiB")
+	if err := fs.Parse(reorder(args, map[string]bool{"data": true, "pg-addr": true, "memory-limit": true})); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	limit, err := ParseSize(*memLimit)
+	if err != nil {
+		return err
+	}
+	if limit > 0 {
+		debug.SetMemoryLimit(limit + limit/4 + 64<<20)
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
+	defer stop()
+	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, MemoryLimit: limit})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	logger := log.New(os.Stderr, "basalt: ", log.LstdFlags)
+	srv := pgwire.New(pgwire.Config{Engine: eng, Logf: logger.Printf})
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "basalt ready: Postgres wire protocol on %s (data %s)\n", ln.Addr(), *data)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Printf("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, pgwire.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

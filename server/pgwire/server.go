@@ -1,0 +1,170 @@
+// Package pgwire serves the PostgreSQL v3 wire protocol over the embedded
+// engine: startup, trust authentication, the simple and the extended query
+// protocols, cancel requests, session settings and transaction status, so
+// that psql, drivers and BI tools talk to Basalt as to PostgreSQL 16.
+//
+// Each connection runs in its own goroutine; a panic or malformed input in
+// one connection ends that connection only. Results stream: rows are
+// encoded batch by batch straight from the engine's Arrow batches into the
+// socket buffer, which is written out whenever it grows past a few hundred
+// kilobytes.
+package pgwire
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"log"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/basaltdb/basalt/server/engine"
+)
+
+// Config configures a Server.
+type Config struct {
+	Engine *engine.Engine
+	// Logf, if set, receives one line per connection-level failure.
+	Logf func(format string, args ...any)
+}
+
+// Server accepts PostgreSQL connections.
+type Server struct {
+	cfg    Config
+	nextID atomic.Uint32
+
+	mu       sync.Mutex
+	conns    map[uint32]*conn
+	lns      map[net.Listener]struct{}
+	closing  bool
+	wg       sync.WaitGroup
+	baseCtx  context.Context
+	stopConn context.CancelFunc
+}
+
+// New returns a server over cfg.Engine.
+func New(cfg Config) *Server {
+	if cfg.Logf == nil {
+		cfg.Logf = log.Printf
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{cfg: cfg, conns: map[uint32]*conn{}, lns: map[net.Listener]struct{}{}, baseCtx: ctx, stopConn: cancel}
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("pgwire: server closed")
+
+// Serve accepts connections on ln until Shutdown; it always returns a
+// non-nil error (ErrServerClosed after Shutdown).
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.lns[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.lns, ln)
+		s.mu.Unlock()
+	}()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.handle(nc)
+		}()
+	}
+}
+
+// Shutdown stops accepting connections, lets running statements finish
+// until ctx ends, then cancels them and closes every connection.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for ln := range s.lns {
+		ln.Close()
+	}
+	for _, c := range s.conns {
+		c.closeWhenIdle()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	s.stopConn()
+	s.mu.Lock()
+	for _, c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	<-done
+	return ctx.Err()
+}
+
+// register gives c a process id and secret key for cancel requests.
+func (s *Server) register(c *conn) {
+	var key [4]byte
+	_, _ = rand.Read(key[:])
+	c.secret = binary.BigEndian.Uint32(key[:])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		id := s.nextID.Add(1)
+		if id == 0 {
+			continue
+		}
+		if _, used := s.conns[id]; !used {
+			c.pid = id
+			s.conns[id] = c
+			return
+		}
+	}
+}
+
+func (s *Server) unregister(c *conn) {
+	s.mu.Lock()
+	if s.conns[c.pid] == c {
+		delete(s.conns, c.pid)
+	}
+	s.mu.Unlock()
+}
+
+// cancel handles a CancelRequest: the running statement of the
+// connection with this key, if any, is canceled. A wrong key does nothing,
+// as in PostgreSQL, so keys cannot be probed.
+func (s *Server) cancel(pid uint32, secret []byte) {
+	if len(secret) != 4 {
+		return
+	}
+	s.mu.Lock()
+	c := s.conns[pid]
+	s.mu.Unlock()
+	if c != nil && c.secret == binary.BigEndian.Uint32(secret) {
+		c.cancelRunning(errUserCancel)
+	}
+}
