@@ -88,6 +88,8 @@ func newKeyStore(dt arrow.DataType) keyStore {
 		return &intervalStore{dt: dt}
 	case arrow.STRING, arrow.BINARY:
 		return &bytesStore{dt: dt, offs: []int{0}}
+	case arrow.LIST:
+		return newListStore(dt)
 	}
 	panic("unsupported key type " + dt.String())
 }
