@@ -103,6 +103,8 @@ func valueCmp(a, b arrow.Array) rowCmp {
 		}
 	case arrow.NULL:
 		return func(int, int) int { return 0 }
+	case arrow.LIST:
+		return listCmp(a.(*array.List), b.(*array.List))
 	}
 	panic("no comparison for " + a.DataType().String())
 }
@@ -136,5 +138,35 @@ func multiCmp(a, b []arrow.Array, keys []SortKey) rowCmp {
 			}
 		}
 		return 0
+	}
+}
+
+// listCmp orders arrays as PostgreSQL's array_cmp does: element by element
+// with the element type's order, a NULL element above any non-NULL one and
+// equal to another NULL, and on a common prefix the shorter array first.
+func listCmp(a, b *array.List) rowCmp {
+	ao, bo := listOffsets(a), listOffsets(b)
+	ac, bc := a.ListValues(), b.ListValues()
+	elem := valueCmp(ac, bc)
+	abits, aoff := validity(ac)
+	bbits, boff := validity(bc)
+	return func(i, j int) int {
+		la, lb := ao[i+1]-ao[i], bo[j+1]-bo[j]
+		for k := int32(0); k < min(la, lb); k++ {
+			x, y := int(ao[i]+k), int(bo[j]+k)
+			xn, yn := !isValid(abits, aoff, x), !isValid(bbits, boff, y)
+			switch {
+			case xn && yn:
+				continue
+			case xn:
+				return 1
+			case yn:
+				return -1
+			}
+			if c := elem(x, y); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(la, lb)
 	}
 }

@@ -48,7 +48,6 @@ func TestUnnest(t *testing.T) {
 			ids := fixedArray(alloc, arrow.PrimitiveTypes.Int32, []int32{1, 2, 3, 4}, nil)
 			schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: ids.DataType()}, {Name: "a", Type: lists.DataType(), Nullable: true}}, nil)
 			b := newBatch(schema, []arrow.Array{ids, lists}, 4)
-			// Slice the batch so list offsets of a non-zero array offset are used.
 			src := newSource(schema, b)
 			b.Release()
 			u, err := NewUnnest(src, 1, ord, alloc)
@@ -142,5 +141,32 @@ func TestUnnestValues(t *testing.T) {
 		if !slices.Equal(got, c.want) {
 			t.Fatalf("got %q want %q", got, c.want)
 		}
+	}
+}
+
+// ORDER BY an array column, checked against PostgreSQL:
+// select a from (values ('{1,2}'::int[]),('{1}'),('{}'),('{1,NULL}'),
+// ('{NULL}'),('{2}'),(NULL),('{1,2,0}'),('{-1,5}')) t(a) order by a.
+func TestSortArrays(t *testing.T) {
+	alloc := checked(t)
+	arr := intLists(alloc, [][]*int32{{ip(1), ip(2)}, {ip(1)}, {}, {ip(1), nil}, {nil}, {ip(2)}, nil, {ip(1), ip(2), ip(0)}, {ip(-1), ip(5)}})
+	s := schemaOf(arr.DataType())
+	batch := newBatch(s, []arrow.Array{arr}, arr.Len())
+	defer batch.Release()
+	want := []string{"{}", "{-1,5}", "{1}", "{1,2}", "{1,2,0}", "{1,NULL}", "{2}", "{NULL}", "NULL"}
+	got, err := drainPG(t, NewSort(newSource(s, batch), []SortKey{{Col: 0}}, nil, alloc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[8] = ""
+	if !slices.Equal(got, want) {
+		t.Fatalf("sort: got %q want %q", got, want)
+	}
+	got, err = drainPG(t, NewTopN(newSource(s, batch), []SortKey{{Col: 0, Desc: true, NullsFirst: true}}, 3, nil, alloc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := []string{"", "{NULL}", "{2}"}; !slices.Equal(got, w) {
+		t.Fatalf("topn desc: got %q want %q", got, w)
 	}
 }
