@@ -143,6 +143,15 @@ type fifoRemover interface{ removeOldest(i int) }
 // sums, string_agg) restart when the frame start moves, as PostgreSQL does.
 func (c *compiled) aggregate(ch *chunk, fr *frames, alloc memory.Allocator) (arrow.Array, error) {
 	st := c.newAggState(ch)
+	c.aggregateInto(ch, fr, st, 0)
+	return st.build(alloc)
+}
+
+// aggregateInto runs st over the chunk's frames. Rows before skip are
+// context already computed (the streaming path): they get no result, a
+// partition ending by skip is passed over, and in the partition holding row
+// skip st already holds rows [partition start, skip) and is not reset.
+func (c *compiled) aggregateInto(ch *chunk, fr *frames, st aggState, skip int) {
 	rem, canRemove := st.(remover)
 	fifo, canFifo := st.(fifoRemover)
 	if canRemove && !canFifo {
@@ -150,10 +159,18 @@ func (c *compiled) aggregate(ch *chunk, fr *frames, alloc memory.Allocator) (arr
 	}
 	for p := 0; p < ch.numParts(); p++ {
 		ps, pe := int(ch.parts[p]), int(ch.parts[p+1])
-		st.reset()
+		if pe <= skip {
+			continue
+		}
 		cs, ce := ps, ps
+		first := ps
+		if ps < skip {
+			ce, first = skip, skip
+		} else {
+			st.reset()
+		}
 		held := true
-		for i := ps; i < pe; i++ {
+		for i := first; i < pe; i++ {
 			s, e := int(fr.start[i]), int(fr.end[i])
 			if e < s {
 				e = s
@@ -214,7 +231,6 @@ func (c *compiled) aggregate(ch *chunk, fr *frames, alloc memory.Allocator) (arr
 			}
 		}
 	}
-	return st.build(alloc)
 }
 
 type removeOldest struct{ r remover }

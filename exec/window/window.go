@@ -15,8 +15,10 @@
 //
 // Memory: the operator reserves what it holds (the rows of the partitions it
 // is computing and their results) from the query's *exec.Memory and fails
-// with SQLSTATE 53200 when refused. A single partition must fit in memory;
-// spilling window partitions is a later step.
+// with SQLSTATE 53200 when refused. When every function can be computed in
+// one pass in window order (ranking, lag, running aggregates, first_value;
+// see stream.go) partitions stream through and only a batch and one peer
+// group are held; otherwise a single partition must fit in memory.
 //
 // window imports exec, exec/ops, sql/types, sql/sqlerr and Arrow.
 package window
@@ -136,6 +138,13 @@ type Window struct {
 	chunkSz   int64
 	pos       int
 	out       arrow.RecordBatch
+
+	// stream is set when every function can be computed in one pass in
+	// window order (stream.go): partitions are then never held whole.
+	stream    *streamer
+	streamIn  arrow.RecordBatch // the input batch being fed to stream in slices
+	streamOff int64
+	streamRow int64 // rows per slice
 }
 
 var _ exec.Operator = (*Window)(nil)
@@ -166,6 +175,7 @@ func New(input exec.Operator, partitionBy []int, orderBy []ops.SortKey, funcs []
 		fields = append(fields, arrow.Field{Name: f.Name, Type: c.out, Nullable: true})
 	}
 	w.schema = arrow.NewSchema(fields, nil)
+	w.stream = newStreamer(w)
 	if len(partitionBy)+len(orderBy) > 0 {
 		keys := make([]ops.SortKey, 0, len(partitionBy)+len(orderBy))
 		for _, c := range partitionBy {
@@ -233,6 +243,9 @@ func (w *Window) dropChunk() {
 // fill reads sorted input until it holds at least a batch's worth of whole
 // partitions (or the input ends) and computes them into the current chunk.
 func (w *Window) fill(ctx context.Context) error {
+	if w.stream != nil {
+		return w.streamFill(ctx)
+	}
 	for {
 		b, err := exec.Next(ctx, w.input)
 		if err == io.EOF {
@@ -287,6 +300,57 @@ func (w *Window) fill(ctx context.Context) error {
 		chunkSz := w.pendSz - tailSz
 		w.pendSz = tailSz
 		return w.compute(batches, chunkSz)
+	}
+}
+
+// streamFill feeds sorted batches to the streaming path until some rows are
+// computed or the input ends.
+//
+// Batches are fed in slices sized to the budget (a sixteenth of it, at
+// least 64 rows): what the streamer holds at once is a slice, its copy and
+// its results, so small budgets work whatever the input's batch size.
+func (w *Window) streamFill(ctx context.Context) error {
+	for {
+		if w.streamIn == nil {
+			b, err := exec.Next(ctx, w.input)
+			if err == io.EOF {
+				w.done = true
+				if err := w.input.Close(); err != nil {
+					return err
+				}
+				return w.stream.push(nil)
+			}
+			if err != nil {
+				return err
+			}
+			if b.NumRows() == 0 {
+				continue
+			}
+			b.Retain()
+			w.streamIn, w.streamOff, w.streamRow = b, 0, exec.BatchSize
+			if lim := w.mem.Limit(); lim > 0 {
+				rowBytes := max(1, dataBytes(b)/b.NumRows())
+				w.streamRow = min(exec.BatchSize, max(64, lim/16/rowBytes))
+			}
+		} else if err := ctx.Err(); err != nil {
+			return exec.Canceled(err)
+		}
+		b := w.streamIn
+		end := min(b.NumRows(), w.streamOff+w.streamRow)
+		sl := b.NewSlice(w.streamOff, end)
+		w.streamOff = end
+		if end == b.NumRows() {
+			b.Release()
+			w.streamIn = nil
+		}
+		err := w.stream.push(sl)
+		sl.Release()
+		if err != nil {
+			return err
+		}
+		if w.chunkN > 0 {
+			return nil
+		}
 	}
 }
 
@@ -404,6 +468,13 @@ func (w *Window) Close() error {
 		b.Release()
 	}
 	w.pending, w.pendN, w.pendSz = nil, 0, 0
+	if w.stream != nil {
+		w.stream.release()
+	}
+	if w.streamIn != nil {
+		w.streamIn.Release()
+		w.streamIn = nil
+	}
 	w.mem.Release(w.held)
 	w.held = 0
 	return w.input.Close()
