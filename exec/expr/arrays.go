@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -482,4 +483,106 @@ func concatLists(ec *evalCtx, fn string, t types.T, n int, a []arrow.Array) (arr
 	}
 	defer elems.Release()
 	return newListArr(ec.alloc, t, out, elems, valid, nulls), nil
+}
+
+// compareLists compares arrays (each n rows or one broadcast row) as
+// PostgreSQL's array operators do: element by element in the element
+// type's order, a NULL element above any non-NULL one and equal to another
+// NULL, and on a common prefix the shorter array first. The element pairs
+// of all rows are compared at once with compareArrays; only the search for
+// each row's first difference walks the rows.
+func compareLists(alloc memory.Allocator, op cmpOp, l, r arrow.Array, n int, distinct bool) (arrow.Array, error) {
+	lm, rm := stride(l, n), stride(r, n)
+	lo, lc, err := listOf(l)
+	if err != nil {
+		return nil, err
+	}
+	ro, rc, err := listOf(r)
+	if err != nil {
+		return nil, err
+	}
+	var li, ri []int32
+	start := make([]int32, n+1)
+	for i := 0; i < n; i++ {
+		start[i] = int32(len(li))
+		a, b := i&lm, i&rm
+		if l.IsNull(a) || r.IsNull(b) {
+			continue
+		}
+		for k := int32(0); k < min(lo[a+1]-lo[a], ro[b+1]-ro[b]); k++ {
+			li = append(li, lo[a]+k)
+			ri = append(ri, ro[b]+k)
+		}
+	}
+	start[n] = int32(len(li))
+	ec := &evalCtx{ctx: compute.WithAllocator(context.Background(), alloc), alloc: alloc}
+	le, err := takeIdx(ec, lc, li, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer le.Release()
+	re, err := takeIdx(ec, rc, ri, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer re.Release()
+	m := len(li)
+	eqA, err := compareArrays(alloc, opEq, le, re, m, true)
+	if err != nil {
+		return nil, err
+	}
+	defer eqA.Release()
+	ltA, err := compareArrays(alloc, opLt, le, re, m, false)
+	if err != nil {
+		return nil, err
+	}
+	defer ltA.Release()
+	eq, lt := eqA.(*array.Boolean), ltA.(*array.Boolean)
+	vals := newBitmap(alloc, n, false)
+	valid := newBitmap(alloc, n, true)
+	nulls := 0
+	for i := 0; i < n; i++ {
+		a, b := i&lm, i&rm
+		ln, rn := l.IsNull(a), r.IsNull(b)
+		if ln || rn {
+			if distinct {
+				bitutil.SetBitTo(vals.Bytes(), i, (op == opEq) == (ln && rn))
+			} else {
+				bitutil.ClearBit(valid.Bytes(), i)
+				nulls++
+			}
+			continue
+		}
+		c := 0
+		for k := start[i]; k < start[i+1] && c == 0; k++ {
+			if eq.Value(int(k)) {
+				continue
+			}
+			switch {
+			case le.IsNull(int(k)):
+				c = 1
+			case re.IsNull(int(k)):
+				c = -1
+			case lt.Value(int(k)):
+				c = -1
+			default:
+				c = 1
+			}
+		}
+		if c == 0 {
+			c = cmpInt(lo[a+1]-lo[a], ro[b+1]-ro[b])
+		}
+		bitutil.SetBitTo(vals.Bytes(), i, apply(op, c))
+	}
+	return finish(arrow.FixedWidthTypes.Boolean, n, vals, valid, nulls), nil
+}
+
+func cmpInt(a, b int32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -74,3 +74,23 @@ func TestArrayResolveErrors(t *testing.T) {
 		}
 	}
 }
+
+// Array comparison operators, checked against PostgreSQL over pairs
+// ({1,2},{1,2}) ({1,NULL},{1,NULL}) ({1},{1,2}) ({2},{1,2}) ({NULL},{1})
+// (NULL,{1}) ({},{}) (NULL,NULL).
+func TestArrayComparison(t *testing.T) {
+	i4Arr := types.ArrayOf(i4)
+	cols := []col{
+		{txt, []string{"{1,2}", "{1,NULL}", "{1}", "{2}", "{NULL}", "NULL", "{}", "NULL"}},
+		{txt, []string{"{1,2}", "{1,NULL}", "{1,2}", "{1,2}", "{1}", "{1}", "{}", "NULL"}},
+	}
+	a := func() expr.Expr { return cast(ref(0, txt), i4Arr) }
+	b := func() expr.Expr { return cast(ref(1, txt), i4Arr) }
+	runCases(t, cols, []evalCase{
+		{"=", func(t *testing.T) expr.Expr { return binop(t, "=", a(), b()) }, "t,t,f,f,f,NULL,t,NULL"},
+		{"<", func(t *testing.T) expr.Expr { return binop(t, "<", a(), b()) }, "f,f,t,f,f,NULL,f,NULL"},
+		{">=", func(t *testing.T) expr.Expr { return binop(t, ">=", a(), b()) }, "t,t,f,t,t,NULL,t,NULL"},
+		{"is distinct from", func(t *testing.T) expr.Expr { return binop(t, "is distinct from", a(), b()) }, "f,f,t,t,t,t,f,f"},
+		{"= constant", func(t *testing.T) expr.Expr { return binop(t, "=", a(), cast(u("{1,2}"), i4Arr)) }, "t,f,f,f,f,NULL,f,NULL"},
+	})
+}

@@ -88,6 +88,9 @@ func compareArrays(alloc memory.Allocator, op cmpOp, l, r arrow.Array, n int, di
 		case *array.MonthDayNanoInterval:
 			lv, rv := values[arrow.MonthDayNanoInterval](l), values[arrow.MonthDayNanoInterval](r)
 			cmpWith(op, n, lm, rm, out, func(i, j int) int { return cmpInterval(lv[i], rv[j]) })
+		case *array.List:
+			valsBuf.Release()
+			return compareLists(alloc, op, l, r, n, distinct)
 		default:
 			valsBuf.Release()
 			return nil, internalErr("comparison of %s", l.DataType())
