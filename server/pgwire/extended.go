@@ -12,14 +12,14 @@ const maxParams = 65535
 
 // prepared is a statement from a Parse message.
 type prepared struct {
-	name  string
-	text  string
-	ph    []placeholder
-	oids  []uint32 // one per parameter, as ParameterDescription reports it
+	name string
+	text string
+	ph   []placeholder
+	oids []uint32 // one per parameter, as ParameterDescription reports it
 	// untyped marks parameters whose type neither Parse nor a cast gave:
 	// they are reported as text and substituted as untyped literals.
 	untyped []bool
-	empty bool
+	empty   bool
 }
 
 func (c *conn) parse(m *pgproto3.Parse) error {
