@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/basaltdb/basalt/exec"
+	"github.com/basaltdb/basalt/exec/ops"
 	"github.com/basaltdb/basalt/sql/sqlerr"
 )
 
@@ -26,10 +27,54 @@ import (
 // So the memory used is a batch plus one peer group, however large the
 // partition.
 
+// marginal reports whether the function's value at a row depends only on
+// the rows at most behind rows before it and ahead rows after it in its
+// partition (lead's look-ahead is read from its offset column at run time).
+// Such functions are computed over the rows at hand, context and look-ahead
+// included, like whole partitions.
+func (c *compiled) marginal() (ok bool, behind, ahead int64) {
+	fr := c.f.Frame
+	switch c.f.Name {
+	case "lead":
+		return true, 0, 0
+	case "first_value", "last_value", "nth_value":
+	default:
+		switch c.agg {
+		case aggNone:
+			return false, 0, 0
+		}
+	}
+	if fr.Mode != Rows {
+		return false, 0, 0
+	}
+	off := func(b Bound, want BoundKind) (int64, bool) {
+		switch b.Kind {
+		case CurrentRow:
+			return 0, true
+		case Preceding, Following:
+			n, _ := asInt64(b.Offset)
+			if b.Kind == want {
+				return n, true
+			}
+			return 0, true
+		}
+		return 0, false
+	}
+	b, ok1 := off(fr.Start, Preceding)
+	a, ok2 := off(fr.End, Following)
+	if !ok1 || !ok2 {
+		return false, 0, 0
+	}
+	return true, b, a
+}
+
 // streamable reports whether the function can be computed in one pass in
 // window order, and whether it needs the current row's whole peer group.
 func (c *compiled) streamable(hasOrder bool) (ok, peers bool) {
 	fr := c.f.Frame
+	if ok, _, _ := c.marginal(); ok {
+		return true, false
+	}
 	switch c.f.Name {
 	case "row_number", "rank", "dense_rank", "lag":
 		return true, false
@@ -62,6 +107,7 @@ type streamer struct {
 	w        *Window
 	holdBack bool // some frame ends with the current peer group
 	keep     int  // context rows to keep (the largest lag offset seen, >= 1)
+	ahead    int  // rows to read past the last emitted one (frame ends, lead)
 
 	ctx  []arrow.Array // the last emitted rows' input columns (nil at start)
 	ctxN int
@@ -83,6 +129,16 @@ func newStreamer(w *Window) *streamer {
 			return nil
 		}
 		s.holdBack = s.holdBack || peers
+		if ok, behind, ahead := c.marginal(); ok {
+			if behind > 1<<30 || ahead > 1<<30 {
+				// Rows that could never fit: leave it to the whole-
+				// partition path (which fails only if the partition is
+				// too large).
+				return nil
+			}
+			s.keep = max(s.keep, int(behind)+1)
+			s.ahead = max(s.ahead, int(ahead))
+		}
 	}
 	s.states = make([]aggState, len(w.funcs))
 	s.last = make([]arrow.Array, len(w.funcs))
@@ -179,13 +235,26 @@ func (s *streamer) push(b arrow.RecordBatch) error {
 	if err := w.reserve(); err != nil {
 		return err
 	}
+	if err := s.leadAhead(all, K, n); err != nil {
+		return err
+	}
 	end := n
-	if s.holdBack && !eof {
-		ch := newChunk(all, n, w.partitionBy, w.orderBy)
-		end = int(ch.grpStart[len(ch.grpStart)-2])
-		if end < K {
-			end = K // cannot happen: context rows end a complete group
+	if !eof {
+		// Rows whose look-ahead has not arrived wait (a partition ending
+		// before it would do too; waiting is simpler and as correct).
+		end = max(K, n-s.ahead)
+	}
+	// The peer group of row end-1 may go on past end (at n: not known
+	// yet); then only the rows before it are done.
+	if s.holdBack && !eof && end > K && (end == n || sameRow(w.alloc, all, w.partitionBy, w.orderBy, end-1, end)) {
+		head := make([]arrow.Array, len(all))
+		for c, a := range all {
+			head[c] = array.NewSlice(a, 0, int64(end))
 		}
+		ch := newChunk(head, end, w.partitionBy, w.orderBy)
+		releaseArrays(head)
+		// Context rows end a complete group, so this is at least K.
+		end = max(K, int(ch.grpStart[len(ch.grpStart)-2]))
 	}
 	if end == K {
 		// All new rows are one unfinished peer group: keep reading.
@@ -203,7 +272,7 @@ func (s *streamer) push(b arrow.RecordBatch) error {
 		ecols[c] = array.NewSlice(a, 0, int64(end))
 	}
 	defer releaseArrays(ecols)
-	out, err := s.compute(ecols, end, K)
+	out, err := s.compute(ecols, end, K, all, n)
 	if err != nil {
 		return err
 	}
@@ -235,10 +304,14 @@ func (s *streamer) push(b arrow.RecordBatch) error {
 // compute evaluates every function over the rows [K, n) of cols, rows
 // [0, K) being context already emitted, and returns the output columns of
 // rows [K, n).
-func (s *streamer) compute(cols []arrow.Array, n, K int) ([]arrow.Array, error) {
+//
+// Functions with bounded margins (lead, ROWS frames with offsets) see all
+// rows read, allCols (allN rows): the look-ahead past n included.
+func (s *streamer) compute(cols []arrow.Array, n, K int, allCols []arrow.Array, allN int) ([]arrow.Array, error) {
 	w := s.w
 	alloc := w.alloc
 	ch := newChunk(cols, n, w.partitionBy, w.orderBy)
+	var mch *chunk // the chunk of all rows, built when needed
 	// cont: the partition of row K continues the one of the last emitted
 	// row (it started in the context rows).
 	contEnd := 0 // rows [K, contEnd) continue the previous partition
@@ -286,6 +359,18 @@ func (s *streamer) compute(cols []arrow.Array, n, K int) ([]arrow.Array, error) 
 	for fi, c := range w.funcs {
 		var res arrow.Array
 		var err error
+		if ok, _, _ := c.marginal(); ok {
+			if mch == nil {
+				mch = newChunk(allCols, allN, w.partitionBy, w.orderBy)
+			}
+			full, err := c.eval(mch, alloc)
+			if err != nil {
+				return fail(err)
+			}
+			out = append(out, array.NewSlice(full, int64(K), int64(n)))
+			full.Release()
+			continue
+		}
 		switch c.f.Name {
 		case "row_number":
 			res = fixedArray(alloc, c.out, rn, nil)
@@ -547,4 +632,59 @@ func arrayDataBytes(a arrow.Array) int64 {
 		return bm + 4*(n+1) + int64(offs[n]-offs[0])
 	}
 	return arrayBytes(a)
+}
+
+// leadAhead grows the look-ahead to the largest lead offset among the rows
+// not yet emitted, [K, n) of cols. A negative offset looks back: it is
+// refused unless the context rows cover it.
+func (s *streamer) leadAhead(cols []arrow.Array, K, n int) error {
+	for _, c := range s.w.funcs {
+		if c.f.Name != "lead" {
+			continue
+		}
+		if len(c.f.Args) < 2 {
+			s.ahead = max(s.ahead, 1)
+			continue
+		}
+		offAt := intAt(cols[c.f.Args[1]])
+		for i := K; i < n; i++ {
+			off, ok := offAt(i)
+			if !ok {
+				continue
+			}
+			if off < 0 {
+				return sqlerr.New(sqlerr.OutOfMemory, "lead with a negative offset over a window partition larger than the memory limit is not supported")
+			}
+			if off > 1<<30 {
+				return exec.ErrMemoryLimit
+			}
+			s.ahead = max(s.ahead, int(off))
+		}
+	}
+	return nil
+}
+
+// sameRow reports whether rows i and j are in one partition and peer group.
+func sameRow(alloc memory.Allocator, cols []arrow.Array, partitionBy []int, orderBy []ops.SortKey, i, j int) bool {
+	brk := make([]bool, 2)
+	check := func(c int) {
+		a := array.NewSlice(cols[c], int64(i), int64(i+1))
+		b := array.NewSlice(cols[c], int64(j), int64(j+1))
+		defer a.Release()
+		defer b.Release()
+		pair, err := array.Concatenate([]arrow.Array{a, b}, alloc)
+		if err != nil {
+			brk[1] = true
+			return
+		}
+		markBreaks(pair, brk)
+		pair.Release()
+	}
+	for _, c := range partitionBy {
+		check(c)
+	}
+	for _, k := range orderBy {
+		check(k.Col)
+	}
+	return !brk[1]
 }

@@ -133,6 +133,28 @@ func streamCases() []streamCase {
 			{Name: "first_value", Args: []int{gV}, Frame: mustFrame("rows up 2f")},
 			{Name: "sum", Args: []int{gV}, Frame: DefaultFrame},
 		}},
+		{"margins", []int{gP}, byOID, []Func{
+			{Name: "lead", Args: []int{gV}},
+			{Name: "lead", Args: []int{gS, gK}},
+			{Name: "lead", Args: []int{gV, gK, gID}},
+			{Name: "lag", Args: []int{gD}},
+			{Name: "sum", Args: []int{gV}, Frame: mustFrame("rows 3p 2f")},
+			{Name: "sum", Args: []int{gF}, Frame: mustFrame("rows 1f 3f")},
+			{Name: "min", Args: []int{gS}, Frame: mustFrame("rows 5p cr")},
+			{Name: "max", Args: []int{gV}, Frame: mustFrame("rows 2p 2f xcur")},
+			{Name: "last_value", Args: []int{gV}, Frame: mustFrame("rows cr 2f")},
+			{Name: "nth_value", Args: []int{gS, gK}, Frame: mustFrame("rows 2p 4f")},
+			{Name: "count", Args: []int{gV}, Frame: mustFrame("rows 2p 2f xgroup")},
+			{Name: "row_number"},
+		}},
+		// Ties with look-ahead: rows wait both for lead's next rows and for
+		// their peer group's end. Every value here is the same for any
+		// order of peers (lead(k, k, k) is 3 always: it exercises waiting).
+		{"margins_peers", []int{gP}, byO, []Func{
+			{Name: "rank"},
+			{Name: "sum", Args: []int{gV}, Frame: DefaultFrame},
+			{Name: "lead", Args: []int{gK, gK, gK}},
+		}},
 		{"one_partition", nil, byOdescID, []Func{
 			{Name: "rank"},
 			{Name: "sum", Args: []int{gV}, Frame: DefaultFrame},

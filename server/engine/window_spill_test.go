@@ -36,7 +36,8 @@ func TestWindowOverMemoryLimit(t *testing.T) {
 	}
 	const sql = `select x, row_number() over (order by x) rn, rank() over (order by x) rk,
 		sum(v) over (order by x) s, max(s) over (order by x) m, lag(v, 2) over (order by x) l,
-		count(*) over (order by x rows between unbounded preceding and current row) c
+		count(*) over (order by x rows between unbounded preceding and current row) c,
+		lead(s, 3) over (order by x) ld, avg(v) over (order by x rows between 2 preceding and 5 following) a
 		from w`
 	spillDir := t.TempDir()
 	t.Setenv("TMPDIR", spillDir)
@@ -65,9 +66,10 @@ func TestWindowOverMemoryLimit(t *testing.T) {
 		t.Fatalf("results under a 4MB limit differ: %d rows, first %q want %q", len(got), got[0], want[0])
 	}
 	// The partition does not fit: a function needing all of it at once
-	// (lead looks ahead) is refused under the same limit.
-	if _, err := run(4<<20, "select x, lead(v) over (order by x) from w"); sqlerr.Code(err) != sqlerr.OutOfMemory {
-		t.Fatalf("lead under 4MB: %v, want 53200", err)
+	// (ntile sizes buckets from the partition's row count) is refused
+	// under the same limit.
+	if _, err := run(4<<20, "select x, ntile(4) over (order by x) from w"); sqlerr.Code(err) != sqlerr.OutOfMemory {
+		t.Fatalf("ntile under 4MB: %v, want 53200", err)
 	}
 	if ents, _ := os.ReadDir(spillDir); len(ents) != 0 {
 		t.Fatalf("spill files left behind: %v", ents)
