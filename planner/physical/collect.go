@@ -1,6 +1,8 @@
 package physical
 
 import (
+	"context"
+
 	"github.com/basaltdb/basalt/exec"
 	evalexpr "github.com/basaltdb/basalt/exec/expr"
 	"github.com/basaltdb/basalt/exec/ops"
@@ -100,6 +102,24 @@ func withinKey(a *expr.AggCall, arg int) []ops.SortKey {
 
 // tableFunc runs generate_series over constant (folded) arguments.
 func (p *Planner) tableFunc(x *logical.TableFunc) ([]exec.Operator, error) {
+	if x.Name == "unnest" {
+		ev, err := evalexpr.Compile(x.Args[0])
+		if err != nil {
+			return nil, err
+		}
+		row := oneRow()
+		defer row.Release()
+		arr, err := ev.Eval(context.Background(), row, p.Alloc)
+		if err != nil {
+			return nil, err
+		}
+		defer arr.Release()
+		u, err := ops.NewUnnestValues(arr, false, p.Alloc)
+		if err != nil {
+			return nil, err
+		}
+		return []exec.Operator{p.track(u, "Unnest", x)}, nil
+	}
 	vals := make([]any, 3)
 	t := x.Out[0].T
 	for i, a := range x.Args {

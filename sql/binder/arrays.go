@@ -67,17 +67,28 @@ func (b *Binder) bindAnyAll(n *ast.FuncCallExpr, all bool, ctx *exprCtx) (expr.E
 		return nil, err
 	}
 	var elems []expr.Expr
+	runtime := func() (expr.Expr, error) {
+		// An array computed per row: the executor's __any/__all.
+		fn := expr.AnyOp
+		if all {
+			fn = expr.AllOp
+		}
+		if arr.Type().Kind != types.Array {
+			return nil, sqlerr.New(sqlerr.DatatypeMismatch, "op ANY/ALL (array) requires array on right side")
+		}
+		return b.callFuncBound(fn, []expr.Expr{x, arr, &expr.Const{Value: op, T: types.TextT}})
+	}
 	switch a := arr.(type) {
 	case *expr.Call:
 		if a.Fn != expr.ArrayCtor {
-			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s over a computed array is not supported yet", map[bool]string{true: "ALL", false: "ANY"}[all])
+			return runtime()
 		}
 		elems = a.Args
 	case *expr.Cast:
 		c, ok := a.Arg.(*expr.Const)
 		s, isStr := c.Value.(string)
 		if !ok || !isStr || a.T.Kind != types.Array {
-			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "ANY/ALL over a computed array is not supported yet")
+			return runtime()
 		}
 		vals, nulls, err := pgtext.ParseArray(s)
 		if err != nil {
@@ -108,7 +119,7 @@ func (b *Binder) bindAnyAll(n *ast.FuncCallExpr, all bool, ctx *exprCtx) (expr.E
 		}
 		return nil, sqlerr.New(sqlerr.DatatypeMismatch, "op ANY/ALL (array) requires array on right side")
 	default:
-		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "ANY/ALL over a computed array is not supported yet")
+		return runtime()
 	}
 	if len(elems) == 0 {
 		return &expr.Const{Value: all, T: types.BoolT}, nil

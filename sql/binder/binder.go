@@ -468,10 +468,23 @@ func srfCall(sel *ast.SelectStmt) *ast.FuncCallExpr {
 // timestamps step by an interval.
 func (b *Binder) bindTableFunc(f *ast.FuncCallExpr) (*logical.TableFunc, error) {
 	name, _ := constString(f.Args[0])
+	ctx := &exprCtx{sc: &scope{}, clause: "FROM"}
+	if name == "unnest" {
+		if len(f.Args) != 2 {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "unnest of several arrays is not supported yet")
+		}
+		x, err := b.bindExpr(f.Args[1], ctx)
+		if err != nil {
+			return nil, err
+		}
+		if x.Type().Kind != types.Array {
+			return nil, sqlerr.New(sqlerr.UndefinedFunction, "function unnest(%s) does not exist", x.Type())
+		}
+		return &logical.TableFunc{Name: name, Args: []expr.Expr{x}, Out: logical.Schema{{Name: name, T: x.Type().ElemType(), Nullable: true}}}, nil
+	}
 	if name != "generate_series" {
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "function %s in FROM is not supported", name)
 	}
-	ctx := &exprCtx{sc: &scope{}, clause: "FROM"}
 	var args []expr.Expr
 	for _, a := range f.Args[1:] {
 		x, err := b.bindExpr(a, ctx)

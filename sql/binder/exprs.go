@@ -414,6 +414,17 @@ func (b *Binder) binary(op string, l, r expr.Expr) (expr.Expr, error) {
 	if r, err = b.coerce(r, rt, op); err != nil {
 		return nil, err
 	}
+	if op == "||" && (lt.Kind == types.Array || rt.Kind == types.Array) {
+		// Array concatenation: array_cat, array_append or array_prepend.
+		fn := "array_cat"
+		switch {
+		case lt.Kind != types.Array:
+			fn = "array_prepend"
+		case rt.Kind != types.Array:
+			fn = "array_append"
+		}
+		return b.callFuncBound(fn, []expr.Expr{l, r})
+	}
 	at, bt, ret, err := expr.ResolveBinary(op, lt, rt)
 	if err != nil {
 		return nil, err
@@ -837,7 +848,9 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		return b.bindArray(n.Args, nil, ctx)
 	case "__pg_subscript":
 		// arr[i]: the executor's subscript function (1-based, NULL outside).
-		return b.callFunc("__pg_subscript", nil, n.Args, ctx)
+		return b.callFunc(expr.Subscript, nil, n.Args, ctx)
+	case "__pg_cardinality":
+		name = "cardinality"
 	case "__pg_any", "__pg_all":
 		return b.bindAnyAll(n, name == "__pg_all", ctx)
 	case "__pg_div":
@@ -888,6 +901,24 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		return b.bindAgg(name, n.Args, false, nil, false, ctx)
 	}
 	return b.callFunc(name, nil, n.Args, ctx)
+}
+
+// callFuncBound resolves a named function over bound arguments.
+func (b *Binder) callFuncBound(name string, bound []expr.Expr) (expr.Expr, error) {
+	want, ret, err := expr.ResolveCall(name, bound)
+	if err != nil {
+		return nil, err
+	}
+	for i := range bound {
+		if i < len(want) {
+			if bound[i], err = b.coerce(bound[i], want[i], name); err != nil {
+				return nil, err
+			}
+		} else {
+			bound[i] = finishUnknown(bound[i])
+		}
+	}
+	return &expr.Call{Fn: name, Args: bound, T: ret}, nil
 }
 
 // callFunc binds args and resolves a named function.

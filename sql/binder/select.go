@@ -674,8 +674,13 @@ func columnName(e ast.ExprNode) string {
 			return "interval"
 		case "__pg_position":
 			return "position"
-		case "__pg_param":
+		case "__pg_param", "__pg_any", "__pg_all", "concat":
+			// concat here is TiDB's reading of ||.
 			return "?column?"
+		case "__pg_subscript", "__pg_ordered", "__pg_within_group", "__pg_filter", "__pg_distinct", "__pg_nulls_first", "__pg_nulls_last":
+			if len(n.Args) > 0 {
+				return columnName(n.Args[0])
+			}
 		}
 		if strings.HasPrefix(n.FnName.L, "__pg_") {
 			return strings.TrimPrefix(n.FnName.L, "__pg_")

@@ -592,7 +592,7 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		// __pg_div back); TiDB
 		// takes stddev and variance for the population forms, PostgreSQL
 		// for the sample forms.
-		if alias, ok := map[string]string{"mode": "__pg_mode", "stddev": "stddev_samp", "variance": "var_samp", "div": "__pg_div"}[w]; ok {
+		if alias, ok := map[string]string{"mode": "__pg_mode", "stddev": "stddev_samp", "variance": "var_samp", "div": "__pg_div", "cardinality": "__pg_cardinality"}[w]; ok {
 			n = &node{kind: nLeaf, tok: token{kind: tokIdent, val: alias, pos: n.tok.pos, end: n.tok.end}, name: true, operand: true}
 			in = append(append(append([]*node(nil), in[:i]...), n), in[i+1:]...)
 			if next, ok, err := rw.aggregateCall(s, in, i); ok || err != nil {
