@@ -210,21 +210,43 @@ func checkMax(t *testing.T, window []int64, pending [][2]int64) {
 func TestMemoryLimit(t *testing.T) {
 	alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer alloc.AssertSize(t, 0)
-	src, _ := bigInput(t, alloc, 60000, 4)
+	empty := spillDirIsEmpty(t)
 	// Without keys there is no sort (which may spill): the one partition
-	// the operator must hold is larger than the budget.
+	// is larger than the budget. count(*) over it spools the partition
+	// and counts it first.
+	src, _ := bigInput(t, alloc, 60000, 4)
 	mem := exec.NewMemory(64 << 10)
 	w, err := New(src, nil, nil, []Func{{Name: "count_star", Frame: DefaultFrame}}, mem, alloc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rows, err := run(t, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if len(rows) != 60000 || rows[0][3] != "60000" || rows[59999][3] != "60000" {
+		t.Fatalf("%d rows, first %v", len(rows), rows[0])
+	}
+	if mem.Used() != 0 {
+		t.Fatalf("%d bytes still reserved", mem.Used())
+	}
+	// A frame from the partition's start to a row ahead neither streams
+	// nor needs only totals: the partition must fit, and does not.
+	src, _ = bigInput(t, alloc, 60000, 4)
+	w, err = New(src, nil, nil, []Func{{Name: "count_star", Frame: mustFrame("rows up 1f")}}, mem, alloc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = run(t, w)
+	w.Close()
 	if !errors.Is(err, exec.ErrMemoryLimit) || sqlerr.Code(err) != sqlerr.OutOfMemory {
 		t.Fatalf("got %v, want 53200", err)
 	}
 	if mem.Used() != 0 {
 		t.Fatalf("%d bytes still reserved", mem.Used())
 	}
+	empty()
 }
 
 func TestOutputNames(t *testing.T) {

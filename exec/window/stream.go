@@ -116,6 +116,13 @@ type streamer struct {
 
 	lastRN, lastRank, lastDense int64 // counters of the last emitted row
 
+	// The spooling path's second pass: the partition's totals and which
+	// functions use them (see spool.go).
+	tot     *partTotals
+	whole   []int
+	ntileAt []int64 // per ntile: position where its buckets start, -1 before
+	ntileN  []int64 // per ntile: its number of buckets
+
 	states []aggState    // per function: running aggregate state
 	last   []arrow.Array // per function: min/max of the last row, or its partition's first value (1 row)
 }
@@ -359,6 +366,14 @@ func (s *streamer) compute(cols []arrow.Array, n, K int, allCols []arrow.Array, 
 	for fi, c := range w.funcs {
 		var res arrow.Array
 		var err error
+		if s.whole != nil && s.whole[fi] != wholeNone {
+			res, err := s.wholeValue(fi, c, ch, K, rn, rank)
+			if err != nil {
+				return fail(err)
+			}
+			out = append(out, res)
+			continue
+		}
 		if ok, _, _ := c.marginal(); ok {
 			if mch == nil {
 				mch = newChunk(allCols, allN, w.partitionBy, w.orderBy)

@@ -155,6 +155,42 @@ func streamCases() []streamCase {
 			{Name: "sum", Args: []int{gV}, Frame: DefaultFrame},
 			{Name: "lead", Args: []int{gK, gK, gK}},
 		}},
+		// Whole-partition totals: spooled to disk, two passes.
+		{"spool_totals", []int{gP}, byOID, []Func{
+			{Name: "ntile", Args: []int{gK}},
+			{Name: "percent_rank"},
+			{Name: "cume_dist"},
+			{Name: "last_value", Args: []int{gS}, Frame: mustFrame("rows up uf")},
+			{Name: "sum", Args: []int{gV}, Frame: mustFrame("range up uf")},
+			{Name: "count_star", Frame: mustFrame("rows up uf")},
+			{Name: "avg", Args: []int{gD}, Frame: mustFrame("groups up uf")},
+			{Name: "min", Args: []int{gS}, Frame: mustFrame("rows up uf")},
+			{Name: "bool_or", Args: []int{gB}, Frame: mustFrame("rows up uf")},
+			{Name: "row_number"},
+			{Name: "lag", Args: []int{gV}},
+			{Name: "lead", Args: []int{gS, gK}},
+			{Name: "sum", Args: []int{gV}, Frame: mustFrame("rows 2p 2f")},
+			{Name: "sum", Args: []int{gD}, Frame: DefaultFrame},
+		}},
+		{"spool_peers", []int{gP}, byO, []Func{
+			{Name: "percent_rank"},
+			{Name: "cume_dist"},
+			{Name: "rank"},
+			{Name: "sum", Args: []int{gV}, Frame: DefaultFrame},
+			{Name: "max", Args: []int{gS}, Frame: mustFrame("groups up uf")},
+		}},
+		{"spool_no_order", []int{gP}, nil, []Func{
+			{Name: "count_star", Frame: DefaultFrame},
+			{Name: "sum", Args: []int{gV}, Frame: DefaultFrame},
+			{Name: "avg", Args: []int{gD}, Frame: DefaultFrame},
+			{Name: "bool_and", Args: []int{gB}, Frame: DefaultFrame},
+		}},
+		{"spool_one_partition", nil, byOdescID, []Func{
+			{Name: "ntile", Args: []int{gK}},
+			{Name: "cume_dist"},
+			{Name: "last_value", Args: []int{gID}, Frame: mustFrame("rows up uf")},
+			{Name: "dense_rank"},
+		}},
 		{"one_partition", nil, byOdescID, []Func{
 			{Name: "rank"},
 			{Name: "sum", Args: []int{gV}, Frame: DefaultFrame},
@@ -216,10 +252,10 @@ func TestStreamingMatchesInMemory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if w.stream == nil {
-				t.Fatal("the case does not stream")
+			if w.stream == nil && !w.spoolOK {
+				t.Fatal("the case neither streams nor spools")
 			}
-			w.stream = nil
+			w.stream, w.spoolOK = nil, false
 			want, err := runSorted(t, w)
 			if err != nil {
 				t.Fatal(err)
@@ -233,7 +269,7 @@ func TestStreamingMatchesInMemory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w.stream = nil
+			w.stream, w.spoolOK = nil, false
 			if _, err := runSorted(t, w); sqlerr.Code(err) != sqlerr.OutOfMemory {
 				t.Fatalf("in-memory path under testLimit: %v, want 53200", err)
 			}
@@ -279,6 +315,45 @@ func TestStreamingPeerGroupTooLarge(t *testing.T) {
 	_, err = runSorted(t, w)
 	if !errors.Is(err, exec.ErrMemoryLimit) || sqlerr.Code(err) != sqlerr.OutOfMemory {
 		t.Fatalf("got %v, want 53200", err)
+	}
+	if mem.Used() != 0 {
+		t.Fatalf("%d bytes still reserved", mem.Used())
+	}
+	empty()
+}
+
+// Cancelling while spooling returns the context's error, frees everything
+// and removes the spill files.
+func TestSpoolCancel(t *testing.T) {
+	alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer alloc.AssertSize(t, 0)
+	empty := spillDirIsEmpty(t)
+	mem := exec.NewMemory(testLimit)
+	w, err := New(genInput(t, alloc, 200000, 5), []int{gP}, []ops.SortKey{{Col: gO}, {Col: gID}},
+		[]Func{{Name: "ntile", Args: []int{gK}}, {Name: "cume_dist"}}, mem, alloc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := w.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.Next(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if w.spool == nil || w.spool.dir.Files() == 0 {
+		t.Fatal("nothing was spooled")
+	}
+	cancel()
+	for err == nil {
+		_, err = exec.Next(ctx, w)
+	}
+	if !errors.Is(err, context.Canceled) && sqlerr.Code(err) != sqlerr.QueryCanceled {
+		t.Fatalf("got %v, want a cancellation", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if mem.Used() != 0 {
 		t.Fatalf("%d bytes still reserved", mem.Used())

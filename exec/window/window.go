@@ -25,6 +25,7 @@ package window
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -142,6 +143,8 @@ type Window struct {
 	// stream is set when every function can be computed in one pass in
 	// window order (stream.go): partitions are then never held whole.
 	stream    *streamer
+	spoolOK   bool              // no stream, but every function streams or needs only partition totals
+	spool     *spooler          // set once partitions no longer fit (spool.go)
 	streamIn  arrow.RecordBatch // the input batch being fed to stream in slices
 	streamOff int64
 	streamRow int64 // rows per slice
@@ -176,6 +179,7 @@ func New(input exec.Operator, partitionBy []int, orderBy []ops.SortKey, funcs []
 	}
 	w.schema = arrow.NewSchema(fields, nil)
 	w.stream = newStreamer(w)
+	w.spoolOK = w.stream == nil && spoolable(w)
 	if len(partitionBy)+len(orderBy) > 0 {
 		keys := make([]ops.SortKey, 0, len(partitionBy)+len(orderBy))
 		for _, c := range partitionBy {
@@ -246,6 +250,9 @@ func (w *Window) fill(ctx context.Context) error {
 	if w.stream != nil {
 		return w.streamFill(ctx)
 	}
+	if w.spool != nil {
+		return w.spool.fill(ctx)
+	}
 	for {
 		b, err := exec.Next(ctx, w.input)
 		if err == io.EOF {
@@ -268,7 +275,20 @@ func (w *Window) fill(ctx context.Context) error {
 		b.Retain()
 		sz := batchBytes(b)
 		w.pendSz += sz
-		if err := w.reserve(); err != nil {
+		err = w.reserve()
+		// Spool before a chunk too large for the budget: computing it
+		// needs about twice what it holds.
+		if w.spoolOK && (errors.Is(err, exec.ErrMemoryLimit) || (err == nil && w.mem.Limit() > 0 && 3*w.pendSz > w.mem.Limit())) {
+			queue := append(w.pending, b)
+			w.pending, w.pendN, w.pendSz = nil, 0, 0
+			if err := w.reserve(); err != nil {
+				releaseBatches(queue)
+				return err
+			}
+			w.spool = newSpooler(w, queue)
+			return w.spool.fill(ctx)
+		}
+		if err != nil {
 			b.Release()
 			w.pendSz -= sz
 			return err
@@ -327,11 +347,7 @@ func (w *Window) streamFill(ctx context.Context) error {
 				continue
 			}
 			b.Retain()
-			w.streamIn, w.streamOff, w.streamRow = b, 0, exec.BatchSize
-			if lim := w.mem.Limit(); lim > 0 {
-				rowBytes := max(1, dataBytes(b)/b.NumRows())
-				w.streamRow = min(exec.BatchSize, max(64, lim/16/rowBytes))
-			}
+			w.streamIn, w.streamOff, w.streamRow = b, 0, sliceRows(w.mem, b)
 		} else if err := ctx.Err(); err != nil {
 			return exec.Canceled(err)
 		}
@@ -435,6 +451,9 @@ func (w *Window) compute(batches []arrow.RecordBatch, batchSz int64) error {
 	}
 	w.chunkSz = batchSz + colSz + int64(n)*16
 	if err := w.reserve(); err != nil {
+		if w.spoolOK && errors.Is(err, exec.ErrMemoryLimit) {
+			return w.spoolFrom(batches)
+		}
 		return err
 	}
 	ch := newChunk(cols, n, w.partitionBy, w.orderBy)
@@ -457,6 +476,24 @@ func (w *Window) compute(batches []arrow.RecordBatch, batchSz int64) error {
 	return w.reserve()
 }
 
+// spoolFrom switches to the spooling path when a chunk does not fit:
+// batches (then the pending rows) are the rows not yet computed.
+func (w *Window) spoolFrom(batches []arrow.RecordBatch) error {
+	queue := make([]arrow.RecordBatch, 0, len(batches)+len(w.pending))
+	for _, b := range batches {
+		b.Retain() // compute releases its own references
+		queue = append(queue, b)
+	}
+	queue = append(queue, w.pending...)
+	w.pending, w.pendN, w.pendSz = nil, 0, 0
+	w.dropChunk()
+	w.spool = newSpooler(w, queue)
+	// The input may be finished (and closed) already; the spooler must
+	// not read it again.
+	w.spool.inputDone, w.done = w.done, false
+	return w.reserve()
+}
+
 // Close implements exec.Operator.
 func (w *Window) Close() error {
 	if w.out != nil {
@@ -475,9 +512,17 @@ func (w *Window) Close() error {
 		w.streamIn.Release()
 		w.streamIn = nil
 	}
+	var serr error
+	if w.spool != nil {
+		serr = w.spool.close()
+		w.spool = nil
+	}
 	w.mem.Release(w.held)
 	w.held = 0
-	return w.input.Close()
+	if err := w.input.Close(); err != nil {
+		return err
+	}
+	return serr
 }
 
 func batchBytes(b arrow.RecordBatch) int64 {

@@ -39,6 +39,11 @@ func TestWindowOverMemoryLimit(t *testing.T) {
 		count(*) over (order by x rows between unbounded preceding and current row) c,
 		lead(s, 3) over (order by x) ld, avg(v) over (order by x rows between 2 preceding and 5 following) a
 		from w`
+	// Functions needing each partition's totals: spooled, two passes.
+	const totals = `select x, ntile(7) over p nt, cume_dist() over p cd, percent_rank() over p pr,
+		last_value(x) over (p rows between unbounded preceding and unbounded following) lv,
+		sum(v) over (p rows between unbounded preceding and unbounded following) s
+		from w window p as (partition by g order by v, x)`
 	spillDir := t.TempDir()
 	t.Setenv("TMPDIR", spillDir)
 	run := func(limit int64, sql string) ([]string, error) {
@@ -65,11 +70,22 @@ func TestWindowOverMemoryLimit(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("results under a 4MB limit differ: %d rows, first %q want %q", len(got), got[0], want[0])
 	}
-	// The partition does not fit: a function needing all of it at once
-	// (ntile sizes buckets from the partition's row count) is refused
-	// under the same limit.
-	if _, err := run(4<<20, "select x, ntile(4) over (order by x) from w"); sqlerr.Code(err) != sqlerr.OutOfMemory {
-		t.Fatalf("ntile under 4MB: %v, want 53200", err)
+	want, err = run(0, totals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = run(4<<20, totals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != n || !slices.Equal(got, want) {
+		t.Fatalf("totals under a 4MB limit differ: %d rows, want %d", len(got), len(want))
+	}
+	// The partition does not fit: a frame from its start to rows ahead
+	// (neither streaming nor whole-partition totals) is refused under the
+	// same limit.
+	if _, err := run(4<<20, "select x, sum(v) over (order by x rows between unbounded preceding and 1 following) from w"); sqlerr.Code(err) != sqlerr.OutOfMemory {
+		t.Fatalf("sum over rows up..1 following under 4MB: %v, want 53200", err)
 	}
 	if ents, _ := os.ReadDir(spillDir); len(ents) != 0 {
 		t.Fatalf("spill files left behind: %v", ents)
