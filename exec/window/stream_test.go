@@ -252,10 +252,9 @@ func TestStreamingMatchesInMemory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if w.stream == nil && !w.spoolOK {
+			if !w.streamOK && !w.spoolOK {
 				t.Fatal("the case neither streams nor spools")
 			}
-			w.stream, w.spoolOK = nil, false
 			want, err := runSorted(t, w)
 			if err != nil {
 				t.Fatal(err)
@@ -269,7 +268,7 @@ func TestStreamingMatchesInMemory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w.stream, w.spoolOK = nil, false
+			w.streamOK, w.spoolOK = false, false
 			if _, err := runSorted(t, w); sqlerr.Code(err) != sqlerr.OutOfMemory {
 				t.Fatalf("in-memory path under testLimit: %v, want 53200", err)
 			}
@@ -282,6 +281,9 @@ func TestStreamingMatchesInMemory(t *testing.T) {
 			got, err := runSorted(t, w)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !w.switched {
+				t.Fatal("neither streamed nor spooled")
 			}
 			if len(got) != len(want) {
 				t.Fatalf("%d rows, want %d", len(got), len(want))

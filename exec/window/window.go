@@ -140,10 +140,17 @@ type Window struct {
 	pos       int
 	out       arrow.RecordBatch
 
-	// stream is set when every function can be computed in one pass in
-	// window order (stream.go): partitions are then never held whole.
+	// Partitions are computed whole in memory until they no longer fit
+	// the budget. Then, when every function can be computed in one pass in
+	// window order (streamOK), stream takes over (stream.go) and holds a
+	// batch and a peer group; otherwise, when every function streams or
+	// needs only partition totals (spoolOK), spool does (spool.go).
+	streamOK  bool
 	stream    *streamer
-	spoolOK   bool              // no stream, but every function streams or needs only partition totals
+	streamQ   []arrow.RecordBatch // rows read before switching to stream
+	inputDone bool                // the input ended (and is closed) before the switch
+	spoolOK   bool
+	switched  bool              // stream or spool took over (tests, EXPLAIN)
 	spool     *spooler          // set once partitions no longer fit (spool.go)
 	streamIn  arrow.RecordBatch // the input batch being fed to stream in slices
 	streamOff int64
@@ -178,8 +185,8 @@ func New(input exec.Operator, partitionBy []int, orderBy []ops.SortKey, funcs []
 		fields = append(fields, arrow.Field{Name: f.Name, Type: c.out, Nullable: true})
 	}
 	w.schema = arrow.NewSchema(fields, nil)
-	w.stream = newStreamer(w)
-	w.spoolOK = w.stream == nil && spoolable(w)
+	w.streamOK = newStreamer(w) != nil
+	w.spoolOK = !w.streamOK && spoolable(w)
 	if len(partitionBy)+len(orderBy) > 0 {
 		keys := make([]ops.SortKey, 0, len(partitionBy)+len(orderBy))
 		for _, c := range partitionBy {
@@ -276,17 +283,14 @@ func (w *Window) fill(ctx context.Context) error {
 		sz := batchBytes(b)
 		w.pendSz += sz
 		err = w.reserve()
-		// Spool before a chunk too large for the budget: computing it
-		// needs about twice what it holds.
-		if w.spoolOK && (errors.Is(err, exec.ErrMemoryLimit) || (err == nil && w.mem.Limit() > 0 && 3*w.pendSz > w.mem.Limit())) {
-			queue := append(w.pending, b)
-			w.pending, w.pendN, w.pendSz = nil, 0, 0
-			if err := w.reserve(); err != nil {
-				releaseBatches(queue)
+		// Switch paths before a chunk too large for the budget: computing
+		// it needs about twice what it holds.
+		if (w.streamOK || w.spoolOK) && (errors.Is(err, exec.ErrMemoryLimit) || (err == nil && w.mem.Limit() > 0 && 3*w.pendSz > w.mem.Limit())) {
+			w.pending = append(w.pending, b)
+			if err := w.switchPath(nil); err != nil {
 				return err
 			}
-			w.spool = newSpooler(w, queue)
-			return w.spool.fill(ctx)
+			return w.fill(ctx)
 		}
 		if err != nil {
 			b.Release()
@@ -332,7 +336,15 @@ func (w *Window) fill(ctx context.Context) error {
 func (w *Window) streamFill(ctx context.Context) error {
 	for {
 		if w.streamIn == nil {
-			b, err := exec.Next(ctx, w.input)
+			var b arrow.RecordBatch
+			err := io.EOF
+			queued := len(w.streamQ) > 0 // holding the queue's reference
+			if queued {
+				b, err = w.streamQ[0], nil
+				w.streamQ = w.streamQ[1:]
+			} else if !w.inputDone {
+				b, err = exec.Next(ctx, w.input)
+			}
 			if err == io.EOF {
 				w.done = true
 				if err := w.input.Close(); err != nil {
@@ -344,9 +356,14 @@ func (w *Window) streamFill(ctx context.Context) error {
 				return err
 			}
 			if b.NumRows() == 0 {
+				if queued {
+					b.Release()
+				}
 				continue
 			}
-			b.Retain()
+			if !queued {
+				b.Retain()
+			}
 			w.streamIn, w.streamOff, w.streamRow = b, 0, sliceRows(w.mem, b)
 		} else if err := ctx.Err(); err != nil {
 			return exec.Canceled(err)
@@ -451,8 +468,8 @@ func (w *Window) compute(batches []arrow.RecordBatch, batchSz int64) error {
 	}
 	w.chunkSz = batchSz + colSz + int64(n)*16
 	if err := w.reserve(); err != nil {
-		if w.spoolOK && errors.Is(err, exec.ErrMemoryLimit) {
-			return w.spoolFrom(batches)
+		if (w.streamOK || w.spoolOK) && errors.Is(err, exec.ErrMemoryLimit) {
+			return w.switchPath(batches)
 		}
 		return err
 	}
@@ -476,9 +493,10 @@ func (w *Window) compute(batches []arrow.RecordBatch, batchSz int64) error {
 	return w.reserve()
 }
 
-// spoolFrom switches to the spooling path when a chunk does not fit:
-// batches (then the pending rows) are the rows not yet computed.
-func (w *Window) spoolFrom(batches []arrow.RecordBatch) error {
+// switchPath switches to the streaming or spooling path when partitions do
+// not fit: batches (then the pending rows) are the rows not yet computed,
+// starting with a partition.
+func (w *Window) switchPath(batches []arrow.RecordBatch) error {
 	queue := make([]arrow.RecordBatch, 0, len(batches)+len(w.pending))
 	for _, b := range batches {
 		b.Retain() // compute releases its own references
@@ -487,10 +505,17 @@ func (w *Window) spoolFrom(batches []arrow.RecordBatch) error {
 	queue = append(queue, w.pending...)
 	w.pending, w.pendN, w.pendSz = nil, 0, 0
 	w.dropChunk()
-	w.spool = newSpooler(w, queue)
-	// The input may be finished (and closed) already; the spooler must
-	// not read it again.
-	w.spool.inputDone, w.done = w.done, false
+	// The input may be finished (and closed) already; it must not be read
+	// again.
+	if w.streamOK {
+		w.stream = newStreamer(w)
+		w.streamQ = queue
+		w.inputDone = w.done
+	} else {
+		w.spool = newSpooler(w, queue)
+		w.spool.inputDone = w.done
+	}
+	w.done, w.switched = false, true
 	return w.reserve()
 }
 
@@ -512,6 +537,8 @@ func (w *Window) Close() error {
 		w.streamIn.Release()
 		w.streamIn = nil
 	}
+	releaseBatches(w.streamQ)
+	w.streamQ = nil
 	var serr error
 	if w.spool != nil {
 		serr = w.spool.close()
