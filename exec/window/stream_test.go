@@ -347,6 +347,9 @@ func TestSpoolCancel(t *testing.T) {
 	if w.spool == nil || w.spool.dir.Files() == 0 {
 		t.Fatal("nothing was spooled")
 	}
+	if files, bytes := w.SpillStats(); files < w.spool.dir.Files() || bytes <= 0 {
+		t.Fatalf("SpillStats %d files %d bytes", files, bytes)
+	}
 	cancel()
 	for err == nil {
 		_, err = exec.Next(ctx, w)
@@ -403,3 +406,30 @@ func TestStreamingCancel(t *testing.T) {
 // genInput (about 10MB at 200K rows), above what the spilling sort in front
 // of the window needs to merge its runs (batches of exec.BatchSize rows).
 const testLimit = 2 << 20
+
+// An error raised while replaying a spooled partition (ntile of a
+// non-positive count) reaches the caller; files, memory and buffers are all
+// given back.
+func TestSpoolError(t *testing.T) {
+	alloc := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer alloc.AssertSize(t, 0)
+	empty := spillDirIsEmpty(t)
+	mem := exec.NewMemory(testLimit)
+	// v is negative at the first row of about half the partitions.
+	w, err := New(genInput(t, alloc, 200000, 9), []int{gP}, []ops.SortKey{{Col: gO}, {Col: gID}},
+		[]Func{{Name: "ntile", Args: []int{gV}}}, mem, alloc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runSorted(t, w)
+	if sqlerr.Code(err) != codeInvalidNtileGroups {
+		t.Fatalf("got %v, want %s", err, codeInvalidNtileGroups)
+	}
+	if !w.switched {
+		t.Fatal("did not spool")
+	}
+	if mem.Used() != 0 {
+		t.Fatalf("%d bytes still reserved", mem.Used())
+	}
+	empty()
+}

@@ -14,13 +14,28 @@
 // (float sums, string_agg) are restarted too, so rounding matches.
 //
 // Memory: the operator reserves what it holds (the rows of the partitions it
-// is computing and their results) from the query's *exec.Memory and fails
-// with SQLSTATE 53200 when refused. When every function can be computed in
-// one pass in window order (ranking, lag, running aggregates, first_value;
-// see stream.go) partitions stream through and only a batch and one peer
-// group are held; otherwise a single partition must fit in memory.
+// is computing and their results) from the query's *exec.Memory. While
+// partitions fit it computes them whole. When the budget refuses (or a
+// chunk would need more than a third of it) it switches, for the rest of
+// the input, to
+//   - streaming (stream.go) when every function can be computed in one
+//     pass in window order with bounded look-behind and look-ahead:
+//     row_number, rank, dense_rank, lag, lead, running aggregates (frames
+//     from UNBOUNDED PRECEDING to CURRENT ROW), first_value, and any
+//     function over a ROWS frame with offsets on both ends. It holds a
+//     batch slice, a peer group and the frame's margins.
+//   - spooling (spool.go) when the other functions need only partition
+//     totals: ntile, percent_rank, cume_dist, aggregates and
+//     first/last_value over the whole partition. Each partition goes to a
+//     spill file while a first pass counts it and runs its aggregates; a
+//     second pass streams it back.
+// Anything else (RANGE/GROUPS offset frames, frames from UNBOUNDED
+// PRECEDING to rows ahead, nth_value or EXCLUDE over a whole partition,
+// string_agg over growing frames) still needs each partition in memory and
+// fails with SQLSTATE 53200 when one does not fit, as does a single peer
+// group larger than the budget.
 //
-// window imports exec, exec/ops, sql/types, sql/sqlerr and Arrow.
+// window imports exec, exec/ops, exec/spill, sql/types, sql/sqlerr and Arrow.
 package window
 
 import (
@@ -34,6 +49,7 @@ import (
 
 	"github.com/basaltdb/basalt/exec"
 	"github.com/basaltdb/basalt/exec/ops"
+	"github.com/basaltdb/basalt/exec/spill"
 	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/sql/types"
 )
@@ -151,6 +167,7 @@ type Window struct {
 	inputDone bool                // the input ended (and is closed) before the switch
 	spoolOK   bool
 	switched  bool              // stream or spool took over (tests, EXPLAIN)
+	spillDir  *spill.Dir        // the spool's files (kept for SpillStats after Close)
 	spool     *spooler          // set once partitions no longer fit (spool.go)
 	streamIn  arrow.RecordBatch // the input batch being fed to stream in slices
 	streamOff int64
@@ -198,6 +215,19 @@ func New(input exec.Operator, partitionBy []int, orderBy []ops.SortKey, funcs []
 		w.input = input
 	}
 	return w, nil
+}
+
+// SpillStats reports the files and bytes written to disk by the window's
+// sort and by spooling partitions (EXPLAIN ANALYZE shows them).
+func (w *Window) SpillStats() (files, bytes int64) {
+	if s, ok := w.input.(*ops.Sort); ok {
+		files, bytes = s.SpillStats()
+	}
+	if w.spillDir != nil {
+		files += w.spillDir.Files()
+		bytes += w.spillDir.BytesWritten()
+	}
+	return files, bytes
 }
 
 // Schema implements exec.Operator.
@@ -514,6 +544,7 @@ func (w *Window) switchPath(batches []arrow.RecordBatch) error {
 	} else {
 		w.spool = newSpooler(w, queue)
 		w.spool.inputDone = w.done
+		w.spillDir = w.spool.dir
 	}
 	w.done, w.switched = false, true
 	return w.reserve()
