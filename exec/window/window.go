@@ -29,6 +29,7 @@
 //     first/last_value over the whole partition. Each partition goes to a
 //     spill file while a first pass counts it and runs its aggregates; a
 //     second pass streams it back.
+//
 // Anything else (RANGE/GROUPS offset frames, frames from UNBOUNDED
 // PRECEDING to rows ahead, nth_value or EXCLUDE over a whole partition,
 // string_agg over growing frames) still needs each partition in memory and
