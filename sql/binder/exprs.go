@@ -931,20 +931,7 @@ func (b *Binder) callFunc(name string, pre []expr.Expr, args []ast.ExprNode, ctx
 		}
 		bound = append(bound, x)
 	}
-	want, ret, err := expr.ResolveCall(name, bound)
-	if err != nil {
-		return nil, err
-	}
-	for i := range bound {
-		if i < len(want) {
-			if bound[i], err = b.coerce(bound[i], want[i], name); err != nil {
-				return nil, err
-			}
-		} else {
-			bound[i] = finishUnknown(bound[i])
-		}
-	}
-	return &expr.Call{Fn: name, Args: bound, T: ret}, nil
+	return b.callFuncBound(name, bound)
 }
 
 // FloatNumericScale is the scale a float or text value gets when cast to
