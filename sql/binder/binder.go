@@ -387,6 +387,19 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope) (logical.Node, *scope, err
 // in scope; its references to them come back as correlation predicates the
 // join applies (the same decorrelation as for subqueries).
 func (b *Binder) bindLateral(ts *ast.TableSource, left *scope, parent *scope) (logical.Node, *scope, *boundQuery, error) {
+	if sel, ok := ts.Source.(*ast.SelectStmt); ok && srfCall(sel) != nil {
+		// A set-returning function in FROM reads only constants today;
+		// one whose arguments come from a table to its left needs a
+		// per-row generator that is not built yet.
+		plan, sc, err := b.bindTableSource(ts, parent)
+		if err != nil {
+			if sqlerr.Code(err) == sqlerr.UndefinedColumn || sqlerr.Code(err) == sqlerr.UndefinedTable {
+				return nil, nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "set-returning functions in FROM with arguments from other FROM items (LATERAL) are not supported yet")
+			}
+			return nil, nil, nil, err
+		}
+		return plan, sc, &boundQuery{plan: plan, nOut: len(plan.Schema())}, nil
+	}
 	outer := &scope{cols: left.cols, parent: parent}
 	q, err := b.bindResultSet(ts.Source, outer)
 	if err != nil {

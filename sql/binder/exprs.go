@@ -745,6 +745,21 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		if err != nil {
 			return nil, err
 		}
+		if width, ok := varcharLength(tn); ok && t.Kind == types.Text {
+			// An explicit cast to varchar(n) or char(n) cuts to n characters.
+			x, err := b.bindExpr(n.Args[0], ctx)
+			if err != nil {
+				return nil, err
+			}
+			if x.Type().Kind != types.Text {
+				if x.Type().Kind == types.Unknown {
+					x = finishUnknown(x)
+				} else {
+					x = &expr.Cast{Arg: x, T: types.TextT}
+				}
+			}
+			return b.callFuncBound("left", []expr.Expr{x, &expr.Const{Value: int64(width), T: types.Int32T}})
+		}
 		if f, ok := n.Args[0].(*ast.FuncCallExpr); ok && f.FnName.L == "__pg_array" && t.Kind == types.Array {
 			// ARRAY[...]::int[]: the elements take the cast's element type.
 			return b.bindArray(f.Args, &t, ctx)
@@ -994,4 +1009,24 @@ func isAggregateNode(e ast.ExprNode) bool {
 		return expr.IsAggregate(n.FnName.L)
 	}
 	return false
+}
+
+// varcharLength reads the length of varchar(n), character varying(n),
+// char(n) and character(n).
+func varcharLength(name string) (int, bool) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	i := strings.IndexByte(name, '(')
+	if i < 0 || !strings.HasSuffix(name, ")") {
+		return 0, false
+	}
+	switch strings.Join(strings.Fields(name[:i]), " ") {
+	case "varchar", "character varying", "char", "character", "bpchar":
+	default:
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(name[i+1 : len(name)-1]))
+	if err != nil || n < 1 {
+		return 0, false
+	}
+	return n, true
 }

@@ -662,6 +662,13 @@ func columnName(e ast.ExprNode) string {
 					return inner
 				}
 				if v, ok := constString(n.Args[1]); ok {
+					lv := strings.ToLower(v)
+					if strings.HasPrefix(lv, "varchar") || strings.HasPrefix(lv, "character varying") {
+						return "varchar"
+					}
+					if strings.HasPrefix(lv, "char") || strings.HasPrefix(lv, "bpchar") {
+						return "bpchar"
+					}
 					if t, err := ParseTypeName(v); err == nil {
 						return pgTypeName(t)
 					}
@@ -686,6 +693,15 @@ func columnName(e ast.ExprNode) string {
 			return strings.TrimPrefix(n.FnName.L, "__pg_")
 		}
 		return n.FnName.L
+	case *ast.WindowFuncExpr:
+		if len(n.Args) == 1 {
+			if f, ok := n.Args[0].(*ast.FuncCallExpr); ok && f.FnName.L == "__pg_winagg" && len(f.Args) > 0 {
+				if name, ok := constString(f.Args[0]); ok {
+					return name
+				}
+			}
+		}
+		return strings.ToLower(n.Name)
 	case *ast.CaseExpr:
 		return "case"
 	case *ast.ParenthesesExpr:

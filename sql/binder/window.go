@@ -59,8 +59,16 @@ func (b *Binder) bindWindow(n *ast.WindowFuncExpr, ctx *exprCtx) (expr.Expr, err
 	// Arguments and keys may use aggregates but not other window functions.
 	inner := &exprCtx{sc: ctx.sc, aggs: ctx.aggs, groupings: ctx.groupings, clause: "window function calls"}
 	name := strings.ToLower(n.Name)
+	args := n.Args
+	if len(args) == 1 {
+		// The front's carrier for aggregates TiDB does not take before OVER.
+		if f, ok := args[0].(*ast.FuncCallExpr); ok && f.FnName.L == "__pg_winagg" && len(f.Args) >= 1 {
+			name, _ = constString(f.Args[0])
+			args = f.Args[1:]
+		}
+	}
 	call := &windowCall{fn: logical.WindowFunc{Name: name}}
-	for _, a := range n.Args {
+	for _, a := range args {
 		x, err := b.bindExpr(a, inner)
 		if err != nil {
 			return nil, err

@@ -665,6 +665,20 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 				break
 			}
 			s.pop()
+			if fn := call.kids[0]; fn.kind == nLeaf && pgOnlyAggregates[strings.ToLower(fn.tok.val)] {
+				// TiDB takes OVER only after aggregates it knows: carry the
+				// real one inside sum(__pg_winagg('name', args...)).
+				pos := fn.tok.pos
+				parts := []*node{synth("sum(__pg_winagg("+quoteString(strings.ToLower(fn.tok.val)), pos)}
+				for _, k := range call.kids[1].kids {
+					if len(parts) == 1 {
+						parts = append(parts, synth(", ", pos))
+					}
+					parts = append(parts, k)
+				}
+				parts = append(parts, synth("))", pos))
+				call = rawNode(parts...)
+			}
 			s.push(seqNode(call, &node{kind: nLeaf, tok: n.tok}, spec))
 			return i + 2, nil
 		}
@@ -1573,6 +1587,9 @@ func (rw *rewriter) groupingSets(s *seqState, in []*node, i int) (int, error) {
 	s.push(rawNode(parts...))
 	return i + 3, nil
 }
+
+// pgOnlyAggregates are aggregates TiDB's grammar does not accept before OVER.
+var pgOnlyAggregates = map[string]bool{"string_agg": true, "array_agg": true, "bool_and": true, "bool_or": true, "every": true}
 
 // tidbAggregates are the aggregates TiDB's grammar knows (DISTINCT and
 // its own ORDER BY rules apply to them there).

@@ -316,7 +316,7 @@ func TypeChar(pgType string) byte {
 	case "boolean":
 		return 'B'
 	}
-	if strings.HasPrefix(pgType, "numeric(") {
+	if strings.HasPrefix(pgType, "numeric(") && !strings.HasSuffix(pgType, "[]") {
 		return 'R'
 	}
 	return 'T'
