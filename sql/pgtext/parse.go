@@ -674,6 +674,13 @@ func ParseInterval(s string) (types.IntervalValue, error) {
 	if len(toks) == 0 {
 		return bad()
 	}
+	// A sign standing apart ("1 month - 1 day") belongs to the number after it.
+	for i := 0; i+1 < len(toks); i++ {
+		if toks[i] == "-" || toks[i] == "+" {
+			toks[i+1] = toks[i] + toks[i+1]
+			toks = append(toks[:i], toks[i+1:]...)
+		}
+	}
 	var pendingNum *float64
 	for i := 0; i < len(toks); i++ {
 		tok := toks[i]
