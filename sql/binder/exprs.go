@@ -868,6 +868,24 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		name = "cardinality"
 	case "__pg_any", "__pg_all":
 		return b.bindAnyAll(n, name == "__pg_all", ctx)
+	case "log":
+		if len(n.Args) == 2 {
+			// log(b, x) exists only for numeric in PostgreSQL; the kernel
+			// computes it in double precision, shown at numeric's scale.
+			x, err := b.callFunc("log", nil, n.Args, ctx)
+			if err != nil {
+				return nil, err
+			}
+			// Rounding to 14 places drops the double's last-bit noise
+			// (log(10, 1000) is 2.9999999999999996 in double precision).
+			r, err := b.callFuncBound("round", []expr.Expr{
+				&expr.Cast{Arg: x, T: types.NumericT(0, FloatNumericScale)},
+				&expr.Const{Value: int64(14), T: types.Int32T}})
+			if err != nil {
+				return nil, err
+			}
+			return &expr.Cast{Arg: r, T: types.NumericT(0, FloatNumericScale)}, nil
+		}
 	case "__pg_div":
 		name = "div"
 	case "__pg_concat":
