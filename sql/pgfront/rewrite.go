@@ -587,6 +587,35 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		nx = in[i+1]
 	}
 	callNext := nx != nil && nx.isParen()
+	if callNext && (w == "lead" || w == "lag") {
+		// lead(x, -n) is lag(x, n) and lag(x, -n) is lead(x, n): TiDB takes
+		// only unsigned offsets.
+		g := nx
+		first := -1
+		for k, c := range g.kids {
+			if c.isPunct(",") {
+				first = k
+				break
+			}
+		}
+		// The offset is the second argument: right after the first comma.
+		if k := first; k >= 0 && k+2 < len(g.kids) {
+			if g.kids[k+1].isOp("-") && g.kids[k+2].leafKind(tokNumber) &&
+				(k+3 == len(g.kids) || g.kids[k+3].isPunct(",")) {
+				other := map[string]string{"lead": "lag", "lag": "lead"}[w]
+				kids := append(append([]*node(nil), g.kids[:k+1]...), g.kids[k+2:]...)
+				ng := *g
+				ng.kids = kids
+				gg, err := rw.group(&ng)
+				if err != nil {
+					return 0, err
+				}
+				s.push(&node{kind: nLeaf, tok: token{kind: tokIdent, val: other, pos: n.tok.pos, end: n.tok.end}, name: true, operand: true})
+				s.push(gg)
+				return i + 2, nil
+			}
+		}
+	}
 	if callNext && !notCallee[w] {
 		// mode and div are TiDB keywords (the binder reads __pg_mode and
 		// __pg_div back); TiDB
