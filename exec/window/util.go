@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/basaltdb/basalt/exec/arrowutil"
 	"github.com/basaltdb/basalt/sql/sqlerr"
 )
 
@@ -26,98 +27,21 @@ func internalErr(format string, args ...any) error {
 	return &sqlerr.Error{Code: sqlerr.InternalError, Message: "internal error: " + fmt.Sprintf(format, args...)}
 }
 
-// validity returns arr's validity bitmap and bit offset, or nil when arr has
-// no NULLs, so loops can skip the test.
-func validity(arr arrow.Array) ([]byte, int) {
-	if arr.NullN() == 0 {
-		return nil, 0
-	}
-	if arr.DataType().ID() == arrow.NULL {
-		return make([]byte, bitutil.BytesForBits(int64(arr.Len()))), 0
-	}
-	return arr.NullBitmapBytes(), arr.Data().Offset()
-}
+// The array views below are exec/arrowutil's, under this package's names.
+func validity(arr arrow.Array) ([]byte, int) { return arrowutil.Validity(arr) }
 
-func isValid(bits []byte, off, i int) bool {
-	return bits == nil || bitutil.BitIsSet(bits, off+i)
-}
+func isValid(bits []byte, off, i int) bool { return arrowutil.IsValid(bits, off, i) }
 
-// fixedValues views the data buffer of a fixed-width array as []T, adjusted
-// for the array's offset. T must have the array's byte width.
-func fixedValues[T any](arr arrow.Array) []T {
-	n := arr.Len()
-	if n == 0 {
-		return nil
-	}
-	bufs := arr.Data().Buffers()
-	if len(bufs) < 2 || bufs[1] == nil || bufs[1].Len() == 0 {
-		return make([]T, n)
-	}
-	b := bufs[1].Bytes()
-	var zero T
-	all := unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(zero)))
-	off := arr.Data().Offset()
-	return all[off : off+n]
-}
+func fixedValues[T any](arr arrow.Array) []T { return arrowutil.FixedValues[T](arr) }
 
-// binaryValues returns the offsets and data buffer of a String or Binary
-// array: row i is data[offs[i]:offs[i+1]].
-func binaryValues(arr arrow.Array) ([]int32, []byte) {
-	var offs []int32
-	switch a := arr.(type) {
-	case *array.String:
-		offs = a.ValueOffsets()
-	case *array.Binary:
-		offs = a.ValueOffsets()
-	default:
-		panic(fmt.Sprintf("binaryValues on %s", arr.DataType()))
-	}
-	bufs := arr.Data().Buffers()
-	var data []byte
-	if len(bufs) > 2 && bufs[2] != nil {
-		data = bufs[2].Bytes()
-	}
-	return offs, data
-}
+func binaryValues(arr arrow.Array) ([]int32, []byte) { return arrowutil.BinaryValues(arr) }
 
-// byteWidth is the storage width of a fixed-width engine type; 0 otherwise.
-func byteWidth(dt arrow.DataType) int {
-	switch dt.ID() {
-	case arrow.INT16:
-		return 2
-	case arrow.INT32, arrow.FLOAT32, arrow.DATE32:
-		return 4
-	case arrow.INT64, arrow.FLOAT64, arrow.TIME64, arrow.TIMESTAMP:
-		return 8
-	case arrow.DECIMAL128, arrow.INTERVAL_MONTH_DAY_NANO:
-		return 16
-	}
-	return 0
-}
+func byteWidth(dt arrow.DataType) int { return arrowutil.ByteWidth(dt) }
 
-func newBuf(alloc memory.Allocator, n int) *memory.Buffer {
-	b := memory.NewResizableBuffer(alloc)
-	b.Resize(n)
-	clear(b.Bytes())
-	return b
-}
+func newBuf(alloc memory.Allocator, n int) *memory.Buffer { return arrowutil.NewBuf(alloc, n) }
 
-// makeArray builds an array over freshly allocated buffers, taking over the
-// caller's references.
 func makeArray(dt arrow.DataType, n int, bufs []*memory.Buffer, nulls int) arrow.Array {
-	if nulls == 0 && bufs[0] != nil {
-		bufs[0].Release()
-		bufs[0] = nil
-	}
-	d := array.NewData(dt, n, bufs, nil, nulls, 0)
-	for _, b := range bufs {
-		if b != nil {
-			b.Release()
-		}
-	}
-	a := array.MakeFromData(d)
-	d.Release()
-	return a
+	return arrowutil.MakeArray(dt, n, bufs, nulls)
 }
 
 // fixedArray builds a fixed-width array of dt from vals; null may be nil.
