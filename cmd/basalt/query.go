@@ -126,7 +126,7 @@ func ParseSize(s string) (int64, error) {
 }
 
 func runOne(ctx context.Context, eng *engine.Engine, st *pgfront.Statement, format string, w *bufio.Writer) error {
-	res, err := eng.Run(ctx, st)
+	res, err := eng.Run(ctx, nil, st)
 	if err != nil {
 		return err
 	}

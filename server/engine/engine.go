@@ -24,6 +24,7 @@ import (
 	"github.com/basaltdb/basalt/planner/physical"
 	"github.com/basaltdb/basalt/sql/binder"
 	"github.com/basaltdb/basalt/sql/pgfront"
+	"github.com/basaltdb/basalt/sql/session"
 	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/sql/types"
 	"github.com/basaltdb/basalt/storage"
@@ -95,27 +96,32 @@ func (e *Engine) Query(ctx context.Context, text string) (*Result, error) {
 	if len(stmts) != 1 {
 		return nil, sqlerr.New(sqlerr.SyntaxError, "expected one statement, got %d", len(stmts))
 	}
-	return e.Run(ctx, &stmts[0])
+	return e.Run(ctx, nil, &stmts[0])
 }
 
-// Run executes a parsed statement.
-func (e *Engine) Run(ctx context.Context, st *pgfront.Statement) (*Result, error) {
+// Run executes a parsed statement in a session; nil means a fresh
+// embedded session.
+func (e *Engine) Run(ctx context.Context, sess session.Info, st *pgfront.Statement) (*Result, error) {
+	if sess == nil {
+		sess = session.NewEmbedded()
+	}
 	if st.Special != nil {
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported by the embedded engine", st.Special.Kind)
 	}
 	switch s := st.AST.(type) {
 	case *ast.ExplainStmt:
-		return e.explain(ctx, st, s)
+		return e.explain(ctx, sess, st, s)
 	}
-	plan, names, err := e.plan(st, st.AST)
+	plan, names, err := e.plan(sess, st, st.AST)
 	if err != nil {
 		return nil, err
 	}
 	return e.start(ctx, plan, names, nil)
 }
 
-func (e *Engine) plan(st *pgfront.Statement, node ast.StmtNode) (logical.Node, []string, error) {
+func (e *Engine) plan(sess session.Info, st *pgfront.Statement, node ast.StmtNode) (logical.Node, []string, error) {
 	b := binder.New(e.cat, st.ColumnAliases)
+	b.Session = sess
 	bound, err := b.BindQuery(node)
 	if err != nil {
 		return nil, nil, err
@@ -196,8 +202,9 @@ func (r *Result) Close() error {
 	return err
 }
 
-func (e *Engine) explain(ctx context.Context, st *pgfront.Statement, s *ast.ExplainStmt) (*Result, error) {
+func (e *Engine) explain(ctx context.Context, sess session.Info, st *pgfront.Statement, s *ast.ExplainStmt) (*Result, error) {
 	b := binder.New(e.cat, st.ColumnAliases)
+	b.Session = sess
 	bound, err := b.BindQuery(s.Stmt)
 	if err != nil {
 		return nil, err

@@ -432,7 +432,7 @@ func (c *conn) newPortal(name string, st *pgfront.Statement, formats []int16) (*
 			return nil, abortedErr()
 		}
 		p.ctx, p.cancel = context.WithCancelCause(c.srv.baseCtx)
-		res, err := c.srv.cfg.Engine.Run(p.ctx, st)
+		res, err := c.srv.cfg.Engine.Run(p.ctx, info{c}, st)
 		if err != nil {
 			p.cancel(context.Canceled)
 			return nil, err

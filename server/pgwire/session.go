@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgproto3"
+
 	"github.com/basaltdb/basalt/sql/sqlerr"
 )
 
@@ -277,4 +279,33 @@ func (s *session) all() [][3]string {
 	}
 	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i][0]) < strings.ToLower(out[j][0]) })
 	return out
+}
+
+// info is the connection's session as the engine sees it (session.Info).
+type info struct{ c *conn }
+
+func (i info) User() string     { return i.c.sess.user }
+func (i info) Database() string { return i.c.sess.db }
+func (i info) BackendPID() int32 {
+	return int32(i.c.pid)
+}
+
+func (i info) Setting(name string) (string, bool) {
+	_, v, err := i.c.sess.get(name)
+	return v, err == nil
+}
+
+// SetSetting is set_config: a changed reported parameter reaches the
+// client as ParameterStatus, as SET's does. LOCAL settings last for the
+// session, as Basalt has no transactions to end them.
+func (i info) SetSetting(name, value string, local bool) (string, error) {
+	p, changed, err := i.c.sess.set(name, value)
+	if err != nil {
+		return "", err
+	}
+	v := i.c.sess.values[strings.ToLower(p.name)]
+	if changed {
+		i.c.send(&pgproto3.ParameterStatus{Name: p.name, Value: v})
+	}
+	return v, nil
 }

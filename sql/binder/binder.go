@@ -15,6 +15,7 @@ import (
 
 	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/session"
 	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/sql/types"
 	"github.com/basaltdb/basalt/storage"
@@ -37,8 +38,11 @@ type Binder struct {
 	// ColumnAliases are derived-table column lists the front removed from
 	// the text, keyed by the table alias.
 	ColumnAliases map[string][]string
-	ctes          []map[string]*cteDef
-	cteRefs       map[*logical.CTE]int
+	// Session answers current_user, current_setting and the like; nil
+	// binds them as an embedded session would.
+	Session session.Info
+	ctes    []map[string]*cteDef
+	cteRefs map[*logical.CTE]int
 }
 
 type cteDef struct {
@@ -48,7 +52,7 @@ type cteDef struct {
 
 // New returns a binder over cat.
 func New(cat Catalog, columnAliases map[string][]string) *Binder {
-	return &Binder{cat: cat, ColumnAliases: columnAliases}
+	return &Binder{cat: cat, ColumnAliases: columnAliases, Session: session.NewEmbedded()}
 }
 
 // boundQuery is a bound (sub)query. For a correlated subquery, Corr holds
