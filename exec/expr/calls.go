@@ -147,6 +147,9 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 	if n, ok, err := compileMoreFunc(fn, args, e.T); ok || err != nil {
 		return n, err
 	}
+	if n, ok, err := compileSysFunc(fn, args, e.T); ok || err != nil {
+		return n, err
+	}
 	return nil, internalErr("function %s is not implemented by the executor", fn)
 }
 

@@ -88,7 +88,8 @@ var emptySchema = arrow.NewSchema(nil, nil)
 // clock, which the engine gives at run time (WithNow).
 func foldable(fn string, n int) bool {
 	switch fn {
-	case "random", "now", "current_timestamp", "transaction_timestamp", "statement_timestamp", "localtimestamp", "current_date":
+	case "random", "now", "current_timestamp", "transaction_timestamp", "statement_timestamp", "localtimestamp", "current_date",
+		"clock_timestamp", "timeofday", "pg_sleep":
 		return false
 	case "age":
 		return n != 1

@@ -122,6 +122,7 @@ func (e *Engine) Run(ctx context.Context, sess session.Info, st *pgfront.Stateme
 func (e *Engine) plan(sess session.Info, st *pgfront.Statement, node ast.StmtNode) (logical.Node, []string, error) {
 	b := binder.New(e.cat, st.ColumnAliases)
 	b.Session = sess
+	b.Query = st.Text
 	bound, err := b.BindQuery(node)
 	if err != nil {
 		return nil, nil, err
@@ -205,6 +206,7 @@ func (r *Result) Close() error {
 func (e *Engine) explain(ctx context.Context, sess session.Info, st *pgfront.Statement, s *ast.ExplainStmt) (*Result, error) {
 	b := binder.New(e.cat, st.ColumnAliases)
 	b.Session = sess
+	b.Query = st.Text
 	bound, err := b.BindQuery(s.Stmt)
 	if err != nil {
 		return nil, err

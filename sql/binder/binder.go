@@ -41,6 +41,8 @@ type Binder struct {
 	// Session answers current_user, current_setting and the like; nil
 	// binds them as an embedded session would.
 	Session session.Info
+	// Query is the statement's text, for current_query().
+	Query   string
 	ctes    []map[string]*cteDef
 	cteRefs map[*logical.CTE]int
 }

@@ -927,8 +927,16 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 			}
 		}
 	}
+	switch name {
+	case "__pg_current_user", "__pg_session_user", "__pg_user", "__pg_current_role", "__pg_current_catalog", "__pg_current_schema":
+		// The front's spelling of SQL's parameterless functions.
+		name = strings.TrimPrefix(name, "__pg_")
+	}
 	if strings.HasPrefix(name, "__pg_") {
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "function %s does not exist", name)
+	}
+	if x, ok, err := b.sessionFunc(name, n, ctx); ok {
+		return x, err
 	}
 	if expr.IsAggregate(name) {
 		return b.bindAgg(name, n.Args, false, nil, false, ctx)

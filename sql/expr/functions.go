@@ -676,6 +676,9 @@ func ResolveFunction(name string, args []types.T) (argTypes []types.T, ret types
 	if argTypes, ret, ok := resolveMore(name, args); ok {
 		return argTypes, ret, nil
 	}
+	if argTypes, ret, ok := resolveSys(name, args); ok {
+		return argTypes, ret, nil
+	}
 	return fail()
 }
 

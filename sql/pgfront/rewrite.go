@@ -635,6 +635,25 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		}
 	}
 	switch w {
+	case "current_user", "session_user", "user", "current_role", "current_catalog", "current_schema":
+		// SQL's parameterless functions: TiDB would read most of them as
+		// columns, and current_user/user as MySQL's. The marker keeps the
+		// PostgreSQL column name (the word itself) and meaning.
+		if !callNext {
+			s.push(&node{kind: nSynth, text: "__pg_" + w + "()", pos: n.tok.pos, operand: true})
+			return i + 1, nil
+		}
+		// current_schema() and the like: a call like any other.
+		s.push(&node{kind: nLeaf, tok: n.tok, name: true, operand: true})
+		return i + 1, nil
+	case "operator":
+		if callNext {
+			return rw.operatorForm(s, in, i)
+		}
+	case "collate":
+		if l := s.last(); l != nil && l.operand {
+			return rw.collate(s, in, i)
+		}
 	case "cast":
 		if callNext {
 			return rw.cast(s, in, i)
@@ -1794,4 +1813,82 @@ func windowExclude(g *node) *node {
 	c := *g
 	c.kids = out
 	return &c
+}
+
+// operatorForm reads OPERATOR([schema.]op), PostgreSQL's qualified spelling
+// of an infix operator that psql and drivers use in catalog queries
+// (OPERATOR(pg_catalog.~)), and rewrites it as the bare operator. Only
+// pg_catalog's operators exist.
+func (rw *rewriter) operatorForm(s *seqState, in []*node, i int) (int, error) {
+	g := in[i+1]
+	kids := g.kids
+	if len(kids) == 3 && kids[1].isPunct(".") {
+		sch := kids[0]
+		if sch.kind != nLeaf || (sch.tok.kind != tokIdent && sch.tok.kind != tokQIdent) {
+			return 0, rw.errAt(sch)
+		}
+		if sch.tok.val != "pg_catalog" {
+			return 0, &sqlerr.Error{Code: sqlerr.InvalidSchemaName,
+				Message:  fmt.Sprintf("schema \"%s\" does not exist", sch.tok.val),
+				Position: charPos(rw.src, in[i].tok.pos)}
+		}
+		kids = kids[2:]
+	}
+	if len(kids) != 1 || kids[0].kind != nLeaf || kids[0].tok.kind != tokOp {
+		if len(kids) == 0 {
+			return 0, syntaxErrAt(rw.src, g.close)
+		}
+		return 0, rw.errAt(kids[0])
+	}
+	op := kids[0].tok
+	op.pos, op.end = in[i].tok.pos, g.close.end
+	// The operator takes the place of OPERATOR(...) so that everything
+	// operator() looks at after it (ANY (...), the right operand) lines up.
+	in2 := make([]*node, 0, len(in)-1)
+	in2 = append(in2, in[:i]...)
+	in2 = append(in2, &node{kind: nLeaf, tok: op})
+	in2 = append(in2, in[i+2:]...)
+	next, err := rw.operator(s, in2, i)
+	if err != nil {
+		return 0, err
+	}
+	return next + 1, nil
+}
+
+// collate reads "COLLATE name" after an operand. Basalt compares text
+// bytewise, which is PostgreSQL's C collation, so the collations that mean
+// exactly that (C, POSIX, ucs_basic, default under a C database) are
+// dropped; any other is an unknown collation, as on a server that lacks it.
+func (rw *rewriter) collate(s *seqState, in []*node, i int) (int, error) {
+	k := i + 1
+	var parts []token
+	for k < len(in) && in[k].kind == nLeaf && (in[k].tok.kind == tokIdent || in[k].tok.kind == tokQIdent) {
+		parts = append(parts, in[k].tok)
+		k++
+		if k+1 < len(in) && in[k].isPunct(".") {
+			k++
+			continue
+		}
+		break
+	}
+	if len(parts) == 0 || len(parts) > 2 {
+		return 0, rw.errAfter(in, k, s.close)
+	}
+	if p := parts[0]; p.kind == tokIdent && pgReserved[p.val] {
+		return 0, syntaxErrAt(rw.src, p)
+	}
+	name := parts[len(parts)-1].val
+	if len(parts) == 2 && parts[0].val != "pg_catalog" {
+		return 0, &sqlerr.Error{Code: sqlerr.InvalidSchemaName,
+			Message:  fmt.Sprintf("schema \"%s\" does not exist", parts[0].val),
+			Position: charPos(rw.src, in[i].tok.pos)}
+	}
+	// Collation names are case-sensitive: "C", not c.
+	switch name {
+	case "C", "POSIX", "default", "ucs_basic":
+		return k, nil
+	}
+	return 0, &sqlerr.Error{Code: sqlerr.UndefinedObject,
+		Message:  fmt.Sprintf("collation \"%s\" for encoding \"UTF8\" does not exist", name),
+		Position: charPos(rw.src, in[i].tok.pos)}
 }

@@ -39,6 +39,7 @@ const (
 	IOError                   = "58030"
 	UndefinedObject           = "42704"
 	InvalidSchemaDefinition   = "42P15"
+	InvalidSchemaName         = "3F000" // schema "x" does not exist
 )
 
 // Error is a user-facing error with a SQLSTATE.
