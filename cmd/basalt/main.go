@@ -16,7 +16,9 @@ import (
 const usage = `usage:
   basalt query --data DIR [--format table|csv|json] [--memory-limit SIZE] (SQL | -f FILE)
   basalt gen tpch --sf N --out DIR
-  basalt serve --data DIR --pg-addr HOST:PORT [--memory-limit SIZE]
+  basalt serve --data DIR --pg-addr HOST:PORT [--memory-limit SIZE] [--tls-cert FILE --tls-key FILE]
+               [--auth trust|password|md5|scram-sha-256] [--users FILE | --user NAME [--password PW]]
+  basalt passwd NAME < password    (prints a users-file line with a SCRAM-SHA-256 verifier)
 `
 
 func main() {
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string) error {
 		return genCmd(ctx, args[1:])
 	case "serve":
 		return serveCmd(ctx, args[1:], os.Stdout)
+	case "passwd":
+		return passwdCmd(args[1:], os.Stdin, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

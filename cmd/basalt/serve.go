@@ -26,7 +26,9 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	data := fs.String("data", ".", "data directory: one table per sub-folder or top-level *.parquet file")
 	addr := fs.String("pg-addr", "127.0.0.1:5432", "address the Postgres wire protocol listens on")
 	memLimit := fs.String("memory-limit", "", "memory limit per query, e.g. 512MB or 4GiB")
-	if err := fs.Parse(reorder(args, map[string]bool{"data": true, "pg-addr": true, "memory-limit": true})); err != nil {
+	var sec securityFlags
+	sec.register(fs)
+	if err := fs.Parse(reorder(args, valueFlags(fs))); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -51,7 +53,11 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	logger := log.New(os.Stderr, "basalt: ", log.LstdFlags)
-	srv := pgwire.New(pgwire.Config{Engine: eng, Logf: logger.Printf})
+	cfg := pgwire.Config{Engine: eng, Logf: logger.Printf}
+	if err := sec.apply(&cfg, *addr, logger.Printf); err != nil {
+		return err
+	}
+	srv := pgwire.New(cfg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "basalt ready: Postgres wire protocol on %s (data %s)\n", ln.Addr(), *data)
@@ -70,4 +76,16 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// valueFlags names fs's flags that take a value (all but booleans), for
+// reorder.
+func valueFlags(fs *flag.FlagSet) map[string]bool {
+	m := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+			m[f.Name] = true
+		}
+	})
+	return m
 }

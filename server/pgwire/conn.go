@@ -75,7 +75,13 @@ func (s *Server) handle(nc net.Conn) {
 		}
 		c.closePortals()
 	}()
+	s.mu.Lock()
+	s.starting[nc] = struct{}{}
+	s.mu.Unlock()
 	ok, err := c.startup()
+	s.mu.Lock()
+	delete(s.starting, nc)
+	s.mu.Unlock()
 	if err != nil {
 		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			s.cfg.Logf("pgwire: startup from %s: %v", nc.RemoteAddr(), err)
@@ -114,6 +120,9 @@ func (c *conn) flush() error {
 	}
 	if len(c.out) == 0 {
 		return nil
+	}
+	if d := c.srv.cfg.WriteTimeout; d > 0 {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
 	_, err := c.nc.Write(c.out)
 	if cap(c.out) > 4*flushAt {
@@ -155,10 +164,19 @@ func (c *conn) ready() {
 	c.send(&pgproto3.ReadyForQuery{TxStatus: c.tx})
 }
 
-// startup reads the startup packets: SSL and GSS encryption requests are
-// refused with 'N', a cancel request is served and the connection closed.
-// ok reports whether a session was established.
+// startup reads the startup packets: an SSL request is answered with a
+// TLS handshake when the server has a certificate and 'N' otherwise, a GSS
+// encryption request with 'N', a cancel request is served and the
+// connection closed. Startup and authentication must finish within
+// StartupTimeout. ok reports whether a session was established.
 func (c *conn) startup() (ok bool, err error) {
+	_ = c.nc.SetDeadline(time.Now().Add(c.srv.cfg.StartupTimeout))
+	defer func() {
+		if ok {
+			_ = c.nc.SetDeadline(time.Time{})
+		}
+	}()
+	encrypted := false
 	for {
 		var hdr [4]byte
 		if _, err := io.ReadFull(c.nc, hdr[:]); err != nil {
@@ -175,6 +193,18 @@ func (c *conn) startup() (ok bool, err error) {
 		code := binary.BigEndian.Uint32(body)
 		switch code {
 		case sslRequestCode, gssEncRequestCode:
+			if encrypted {
+				// PostgreSQL refuses to negotiate inside TLS too.
+				c.sendError(&sqlerr.Error{Code: codeProtocolViolation, Message: "unsupported frontend protocol: encryption negotiation inside an encrypted connection"}, "FATAL")
+				return false, c.flush()
+			}
+			if code == sslRequestCode && c.srv.cfg.TLS != nil {
+				if err := c.startTLS(); err != nil {
+					return false, err
+				}
+				encrypted = true
+				continue
+			}
 			if _, err := c.nc.Write([]byte{'N'}); err != nil {
 				return false, err
 			}
@@ -212,7 +242,7 @@ func (c *conn) startup() (ok bool, err error) {
 	}
 }
 
-// establish authenticates (trust) and reports the session's parameters.
+// establish authenticates the user and reports the session's parameters.
 func (c *conn) establish(p map[string]string) (bool, error) {
 	user := p["user"]
 	if user == "" {
@@ -222,6 +252,17 @@ func (c *conn) establish(p map[string]string) (bool, error) {
 	db := p["database"]
 	if db == "" {
 		db = user
+	}
+	if err := c.authenticate(user, db); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, nil
+		}
+		var ne net.Error
+		if errors.As(err, &ne) {
+			return false, err
+		}
+		c.sendError(err, "FATAL")
+		return false, c.flush()
 	}
 	c.sess = newSession(user, db)
 	for k, v := range p {

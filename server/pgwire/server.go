@@ -1,5 +1,6 @@
 // Package pgwire serves the PostgreSQL v3 wire protocol over the embedded
-// engine: startup, trust authentication, the simple and the extended query
+// engine: startup with TLS, authentication (trust on loopback, cleartext
+// password, md5, SCRAM-SHA-256), the simple and the extended query
 // protocols, cancel requests, session settings and transaction status, so
 // that psql, drivers and BI tools talk to Basalt as to PostgreSQL 16.
 //
@@ -13,12 +14,14 @@ package pgwire
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"log"
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/basaltdb/basalt/server/engine"
 )
@@ -28,6 +31,21 @@ type Config struct {
 	Engine *engine.Engine
 	// Logf, if set, receives one line per connection-level failure.
 	Logf func(format string, args ...any)
+	// TLS, when set, answers SSLRequest with 'S' and a TLS handshake;
+	// without it the answer is 'N' and clients continue in the clear.
+	TLS *tls.Config
+	// Auth is how clients authenticate (AuthTrust when zero); Users are
+	// the accounts the password methods check.
+	Auth  AuthMethod
+	Users *Users
+	// StartupTimeout bounds startup and authentication, so a client that
+	// connects and says nothing does not hold a connection (PostgreSQL's
+	// authentication_timeout; 60 s when zero).
+	StartupTimeout time.Duration
+	// WriteTimeout, when positive, bounds each write to a client: one that
+	// stops reading for longer is disconnected and its statement ends,
+	// releasing its memory. Zero waits forever, as PostgreSQL does.
+	WriteTimeout time.Duration
 }
 
 // Server accepts PostgreSQL connections.
@@ -42,6 +60,11 @@ type Server struct {
 	wg       sync.WaitGroup
 	baseCtx  context.Context
 	stopConn context.CancelFunc
+	// starting holds connections still in startup, which are not in conns
+	// yet, so that a forced shutdown can close them too.
+	starting map[net.Conn]struct{}
+	// mockKey salts the fake SCRAM exchange of unknown users.
+	mockKey [32]byte
 }
 
 // New returns a server over cfg.Engine.
@@ -49,8 +72,13 @@ func New(cfg Config) *Server {
 	if cfg.Logf == nil {
 		cfg.Logf = log.Printf
 	}
+	if cfg.StartupTimeout <= 0 {
+		cfg.StartupTimeout = 60 * time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, conns: map[uint32]*conn{}, lns: map[net.Listener]struct{}{}, baseCtx: ctx, stopConn: cancel}
+	s := &Server{cfg: cfg, conns: map[uint32]*conn{}, lns: map[net.Listener]struct{}{}, baseCtx: ctx, stopConn: cancel, starting: map[net.Conn]struct{}{}}
+	_, _ = rand.Read(s.mockKey[:])
+	return s
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -120,6 +148,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	for _, c := range s.conns {
 		c.nc.Close()
+	}
+	for nc := range s.starting {
+		nc.Close()
 	}
 	s.mu.Unlock()
 	<-done
