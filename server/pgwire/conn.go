@@ -225,7 +225,11 @@ func (c *conn) startup() (ok bool, err error) {
 		// Decode as 3.0; a newer minor version is answered below.
 		binary.BigEndian.PutUint32(body, pgproto3.ProtocolVersion30)
 		var sm pgproto3.StartupMessage
-		if err := sm.Decode(body); err != nil {
+		if len(body) == 5 && body[4] == 0 {
+			// No parameters at all: pgproto3 rejects this layout, PostgreSQL
+			// reads it and then misses the user name.
+			sm.Parameters = map[string]string{}
+		} else if err := sm.Decode(body); err != nil {
 			c.sendError(&sqlerr.Error{Code: codeProtocolViolation, Message: "invalid startup packet layout: " + err.Error()}, "FATAL")
 			return false, c.flush()
 		}
