@@ -3,7 +3,6 @@ package expr
 import (
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -512,7 +511,7 @@ func castFromText(alloc memory.Allocator, a *array.String, to types.T) (arrow.Ar
 			b.Append(v)
 		case *array.BinaryBuilder:
 			var v []byte
-			v, err = parseBytea(s)
+			v, err = pgtext.ParseBytea(s)
 			b.Append(v)
 		case *array.Date32Builder:
 			var v int32
@@ -542,53 +541,6 @@ func castFromText(alloc memory.Allocator, a *array.String, to types.T) (arrow.Ar
 		}
 	}
 	return bld.NewArray(), nil
-}
-
-// parseBytea reads bytea input: hex format (\x...) or raw bytes with
-// backslash escapes.
-func parseBytea(s string) ([]byte, error) {
-	if strings.HasPrefix(s, `\x`) || strings.HasPrefix(s, `\X`) {
-		h := strings.Map(func(r rune) rune {
-			if r == ' ' || r == '\t' || r == '\n' {
-				return -1
-			}
-			return r
-		}, s[2:])
-		if len(h)%2 != 0 {
-			return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid hexadecimal data: odd number of digits")
-		}
-		out := make([]byte, len(h)/2)
-		for i := 0; i < len(out); i++ {
-			v, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
-			if err != nil {
-				return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid hexadecimal digit: \"%s\"", h[2*i:2*i+1])
-			}
-			out[i] = byte(v)
-		}
-		return out, nil
-	}
-	var out []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			out = append(out, s[i])
-			continue
-		}
-		switch {
-		case i+1 < len(s) && s[i+1] == '\\':
-			out = append(out, '\\')
-			i++
-		case i+3 < len(s) && s[i+1] >= '0' && s[i+1] <= '3':
-			v, err := strconv.ParseUint(s[i+1:i+4], 8, 8)
-			if err != nil {
-				return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type bytea")
-			}
-			out = append(out, byte(v))
-			i += 3
-		default:
-			return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type bytea")
-		}
-	}
-	return out, nil
 }
 
 // castTextToArray reads array literals: each row is split into element

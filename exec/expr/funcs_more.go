@@ -300,7 +300,7 @@ func compileMoreFunc(fn string, args []node, t types.T) (node, bool, error) {
 					return sqlerr.New(sqlerr.InvalidParameterValue, "invalid base64 end sequence")
 				}
 			case "escape":
-				if v, err = parseBytea(s); err != nil {
+				if v, err = pgtext.ParseBytea(s); err != nil {
 					return err
 				}
 			default:

@@ -250,6 +250,52 @@ var arrayOIDs = map[Kind]uint32{
 	TimestampTZ: 1185, Interval: 1187,
 }
 
+// FromOID is the type of a PostgreSQL type OID, as a client names it in a
+// Parse message. varchar, bpchar, name and "char" read as text, which is
+// how the engine stores them; unknown (705) is Unknown, left to infer.
+func FromOID(oid uint32) (T, bool) {
+	switch oid {
+	case 16:
+		return BoolT, true
+	case 21:
+		return Int16T, true
+	case 23:
+		return Int32T, true
+	case 20:
+		return Int64T, true
+	case 700:
+		return Float32T, true
+	case 701:
+		return Float64T, true
+	case 1700:
+		return NumericT(0, 0), true
+	case 25, 1043, 1042, 19, 18:
+		return TextT, true
+	case 17:
+		return ByteaT, true
+	case 1082:
+		return DateT, true
+	case 1083:
+		return TimeT, true
+	case 1114:
+		return TimestampT, true
+	case 1184:
+		return TimestampTZT, true
+	case 1186:
+		return IntervalT, true
+	case 705:
+		return UnknownT, true
+	case 1015, 1014: // varchar[], bpchar[]
+		return ArrayOf(TextT), true
+	}
+	for k, o := range arrayOIDs {
+		if o == oid {
+			return ArrayOf(T{Kind: k}), true
+		}
+	}
+	return T{}, false
+}
+
 // IsNumeric reports whether t is a number type (integer, float or numeric).
 func (t T) IsNumeric() bool {
 	switch t.Kind {
