@@ -39,7 +39,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
 	// The test driver supplies the literal value types of the AST.
-	_ "github.com/pingcap/tidb/pkg/parser/test_driver"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"github.com/basaltdb/basalt/sql/sqlerr"
 )
@@ -135,8 +135,44 @@ func parseOne(src string, toks []token, end token) (Statement, error) {
 		return st, syntaxErrAt(src, end)
 	}
 	st.AST = nodes[0]
+	if strings.Contains(st.Rewritten, "?") {
+		numberMarkers(src, &st)
+	}
 	return st, nil
 }
+
+// numberMarkers gives each "?" marker of st (a $n the rewriter had to
+// write as "?", see limitOperand) the value n, read at the marker's
+// original position. A marker not made from $n keeps the value 0, which
+// the binder rejects.
+func numberMarkers(src string, st *Statement) {
+	st.AST.Accept(&markerVisitor{fn: func(m *test_driver.ParamMarkerExpr) {
+		i := st.Offsets.Original(m.Offset)
+		if i < 0 || i >= len(src) || src[i] != '$' {
+			return
+		}
+		j := i + 1
+		for j < len(src) && src[j] >= '0' && src[j] <= '9' {
+			j++
+		}
+		if n, err := strconv.Atoi(src[i+1 : j]); err == nil {
+			m.Datum.SetInt64(int64(n))
+		}
+	}})
+}
+
+type markerVisitor struct {
+	fn func(*test_driver.ParamMarkerExpr)
+}
+
+func (v *markerVisitor) Enter(n ast.Node) (ast.Node, bool) {
+	if m, ok := n.(*test_driver.ParamMarkerExpr); ok {
+		v.fn(m)
+	}
+	return n, false
+}
+
+func (v *markerVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 var errParserPanic = errors.New("TiDB parser panicked")
 

@@ -1335,7 +1335,7 @@ func (rw *rewriter) limit(s *seqState, in []*node, i int) (int, error) {
 						Hint: "Use separate LIMIT and OFFSET clauses.", Position: charPos(rw.src, in[k].tok.pos)}
 				}
 			}
-			x, err := rw.seqOperand(in[k+1:e], s.close)
+			x, err := rw.limitOperand(in[k+1:e], s.close)
 			if err != nil {
 				return 0, err
 			}
@@ -1345,7 +1345,7 @@ func (rw *rewriter) limit(s *seqState, in []*node, i int) (int, error) {
 				return 0, rw.errAt(in[k])
 			}
 			e := stop(k + 1)
-			x, err := rw.seqOperand(in[k+1:e], s.close)
+			x, err := rw.limitOperand(in[k+1:e], s.close)
 			if err != nil {
 				return 0, err
 			}
@@ -1364,7 +1364,7 @@ func (rw *rewriter) limit(s *seqState, in []*node, i int) (int, error) {
 			if e == k+2 {
 				count = synth("1", in[k].tok.pos)
 			} else {
-				x, err := rw.seqOperand(in[k+2:e], s.close)
+				x, err := rw.limitOperand(in[k+2:e], s.close)
 				if err != nil {
 					return 0, err
 				}
@@ -1392,6 +1392,17 @@ done:
 	s.out = append(s.out, seqNode(parts...))
 	s.inFrom, s.fromClause = false, false
 	return k, nil
+}
+
+// limitOperand rewrites a LIMIT, OFFSET or FETCH count. The TiDB grammar
+// takes only a number or a "?" marker there, so a lone $n becomes "?":
+// after parsing, the front sets each marker's value to its parameter
+// number (numberMarkers), read back from the user's text.
+func (rw *rewriter) limitOperand(in []*node, close *token) (*node, error) {
+	if len(in) == 1 && in[0].kind == nLeaf && in[0].tok.kind == tokParam {
+		return synth("?", in[0].tok.pos), nil
+	}
+	return rw.seqOperand(in, close)
 }
 
 // fullJoin rewrites FULL [OUTER] JOIN into LEFT JOIN; its ON condition gets
