@@ -66,6 +66,16 @@ func (b *Binder) bindAnyAll(n *ast.FuncCallExpr, all bool, ctx *exprCtx) (expr.E
 	if err != nil {
 		return nil, err
 	}
+	if isParamRef(arr) {
+		// x = ANY ($1): $1 is an array of x's type.
+		et := finishUnknown(x).Type()
+		if et.Kind == types.Array {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "multidimensional arrays are not supported")
+		}
+		if arr, err = b.coerce(arr, types.ArrayOf(et), "ANY/ALL"); err != nil {
+			return nil, err
+		}
+	}
 	var elems []expr.Expr
 	runtime := func() (expr.Expr, error) {
 		// An array computed per row: the executor's __any/__all.

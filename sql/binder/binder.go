@@ -42,7 +42,9 @@ type Binder struct {
 	// binds them as an embedded session would.
 	Session session.Info
 	// Query is the statement's text, for current_query().
-	Query   string
+	Query string
+	// Params are the statement's $n parameters; nil: it has none.
+	Params  *Params
 	ctes    []map[string]*cteDef
 	cteRefs map[*logical.CTE]int
 }
@@ -86,6 +88,9 @@ func (b *Binder) BindQuery(stmt ast.StmtNode) (*Bound, error) {
 	}
 	if len(q.corr) > 0 {
 		return nil, sqlerr.New(sqlerr.InternalError, "unexpected correlation at top level")
+	}
+	if err := b.checkParams(); err != nil {
+		return nil, err
 	}
 	return &Bound{Plan: b.inlineCTEs(q.plan, map[*logical.CTE]bool{}), Names: q.names}, nil
 }

@@ -54,6 +54,10 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 			return &expr.Const{Value: n.GetInt64() != 0, T: types.BoolT}, nil
 		}
 		return constFromDatum(&n.Datum)
+	case *test_driver.ParamMarkerExpr:
+		// $n where the grammar wants a bare number (LIMIT $n): the front
+		// set the marker's value to n.
+		return b.bindParam(n.GetInt64())
 	case *ast.ColumnNameExpr:
 		return ctx.sc.resolve(n.Name.Table.O, n.Name.Name.O)
 	case *ast.BinaryOperationExpr:
@@ -98,7 +102,12 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 		if n.Not {
 			fn = "is not null"
 		}
-		return &expr.Call{Fn: fn, Args: []expr.Expr{finishUnknown(v)}, T: types.BoolT}, nil
+		if !isParamRef(v) {
+			// PostgreSQL leaves $1 IS NULL without a type (42P18 unless
+			// another use types it); a literal is text.
+			v = finishUnknown(v)
+		}
+		return &expr.Call{Fn: fn, Args: []expr.Expr{v}, T: types.BoolT}, nil
 	case *ast.IsTruthExpr:
 		v, err := b.bindExpr(n.Expr, ctx)
 		if err != nil {
@@ -350,12 +359,29 @@ func finishUnknown(e expr.Expr) expr.Expr {
 	if c, ok := e.(*expr.Const); ok && c.T.Kind == types.Unknown {
 		return &expr.Const{Value: c.Value, T: types.TextT}
 	}
+	if r, ok := e.(*paramRef); ok {
+		if s := r.slot(); s.Kind == types.Unknown {
+			*s = types.TextT
+		}
+		x := r.bound()
+		if x.Type().Kind != types.Text {
+			return &expr.Cast{Arg: x, T: types.TextT}
+		}
+		return x
+	}
 	return e
 }
 
 // coerce converts e to t: untyped literals are read as t, others cast
 // implicitly where PostgreSQL would.
 func (b *Binder) coerce(e expr.Expr, t types.T, clause string) (expr.Expr, error) {
+	if r, ok := e.(*paramRef); ok {
+		if t.Kind == types.Unknown {
+			// max($1): nothing asks for a type, so text.
+			return finishUnknown(r), nil
+		}
+		return b.resolveParam(r, t, clause)
+	}
 	et := e.Type()
 	if et.Kind == t.Kind && (t.Kind != types.Numeric || et.Scale == t.Scale) {
 		return e, nil
@@ -398,7 +424,14 @@ func (b *Binder) binary(op string, l, r expr.Expr) (expr.Expr, error) {
 		}
 	} else if rt.Kind == types.Unknown && lt.Kind != types.Unknown {
 		rt = lt
-		if op == "||" || (op == "-" || op == "+") && lt.IsTemporal() && !isStringConst(r) {
+		if isParamRef(r) && (op == "-" || op == "+") && lt.IsTemporal() {
+			// PostgreSQL tries the operator over two of lt first (date -
+			// $1 is date - date), then the one that fits: ts + $1 takes an
+			// interval.
+			if _, _, _, err := expr.ResolveBinary(op, lt, lt); err != nil {
+				rt = types.IntervalT
+			}
+		} else if op == "||" || (op == "-" || op == "+") && lt.IsTemporal() && !isStringConst(r) {
 			rt = types.TextT
 		}
 		if (op == "+" || op == "-") && lt.IsTemporal() && isStringConst(r) {
@@ -440,8 +473,11 @@ func (b *Binder) binary(op string, l, r expr.Expr) (expr.Expr, error) {
 
 func isStringConst(e expr.Expr) bool {
 	c, ok := e.(*expr.Const)
+	if !ok {
+		return false
+	}
 	_, isStr := c.Value.(string)
-	return ok && isStr
+	return isStr
 }
 
 func (b *Binder) unary(op string, v expr.Expr) (expr.Expr, error) {
@@ -451,6 +487,10 @@ func (b *Binder) unary(op string, v expr.Expr) (expr.Expr, error) {
 			return nil, err
 		}
 		return &expr.Call{Fn: "not", Args: []expr.Expr{v}, T: types.BoolT}, nil
+	}
+	if isParamRef(v) {
+		// Many types have a prefix minus; PostgreSQL will not pick one.
+		return nil, sqlerr.New(ambiguousFunction, "operator is not unique: - unknown")
 	}
 	if v.Type().Kind == types.Unknown {
 		v = &expr.Cast{Arg: finishUnknown(v), T: types.Float64T}
@@ -779,6 +819,12 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 			return x, nil
 		}
 		return &expr.Cast{Arg: x, T: t}, nil
+	case "__pg_param":
+		if len(n.Args) == 1 {
+			if v, ok := n.Args[0].(*test_driver.ValueExpr); ok && v.Kind() == test_driver.KindInt64 {
+				return b.bindParam(v.GetInt64())
+			}
+		}
 	case "__pg_interval":
 		if len(n.Args) == 1 {
 			if s, ok := constString(n.Args[0]); ok {

@@ -489,6 +489,19 @@ func (b *Binder) bindLimit(cur logical.Node, l *ast.Limit) (logical.Node, error)
 		if err != nil {
 			return 0, err
 		}
+		if isParamRef(be) {
+			// LIMIT $1 is bigint, as in PostgreSQL.
+			if be, err = b.coerce(be, types.Int64T, what); err != nil {
+				return 0, err
+			}
+		}
+		if p, ok := be.(*expr.Param); ok {
+			// Described, not run: the count is not known yet.
+			if !p.T.IsInteger() {
+				return 0, sqlerr.New(sqlerr.DatatypeMismatch, "argument of %s must be type bigint, not type %s", what, p.T)
+			}
+			return -1, nil
+		}
 		c, ok := be.(*expr.Const)
 		if !ok {
 			if cast, ok2 := be.(*expr.Cast); ok2 {
