@@ -102,27 +102,76 @@ func (e *Engine) Query(ctx context.Context, text string) (*Result, error) {
 // Run executes a parsed statement in a session; nil means a fresh
 // embedded session.
 func (e *Engine) Run(ctx context.Context, sess session.Info, st *pgfront.Statement) (*Result, error) {
+	return e.RunParams(ctx, sess, st, nil)
+}
+
+// Params are a statement's $n parameters: types and values (see
+// binder.Params).
+type Params = binder.Params
+
+// RunParams executes a parsed statement with parameter values (nil: the
+// statement has none). Each parameter's type should come from Describe, so
+// the statement binds as it was described.
+func (e *Engine) RunParams(ctx context.Context, sess session.Info, st *pgfront.Statement, params *Params) (*Result, error) {
 	if sess == nil {
 		sess = session.NewEmbedded()
 	}
 	if st.Special != nil {
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported by the embedded engine", st.Special.Kind)
 	}
+	if params != nil && (params.Infer || len(params.Values) != len(params.Types)) {
+		return nil, sqlerr.New(sqlerr.InternalError, "parameters to run need one value per type")
+	}
 	switch s := st.AST.(type) {
 	case *ast.ExplainStmt:
-		return e.explain(ctx, sess, st, s)
+		return e.explain(ctx, sess, st, s, params)
 	}
-	plan, names, err := e.plan(sess, st, st.AST)
+	plan, names, err := e.plan(sess, st, st.AST, params)
 	if err != nil {
 		return nil, err
 	}
 	return e.start(ctx, plan, names, nil)
 }
 
-func (e *Engine) plan(sess session.Info, st *pgfront.Statement, node ast.StmtNode) (logical.Node, []string, error) {
+// Describe binds a statement without running or planning it: it returns
+// the type of every parameter (paramTypes gives those the client named;
+// Unknown or missing ones are inferred from their use, as PostgreSQL does)
+// and the result columns.
+func (e *Engine) Describe(sess session.Info, st *pgfront.Statement, paramTypes []types.T) ([]types.T, []Column, error) {
+	if sess == nil {
+		sess = session.NewEmbedded()
+	}
+	if st.Special != nil {
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported by the embedded engine", st.Special.Kind)
+	}
+	params := &Params{Types: append([]types.T(nil), paramTypes...), Infer: true}
+	node, explain := st.AST, false
+	if s, ok := node.(*ast.ExplainStmt); ok {
+		node, explain = s.Stmt, true
+	}
 	b := binder.New(e.cat, st.ColumnAliases)
 	b.Session = sess
 	b.Query = st.Text
+	b.Params = params
+	bound, err := b.BindQuery(node)
+	if err != nil {
+		return nil, nil, err
+	}
+	if explain {
+		return params.Types, []Column{{Name: "QUERY PLAN", Type: types.TextT}}, nil
+	}
+	cols := make([]Column, 0, len(bound.Names))
+	for i, c := range bound.Plan.Schema() {
+		cols = append(cols, Column{Name: bound.Names[i], Type: c.T})
+	}
+	return params.Types, cols, nil
+}
+
+func (e *Engine) plan(sess session.Info, st *pgfront.Statement, node ast.StmtNode, params *Params) (logical.Node, []string, error) {
+	b := binder.New(e.cat, st.ColumnAliases)
+	b.Session = sess
+	b.Query = st.Text
+	b.Params = params
 	bound, err := b.BindQuery(node)
 	if err != nil {
 		return nil, nil, err
@@ -203,10 +252,11 @@ func (r *Result) Close() error {
 	return err
 }
 
-func (e *Engine) explain(ctx context.Context, sess session.Info, st *pgfront.Statement, s *ast.ExplainStmt) (*Result, error) {
+func (e *Engine) explain(ctx context.Context, sess session.Info, st *pgfront.Statement, s *ast.ExplainStmt, params *Params) (*Result, error) {
 	b := binder.New(e.cat, st.ColumnAliases)
 	b.Session = sess
 	b.Query = st.Text
+	b.Params = params
 	bound, err := b.BindQuery(s.Stmt)
 	if err != nil {
 		return nil, err

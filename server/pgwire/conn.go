@@ -467,6 +467,11 @@ func (c *conn) closePortals() {
 // newPortal plans st (the engine starts no work before the first batch is
 // asked for) so that the portal can be described before it runs.
 func (c *conn) newPortal(name string, st *pgfront.Statement, formats []int16) (*portal, error) {
+	return c.newPortalWith(name, st, formats, nil)
+}
+
+// newPortalWith is newPortal for a statement with $n parameter values.
+func (c *conn) newPortalWith(name string, st *pgfront.Statement, formats []int16, params *engine.Params) (*portal, error) {
 	p := &portal{name: name, st: st}
 	if st.Special != nil {
 		if st.Special.Kind == pgfront.SpecialShow {
@@ -477,7 +482,7 @@ func (c *conn) newPortal(name string, st *pgfront.Statement, formats []int16) (*
 			return nil, abortedErr()
 		}
 		p.ctx, p.cancel = context.WithCancelCause(c.srv.baseCtx)
-		res, err := c.srv.cfg.Engine.Run(p.ctx, info{c}, st)
+		res, err := c.srv.cfg.Engine.RunParams(p.ctx, info{c}, st, params)
 		if err != nil {
 			p.cancel(context.Canceled)
 			return nil, err

@@ -3,23 +3,21 @@ package pgwire
 import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/basaltdb/basalt/server/engine"
+	"github.com/basaltdb/basalt/sql/binder"
 	"github.com/basaltdb/basalt/sql/pgfront"
 	"github.com/basaltdb/basalt/sql/sqlerr"
+	"github.com/basaltdb/basalt/sql/types"
 )
 
-// maxParams is the protocol's limit on parameters of one statement.
-const maxParams = 65535
-
-// prepared is a statement from a Parse message.
+// prepared is a statement from a Parse message, bound once to learn its
+// parameter types and result columns; Bind binds it again with values.
 type prepared struct {
-	name string
-	text string
-	ph   []placeholder
-	oids []uint32 // one per parameter, as ParameterDescription reports it
-	// untyped marks parameters whose type neither Parse nor a cast gave:
-	// they are reported as text and substituted as untyped literals.
-	untyped []bool
-	empty   bool
+	name  string
+	st    *pgfront.Statement // nil: the empty statement
+	types []types.T          // one per parameter
+	oids  []uint32           // as ParameterDescription reports them
+	cols  []engine.Column    // nil: the statement returns no rows
 }
 
 func (c *conn) parse(m *pgproto3.Parse) error {
@@ -28,36 +26,65 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 			return sqlerr.New(codeDuplicatePreparedStatement, "prepared statement \"%s\" already exists", m.Name)
 		}
 	}
-	ph, casts := scanPlaceholders(m.Query)
-	n := len(m.ParameterOIDs)
-	for _, p := range ph {
-		n = max(n, p.n)
+	if len(m.ParameterOIDs) > binder.MaxParams {
+		return sqlerr.New(codeProtocolViolation, "too many parameters: %d", len(m.ParameterOIDs))
 	}
-	if n > maxParams {
-		return sqlerr.New(codeProtocolViolation, "too many parameters: %d", n)
-	}
-	ps := &prepared{name: m.Name, text: m.Query, ph: ph, oids: make([]uint32, n), untyped: make([]bool, n)}
-	copy(ps.oids, m.ParameterOIDs)
-	for i := range ps.oids {
-		if ps.oids[i] == 0 {
-			ps.oids[i] = 25
-			if t, ok := casts[i+1]; ok {
-				ps.oids[i] = t.OID()
-			} else {
-				ps.untyped[i] = true
-			}
-		}
-	}
-	// Check the text now, with NULLs of the parameters' types, so that
-	// syntax errors come at Parse as in PostgreSQL.
-	stmts, err := pgfront.Parse(substitute(ps.text, ps.ph, ps.oids, ps.untyped, make([]*string, n)))
+	stmts, err := pgfront.Parse(m.Query)
 	if err != nil {
 		return err
 	}
 	if len(stmts) > 1 {
 		return sqlerr.New(sqlerr.SyntaxError, "cannot insert multiple commands into a prepared statement")
 	}
-	ps.empty = len(stmts) == 0
+	given := make([]types.T, len(m.ParameterOIDs))
+	for i, oid := range m.ParameterOIDs {
+		if oid == 0 {
+			continue // Unknown: to infer
+		}
+		t, ok := types.FromOID(oid)
+		if !ok {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "parameters of type OID %d are not supported", oid)
+		}
+		given[i] = t
+	}
+	ps := &prepared{name: m.Name, types: given}
+	switch {
+	case len(stmts) == 0:
+	case stmts[0].Special != nil:
+		// Statements the front parses itself (SET, SHOW ...) take no
+		// parameters; their columns are known without the engine.
+		ps.st = &stmts[0]
+		if stmts[0].Special.Kind == pgfront.SpecialShow {
+			ps.cols = showColumns(stmts[0].Special.Name)
+		}
+	default:
+		if c.tx == 'E' {
+			return abortedErr()
+		}
+		ps.st = &stmts[0]
+		// Binding now reports errors (unknown columns, parameters whose
+		// type cannot be inferred) at Parse, as PostgreSQL does, and
+		// gives Describe its answer without running anything.
+		if ps.types, ps.cols, err = c.srv.cfg.Engine.Describe(info{c}, ps.st, given); err != nil {
+			return err
+		}
+		if ps.cols == nil {
+			ps.cols = []engine.Column{}
+		}
+		if len(ps.types) > binder.MaxParams {
+			return sqlerr.New(sqlerr.ProgramLimitExceeded, "too many parameters: %d (at most %d)", len(ps.types), binder.MaxParams)
+		}
+	}
+	ps.oids = make([]uint32, len(ps.types))
+	for i, t := range ps.types {
+		switch {
+		case i < len(m.ParameterOIDs) && given[i].Kind != types.Unknown:
+			// The client's own OID (varchar stays varchar).
+			ps.oids[i] = m.ParameterOIDs[i]
+		case t.Kind != types.Unknown:
+			ps.oids[i] = t.OID()
+		}
+	}
 	c.stmts[m.Name] = ps
 	c.send(&pgproto3.ParseComplete{})
 	return nil
@@ -75,8 +102,8 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	} else {
 		c.dropUnnamedPortal()
 	}
-	if len(m.Parameters) != len(ps.oids) {
-		return sqlerr.New(codeProtocolViolation, "bind message supplies %d parameters, but prepared statement \"%s\" requires %d", len(m.Parameters), ps.name, len(ps.oids))
+	if len(m.Parameters) != len(ps.types) {
+		return sqlerr.New(codeProtocolViolation, "bind message supplies %d parameters, but prepared statement \"%s\" requires %d", len(m.Parameters), ps.name, len(ps.types))
 	}
 	if f := len(m.ParameterFormatCodes); f > 1 && f != len(m.Parameters) {
 		return sqlerr.New(codeProtocolViolation, "bind message has %d parameter formats but %d parameters", f, len(m.Parameters))
@@ -101,16 +128,14 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 		values[i] = &s
 	}
 	p := &portal{name: m.DestinationPortal}
-	if !ps.empty {
-		stmts, err := pgfront.Parse(substitute(ps.text, ps.ph, ps.oids, ps.untyped, values))
-		if err != nil {
-			return err
-		}
-		if len(stmts) != 1 {
-			return sqlerr.New(sqlerr.SyntaxError, "a parameter changed the number of statements")
+	if ps.st != nil {
+		var params *engine.Params
+		if ps.st.Special == nil {
+			params = &engine.Params{Types: ps.types, Values: values}
 		}
 		formats := append([]int16(nil), m.ResultFormatCodes...)
-		if p, err = c.newPortal(m.DestinationPortal, &stmts[0], formats); err != nil {
+		var err error
+		if p, err = c.newPortalWith(m.DestinationPortal, ps.st, formats, params); err != nil {
 			return err
 		}
 	}
@@ -127,20 +152,11 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 			return sqlerr.New(codeInvalidSQLStatementName, "prepared statement \"%s\" does not exist", m.Name)
 		}
 		c.send(&pgproto3.ParameterDescription{ParameterOIDs: ps.oids})
-		if ps.empty {
+		if ps.cols == nil {
 			c.send(&pgproto3.NoData{})
 			return nil
 		}
-		stmts, err := pgfront.Parse(substitute(ps.text, ps.ph, ps.oids, ps.untyped, make([]*string, len(ps.oids))))
-		if err != nil {
-			return err
-		}
-		p, err := c.newPortal("", &stmts[0], nil)
-		if err != nil {
-			return err
-		}
-		p.close()
-		c.describeRows(p)
+		c.send(rowDescription(ps.cols, nil))
 	case 'P':
 		p := c.portals[m.Name]
 		if p == nil {

@@ -94,6 +94,12 @@ func startServer(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	writeFixtures(t, dir)
+	return serveDir(t, dir)
+}
+
+// serveDir serves the tables of dir on 127.0.0.1:0.
+func serveDir(t *testing.T, dir string) string {
+	t.Helper()
 	eng, err := engine.Open(context.Background(), engine.Config{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
