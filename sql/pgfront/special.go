@@ -19,6 +19,11 @@ const (
 	SpecialSetTransaction            SpecialKind = "SET TRANSACTION"
 	SpecialSetSessionCharacteristics SpecialKind = "SET SESSION CHARACTERISTICS"
 	SpecialDeallocate                SpecialKind = "DEALLOCATE" // Name; "all"
+	SpecialCopy                      SpecialKind = "COPY"       // Copy, Query
+	SpecialDeclare                   SpecialKind = "DECLARE"    // Name, Cursor, Query
+	SpecialFetch                     SpecialKind = "FETCH"      // Name, Fetch
+	SpecialMove                      SpecialKind = "MOVE"       // Name, Fetch
+	SpecialClose                     SpecialKind = "CLOSE"      // Name; "" for CLOSE ALL
 )
 
 // Special is a statement parsed by the front. Identifiers are folded as
@@ -28,6 +33,13 @@ type Special struct {
 	Name  string   // the parameter, savepoint or object the statement names
 	Args  []string // values (SET) or words of transaction modes (BEGIN, SET TRANSACTION)
 	Local bool     // SET LOCAL
+
+	// Query is the statement COPY and DECLARE run: the user's query, or for
+	// COPY table a SELECT the front wrote (Copy.Table says so).
+	Query  *Statement
+	Copy   *CopySpec   // COPY
+	Cursor *CursorSpec // DECLARE
+	Fetch  *FetchSpec  // FETCH, MOVE
 }
 
 // parseSpecial recognises the statements of SpecialKind. ok is false for
@@ -92,6 +104,23 @@ func parseSpecial(src string, toks []token, end token) (*Special, bool, error) {
 			return nil, true, err
 		}
 		return &Special{Kind: SpecialRelease, Name: name}, true, p.done()
+	case p.word("copy"):
+		return p.copyStmt()
+	case p.word("declare"):
+		return p.declare()
+	case p.word("fetch"):
+		return p.fetch(SpecialFetch)
+	case p.word("move"):
+		return p.fetch(SpecialMove)
+	case p.word("close"):
+		if p.word("all") {
+			return &Special{Kind: SpecialClose}, true, p.done()
+		}
+		name, err := p.ident()
+		if err != nil {
+			return nil, true, err
+		}
+		return &Special{Kind: SpecialClose, Name: name}, true, p.done()
 	case p.word("deallocate"):
 		_ = p.word("prepare")
 		if p.word("all") {
