@@ -56,6 +56,10 @@ type conn struct {
 	// skipToSync is set after an error in the extended protocol: messages
 	// are discarded until Sync.
 	skipToSync bool
+	// implicitTx is set while a Query message of several statements runs
+	// outside a transaction block: PostgreSQL runs them as one implicit
+	// transaction, so DECLARE works there and its cursors end with it.
+	implicitTx bool
 
 	mu        sync.Mutex
 	running   context.CancelCauseFunc
@@ -393,6 +397,7 @@ func (c *conn) fail(err error) {
 // the first error.
 func (c *conn) simpleQuery(text string) {
 	defer c.ready()
+	failed := false
 	stmts, err := pgfront.Parse(text)
 	if err != nil {
 		c.fail(err)
@@ -405,16 +410,26 @@ func (c *conn) simpleQuery(text string) {
 	// A Query message replaces the unnamed statement and portal.
 	delete(c.stmts, "")
 	c.dropUnnamedPortal()
+	if len(stmts) > 1 && c.tx == 'I' {
+		c.implicitTx = true
+		defer func() {
+			c.implicitTx = false
+			if c.tx == 'I' {
+				c.endTransaction(!failed)
+			}
+		}()
+	}
 	for i := range stmts {
 		p, err := c.newPortal("", &stmts[i], nil)
 		if err == nil {
 			if p.cols != nil {
-				c.send(rowDescription(p.cols, nil))
+				c.send(rowDescription(p.cols, p.formats))
 			}
 			_, err = c.run(p, 0)
 			p.close()
 		}
 		if err != nil {
+			failed = true
 			c.fail(err)
 			return
 		}
@@ -435,8 +450,10 @@ type portal struct {
 	pending arrow.RecordBatch // the batch being sent, from row prow
 	prow    int
 	done    bool
+	pos     int64 // rows sent so far: a cursor's position
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
+	cur     *cursor // set for portals made by DECLARE
 }
 
 func (p *portal) close() {
@@ -474,8 +491,11 @@ func (c *conn) newPortal(name string, st *pgfront.Statement, formats []int16) (*
 func (c *conn) newPortalWith(name string, st *pgfront.Statement, formats []int16, params *engine.Params) (*portal, error) {
 	p := &portal{name: name, st: st}
 	if st.Special != nil {
-		if st.Special.Kind == pgfront.SpecialShow {
+		switch st.Special.Kind {
+		case pgfront.SpecialShow:
 			p.cols = showColumns(st.Special.Name)
+		case pgfront.SpecialFetch:
+			p.cols, formats = c.fetchColumns(st.Special.Name, formats)
 		}
 	} else {
 		if c.tx == 'E' {
@@ -531,6 +551,31 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 	if p.done {
 		return false, c.commandComplete(p, 0)
 	}
+	sent, more, err := c.pump(p, int64(maxRows), func(rec arrow.RecordBatch, from, to int) {
+		c.out = appendDataRows(c.out, rec, p.cols, p.formats, from, to)
+	})
+	if err != nil {
+		return false, err
+	}
+	if more {
+		c.send(&pgproto3.PortalSuspended{})
+		return true, nil
+	}
+	return false, c.commandComplete(p, sent)
+}
+
+// rowSink writes rows [from, to) of rec to the output.
+type rowSink func(rec arrow.RecordBatch, from, to int)
+
+// pump feeds up to maxRows rows (0: all) of p's query to sink, flushing as
+// the output grows so that memory stays bounded. more reports that maxRows
+// were sent (rows may remain); at the end of the rows p is done and its
+// query closed. Execute, FETCH and COPY share it, so statement_timeout and
+// cancel requests work for each.
+func (c *conn) pump(p *portal, maxRows int64, sink rowSink) (sent int64, more bool, err error) {
+	if p.done {
+		return 0, false, nil
+	}
 	c.mu.Lock()
 	c.running = p.cancel
 	c.mu.Unlock()
@@ -543,7 +588,7 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 		t := time.AfterFunc(d, func() { p.cancel(errTimeout) })
 		defer t.Stop()
 	}
-	var sent int64
+	defer func() { p.pos += sent }()
 	for {
 		if p.pending == nil {
 			b, err := p.res.Next(p.ctx)
@@ -551,35 +596,34 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 				break
 			}
 			if err != nil {
-				return false, c.canceled(p, err)
+				return sent, false, c.canceled(p, err)
 			}
 			p.pending, p.prow = b, 0
 		}
 		n := int(p.pending.NumRows()) - p.prow
-		if maxRows > 0 && int64(n) > int64(maxRows)-sent {
-			n = int(int64(maxRows) - sent)
+		if maxRows > 0 && int64(n) > maxRows-sent {
+			n = int(maxRows - sent)
 		}
-		c.out = appendDataRows(c.out, p.pending, p.cols, p.formats, p.prow, p.prow+n)
+		sink(p.pending, p.prow, p.prow+n)
 		p.prow += n
 		sent += int64(n)
 		if p.prow >= int(p.pending.NumRows()) {
 			p.pending = nil
 		}
 		if err := c.maybeFlush(); err != nil {
-			return false, err
+			return sent, false, err
 		}
 		if err := context.Cause(p.ctx); err != nil {
-			return false, c.canceled(p, err)
+			return sent, false, c.canceled(p, err)
 		}
-		if maxRows > 0 && sent >= int64(maxRows) {
-			c.send(&pgproto3.PortalSuspended{})
-			return true, nil
+		if maxRows > 0 && sent >= maxRows {
+			return sent, true, nil
 		}
 	}
 	p.done = true
 	p.res.Close()
 	p.res = nil
-	return false, c.commandComplete(p, sent)
+	return sent, false, nil
 }
 
 // canceled turns the failure of a canceled statement into 57014 with

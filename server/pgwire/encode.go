@@ -59,6 +59,8 @@ func binarySupported(t types.T) bool {
 		types.Text, types.Bytea, types.Date, types.Time, types.Timestamp, types.TimestampTZ,
 		types.Numeric, types.Interval:
 		return true
+	case types.Array:
+		return t.Elem != types.Array && binarySupported(t.ElemType())
 	}
 	return false
 }
@@ -182,6 +184,8 @@ func binaryEncoder(arr arrow.Array, t types.T) valueEncoder {
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
 		return func(dst []byte, i int) []byte { return appendNumericBinary(dst, a.Value(i), scale) }
+	case *array.List:
+		return arrayBinaryEncoder(a, t)
 	}
 	return nil
 }

@@ -54,8 +54,13 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 		// Statements the front parses itself (SET, SHOW ...) take no
 		// parameters; their columns are known without the engine.
 		ps.st = &stmts[0]
-		if stmts[0].Special.Kind == pgfront.SpecialShow {
+		switch stmts[0].Special.Kind {
+		case pgfront.SpecialShow:
 			ps.cols = showColumns(stmts[0].Special.Name)
+		case pgfront.SpecialFetch:
+			// The cursor's columns, if it exists now (as PostgreSQL
+			// describes FETCH).
+			ps.cols, _ = c.fetchColumns(stmts[0].Special.Name, nil)
 		}
 	default:
 		if c.tx == 'E' {

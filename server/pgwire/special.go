@@ -21,6 +21,12 @@ func (c *conn) runSpecial(p *portal) error {
 			return abortedErr()
 		}
 	}
+	switch sp.Kind {
+	case pgfront.SpecialCopy:
+		return c.runCopy(sp)
+	case pgfront.SpecialDeclare, pgfront.SpecialFetch, pgfront.SpecialMove, pgfront.SpecialClose:
+		return c.runCursor(p)
+	}
 	tag := string(sp.Kind)
 	switch sp.Kind {
 	case pgfront.SpecialShow:
@@ -84,11 +90,13 @@ func (c *conn) runSpecial(p *portal) error {
 		case 'E':
 			tag = "ROLLBACK"
 		}
+		c.endTransaction(c.tx != 'E')
 		c.tx = 'I'
 	case pgfront.SpecialRollback:
 		if c.tx == 'I' {
 			c.notice(codeNoActiveSQLTransaction, "there is no transaction in progress")
 		}
+		c.endTransaction(false)
 		c.tx = 'I'
 	case pgfront.SpecialSavepoint, pgfront.SpecialRelease, pgfront.SpecialRollbackTo:
 		if c.tx == 'I' {

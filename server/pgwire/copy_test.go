@@ -1,0 +1,184 @@
+package pgwire_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/basaltdb/basalt/test/slt"
+)
+
+func copyOut(t *testing.T, c *pgconn.PgConn, sql string) (string, string, error) {
+	t.Helper()
+	var buf bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tag, err := c.CopyTo(ctx, &buf, sql)
+	return buf.String(), tag.String(), err
+}
+
+// copyStatements run on Basalt and PostgreSQL over the slt fixtures; their
+// output must match byte for byte.
+var copyStatements = []string{
+	"COPY (select * from nums order by id) TO STDOUT",
+	"copy (select * from nums order by id) to stdout with csv header",
+	"copy (select * from nums order by id) to stdout (format csv, header, force_quote *, delimiter ';', null 'NULL')",
+	"copy (select * from nums order by id) to stdout (format binary)",
+	"copy (select * from strs order by id) to stdout (header)",
+	"copy (select * from strs order by id) to stdout (format csv, header true, quote '''', escape '\\')",
+	"copy (select * from strs order by id) to stdout (format binary)",
+	"copy (select id, s, v from strs order by id) to stdout with csv force quote s, v",
+	"copy (select * from times order by id) to stdout",
+	"copy (select * from times order by id) to stdout (format csv)",
+	"copy (select * from times order by id) to stdout (format binary)",
+	`copy (select id, s || E'\t|\\\n\r\b\f' || v as "we|ird", '' as e, '\.' as dot, '\N' as n from strs order by id) to stdout (header, delimiter '|')`,
+	`copy (select id, s || E',"\n' || v as "a,b", '' as e, '\.' as dot from strs order by id) to stdout (format csv, header)`,
+	`copy (select '\.' as dot) to stdout (format csv)`,
+	`copy (select s from strs where id = 3) to stdout (format csv, null '')`,
+	"copy (select x, y from (values (1, 'a'), (2, null)) v(x, y) order by x) to stdout (format csv, null 'x', force_quote (y))",
+	"copy (select * from nums where id < 0) to stdout (format binary)",
+	"copy (select * from nums where id < 0) to stdout (format csv, header)",
+	"copy (select array[1, 2, null] as a, array['x', 'y z', null, ''] as b, array[1.5, 2.5] as c) to stdout",
+	"copy (select array[1, 2, null] as a, array['x', 'y z', null, ''] as b, array[1.5, 2.5] as c) to stdout (format csv)",
+	"copy (select array[1, 2, null] as a, array['x', 'y z', null, ''] as b) to stdout (format binary)",
+	"copy times to stdout",
+	"copy dim (label, k) to stdout (format csv, header)",
+	"copy empty_t to stdout (format csv, header)",
+	"copy binary times to stdout",
+	"copy dept to stdout with delimiter as ',' null as 'none' csv header force quote *",
+}
+
+// copyErrors are COPY statements both must reject with the same SQLSTATE
+// and message.
+var copyErrors = []string{
+	"copy (select 1) to stdout (format xml)",
+	"copy (select 1) to stdout (delimiter 'ab')",
+	"copy (select 1) to stdout (format binary, delimiter 'a')",
+	"copy (select 1) to stdout (format binary, null 'a')",
+	"copy (select 1) to stdout (format binary, header)",
+	"copy (select 1) to stdout (quote '\"')",
+	"copy (select 1) to stdout (escape '\"')",
+	"copy (select 1) to stdout (force_quote *)",
+	"copy (select 1) to stdout (format csv, force_not_null (x))",
+	"copy (select 1) to stdout (format csv, force_null (x))",
+	"copy (select 1) to stdout (header match)",
+	"copy (select 1) to stdout (bogus)",
+	"copy (select 1) to stdout (header 'x')",
+	"copy (select 1) to stdout (format text, format csv)",
+	"copy (select 1) to stdout (delimiter '\\')",
+	"copy (select 1) to stdout (delimiter 'a')",
+	"copy (select 1) to stdout (format csv, delimiter ',', quote ',')",
+	"copy (select 1) to stdout (null E'a\\nb')",
+	"copy (select 1) to stdout (delimiter ',', null 'x,y')",
+	"copy (select 1) to stdout (format csv, null 'a\"')",
+	"copy (select 1) to stdout (encoding 'bogus')",
+	"copy (select 1) to stdout (format csv, quote 'ab')",
+	"copy (select 1) to stdout (format csv, escape 'ab')",
+	"copy (select 1) to stdout (format csv, delimiter '\"')",
+	"copy (select 1 as a) to stdout (format csv, force_quote a)",
+	"copy (select 1 as a) to stdout (format csv, force_quote (b))",
+	"copy (select 1 as a) to stdout (format csv, force_quote (a, a))",
+	"copy (select 1) from stdin",
+	"copy nosuch to stdout",
+	"copy nums (zz) to stdout",
+	"copy nums (id, id) to stdout",
+	"copy nums to stdout (format csv, force_quote (zz))",
+	"copy nums (id) to stdout (format csv, force_quote (si))",
+	"copy (select 1/0) to stdout",
+}
+
+// TestCopyMatchesPostgres compares COPY TO STDOUT with a real PostgreSQL
+// serving the same rows (BASALT_PG_DSN; skipped without it).
+func TestCopyMatchesPostgres(t *testing.T) {
+	dsn := os.Getenv("BASALT_PG_DSN")
+	if dsn == "" {
+		t.Skip("BASALT_PG_DSN is not set")
+	}
+	ctx := context.Background()
+	tables := slt.Fixtures()
+	dir := t.TempDir()
+	if err := slt.WriteParquet(dir, tables); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := slt.SetupPostgres(ctx, dsn, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Drop(ctx)
+	pg, err := pgconn.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close(ctx)
+	if _, err := pg.Exec(ctx, "SET search_path = "+ref.Schema+"; SET TimeZone = 'UTC'").ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	addr := serveDir(t, dir)
+	bc := connect(t, addr, pgx.QueryExecModeSimpleProtocol).PgConn()
+	for _, sql := range copyStatements {
+		want, wantTag, err := copyOut(t, pg, sql)
+		if err != nil {
+			t.Fatalf("PostgreSQL: %s: %v", sql, err)
+		}
+		got, gotTag, err := copyOut(t, bc, sql)
+		if err != nil {
+			t.Errorf("%s: %v", sql, err)
+			continue
+		}
+		if got != want || gotTag != wantTag {
+			t.Errorf("%s:\n got %q %s\nwant %q %s", sql, got, gotTag, want, wantTag)
+		}
+	}
+	for _, sql := range copyErrors {
+		_, _, perr := copyOut(t, pg, sql)
+		_, _, berr := copyOut(t, bc, sql)
+		var pe, be *pgconn.PgError
+		if !errors.As(perr, &pe) {
+			t.Fatalf("PostgreSQL: %s: %v", sql, perr)
+		}
+		if !errors.As(berr, &be) {
+			t.Errorf("%s: got %v, want %s %s", sql, berr, pe.Code, pe.Message)
+			continue
+		}
+		if be.Code != pe.Code || be.Message != pe.Message {
+			t.Errorf("%s: got %s %q, want %s %q", sql, be.Code, be.Message, pe.Code, pe.Message)
+		}
+	}
+	// psql's \copy sends COPY ... TO STDOUT and writes the file itself.
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		return
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	for i, cmd := range []string{
+		`\copy (select * from strs order by id) to '%s' with (format csv, header)`,
+		`\copy (select * from times order by id) to '%s'`,
+		`\copy times to '%s' binary`,
+	} {
+		bf := filepath.Join(t.TempDir(), "basalt.out")
+		pf := filepath.Join(t.TempDir(), "pg.out")
+		out, err := exec.Command(psql, "-X", "-h", host, "-p", port, "-U", "u", "-d", "basalt", "-c", strings.ReplaceAll(cmd, "%s", bf)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("psql against Basalt: %s: %v: %s", cmd, err, out)
+		}
+		pout, err := exec.Command(psql, "-X", "-d", dsn, "-c", "set search_path = "+ref.Schema, "-c", strings.ReplaceAll(cmd, "%s", pf)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("psql against PostgreSQL: %s: %v: %s", cmd, err, pout)
+		}
+		b, _ := os.ReadFile(bf)
+		p, _ := os.ReadFile(pf)
+		if !bytes.Equal(b, p) || !strings.HasPrefix(string(out), "COPY ") {
+			t.Errorf("\\copy %d: Basalt %q (%s), PostgreSQL %q", i, b, out, p)
+		}
+	}
+}

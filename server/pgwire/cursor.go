@@ -1,0 +1,234 @@
+package pgwire
+
+import (
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/basaltdb/basalt/server/engine"
+	"github.com/basaltdb/basalt/sql/pgfront"
+	"github.com/basaltdb/basalt/sql/sqlerr"
+)
+
+// A cursor is a portal made by DECLARE, as in PostgreSQL: it lives in
+// conn.portals under its name, so the extended protocol can Describe,
+// Execute and Close it too, and Bind cannot reuse its name.
+//
+// Cursors stream: rows are produced as FETCH asks for them and a cursor
+// holds one batch and its query's operators, never the whole result. So
+// they scan forward only; a fetch that would move backward fails with
+// PostgreSQL's NO SCROLL error, and SCROLL is refused at DECLARE. A WITH
+// HOLD cursor keeps streaming after COMMIT where PostgreSQL would
+// materialise the rest of its rows.
+type cursor struct {
+	hold bool
+	// inTx is set while the transaction that declared the cursor is open:
+	// its rollback drops even a WITH HOLD cursor.
+	inTx bool
+}
+
+const (
+	codeObjectNotInPrerequisiteState = "55000"
+	codeInvalidCursorDefinition      = "42P11"
+)
+
+func errBackward() error {
+	return &sqlerr.Error{Code: codeObjectNotInPrerequisiteState, Message: "cursor can only scan forward",
+		Hint: "Declare it with SCROLL option to enable backward scan."}
+}
+
+func errNoCursor(name string) error {
+	return sqlerr.New(codeInvalidCursorName, "cursor \"%s\" does not exist", name)
+}
+
+// fetchColumns returns the columns FETCH from the named cursor returns and
+// the result formats to use: the Bind's when given, else binary for a
+// BINARY cursor. An unknown cursor has no columns; FETCH reports it.
+func (c *conn) fetchColumns(name string, formats []int16) ([]engine.Column, []int16) {
+	p := c.portals[name]
+	if p == nil || p.st == nil || p.st.Special != nil {
+		return nil, formats
+	}
+	if formats == nil && p.cur != nil {
+		formats = p.formats
+	}
+	return p.cols, formats
+}
+
+// runCursor runs DECLARE, FETCH, MOVE and CLOSE; fp is the statement's
+// own portal (FETCH sends rows in its formats).
+func (c *conn) runCursor(fp *portal) error {
+	sp := fp.st.Special
+	switch sp.Kind {
+	case pgfront.SpecialDeclare:
+		return c.declare(sp)
+	case pgfront.SpecialClose:
+		if sp.Name == "" {
+			for k, p := range c.portals {
+				if p.cur != nil {
+					p.close()
+					delete(c.portals, k)
+				}
+			}
+			c.send(&pgproto3.CommandComplete{CommandTag: []byte("CLOSE CURSOR ALL")})
+			return nil
+		}
+		p := c.portals[sp.Name]
+		if p == nil || sp.Name == "" {
+			return errNoCursor(sp.Name)
+		}
+		p.close()
+		delete(c.portals, sp.Name)
+		c.send(&pgproto3.CommandComplete{CommandTag: []byte("CLOSE CURSOR")})
+		return nil
+	}
+	p := c.portals[sp.Name]
+	if p == nil || p.st == nil || p.st.Special != nil || p == fp {
+		return errNoCursor(sp.Name)
+	}
+	move := sp.Kind == pgfront.SpecialMove
+	var sink rowSink
+	if move {
+		sink = func(arrow.RecordBatch, int, int) {}
+	} else {
+		sink = func(rec arrow.RecordBatch, from, to int) {
+			c.out = appendDataRows(c.out, rec, fp.cols, fp.formats, from, to)
+		}
+	}
+	n, err := c.fetch(p, sp.Fetch, sink, move)
+	if err != nil {
+		return err
+	}
+	tag := "FETCH "
+	if move {
+		tag = "MOVE "
+	}
+	c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag + strconv.FormatInt(n, 10))})
+	return nil
+}
+
+func (c *conn) declare(sp *pgfront.Special) error {
+	cs := sp.Cursor
+	if c.tx == 'I' && !cs.Hold && !c.implicitTx {
+		return sqlerr.New(codeNoActiveSQLTransaction, "DECLARE CURSOR can only be used in transaction blocks")
+	}
+	if cs.Scroll && cs.NoScroll {
+		return sqlerr.New(codeInvalidCursorDefinition, "cannot specify both SCROLL and NO SCROLL")
+	}
+	if cs.Scroll {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "SCROLL cursors are not supported: Basalt's cursors stream forward only")
+	}
+	if _, dup := c.portals[sp.Name]; dup {
+		return sqlerr.New(codeDuplicateCursor, "cursor \"%s\" already exists", sp.Name)
+	}
+	var formats []int16
+	if cs.Binary {
+		formats = []int16{1}
+	}
+	p, err := c.newPortal(sp.Name, sp.Query, formats)
+	if err != nil {
+		return err
+	}
+	p.cur = &cursor{hold: cs.Hold, inTx: c.tx != 'I' || c.implicitTx}
+	c.portals[sp.Name] = p
+	c.send(&pgproto3.CommandComplete{CommandTag: []byte("DECLARE CURSOR")})
+	return nil
+}
+
+// fetch moves p as FETCH/MOVE f says, sending the rows it returns to sink,
+// and reports how many it returned (PostgreSQL's DoPortalRunFetch on a NO
+// SCROLL cursor: any direction works as long as the cursor ends up moving
+// forward). p.pos is the number of rows read; p.done is PostgreSQL's
+// atEnd.
+func (c *conn) fetch(p *portal, f *pgfront.FetchSpec, sink rowSink, move bool) (int64, error) {
+	skip := func(arrow.RecordBatch, int, int) {}
+	// forward reads n rows (FetchAll: the rest) into s.
+	forward := func(n int64, s rowSink) (int64, error) {
+		if n <= 0 || p.done {
+			return 0, nil
+		}
+		max := n
+		if n == pgfront.FetchAll {
+			max = 0
+		}
+		got, _, err := c.pump(p, max, s)
+		return got, err
+	}
+	atStart := p.pos == 0 && !p.done
+	onRow := p.pos > 0 && !p.done
+	switch f.Direction {
+	case pgfront.FetchForward:
+		if f.Count == 0 {
+			if onRow {
+				return 0, errBackward()
+			}
+			return 0, nil
+		}
+		return forward(f.Count, sink)
+	case pgfront.FetchBackward:
+		// PostgreSQL rewinds for MOVE BACKWARD ALL, which is allowed
+		// where nothing has been read yet; every other backward move
+		// needs SCROLL.
+		if f.Count == pgfront.FetchAll && atStart && move {
+			return 0, nil
+		}
+		return 0, errBackward()
+	case pgfront.FetchAbsolute:
+		switch {
+		case f.Count > 0:
+			pos := p.pos
+			if p.done {
+				pos++
+			}
+			if f.Count <= pos {
+				return 0, errBackward()
+			}
+			if _, err := forward(f.Count-pos-1, skip); err != nil {
+				return 0, err
+			}
+			return forward(1, sink)
+		case f.Count < 0:
+			// To the end, then back: the backward step fails.
+			if _, err := forward(pgfront.FetchAll, skip); err != nil {
+				return 0, err
+			}
+			return 0, errBackward()
+		}
+		if !atStart {
+			return 0, errBackward()
+		}
+		return 0, nil
+	case pgfront.FetchRelative:
+		switch {
+		case f.Count > 0:
+			if _, err := forward(f.Count-1, skip); err != nil {
+				return 0, err
+			}
+			return forward(1, sink)
+		case f.Count < 0:
+			return 0, errBackward()
+		}
+		if onRow {
+			return 0, errBackward()
+		}
+		return 0, nil
+	}
+	return 0, sqlerr.New(sqlerr.InternalError, "internal error: unknown fetch direction %d", f.Direction)
+}
+
+// endTransaction closes the cursors a transaction end closes: at COMMIT
+// those without HOLD, at ROLLBACK also the WITH HOLD cursors it declared.
+func (c *conn) endTransaction(commit bool) {
+	for k, p := range c.portals {
+		if p.cur == nil {
+			continue
+		}
+		if !p.cur.hold || (!commit && p.cur.inTx) {
+			p.close()
+			delete(c.portals, k)
+			continue
+		}
+		p.cur.inTx = false
+	}
+}

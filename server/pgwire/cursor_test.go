@@ -1,0 +1,403 @@
+package pgwire_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// execAll runs sql with the simple protocol and returns each statement's
+// rows (text, "NULL" for NULL) and tags, or the first error.
+func execAll(t *testing.T, c *pgconn.PgConn, sql string) ([][]string, []string, error) {
+	t.Helper()
+	res, err := c.Exec(context.Background(), sql).ReadAll()
+	var rows [][]string
+	var tags []string
+	for _, r := range res {
+		tags = append(tags, r.CommandTag.String())
+		for _, row := range r.Rows {
+			var vals []string
+			for _, v := range row {
+				if v == nil {
+					vals = append(vals, "NULL")
+				} else {
+					vals = append(vals, string(v))
+				}
+			}
+			rows = append(rows, vals)
+		}
+	}
+	return rows, tags, err
+}
+
+func flat(rows [][]string) string {
+	var parts []string
+	for _, r := range rows {
+		parts = append(parts, strings.Join(r, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestCursors(t *testing.T) {
+	addr := startServer(t)
+	c := connect(t, addr, pgx.QueryExecModeSimpleProtocol).PgConn()
+	steps := []struct {
+		sql, rows, tags, code string
+	}{
+		{sql: "declare c cursor for select id from t order by id", code: "25P01"},
+		{sql: "begin", tags: "BEGIN"},
+		{sql: `DECLARE "c" NO SCROLL CURSOR WITHOUT HOLD FOR select id, s from t where id < 20 order by id`, tags: "DECLARE CURSOR"},
+		{sql: "fetch 2 from c", rows: "0,sa 1,sb", tags: "FETCH 2"},
+		{sql: "fetch forward 2 in c", rows: "2,sc 3,NULL", tags: "FETCH 2"},
+		{sql: "fetch c", rows: "4,se", tags: "FETCH 1"},
+		{sql: "move 3 c", tags: "MOVE 3"},
+		{sql: "fetch next from c", rows: "8,si", tags: "FETCH 1"},
+		{sql: "fetch relative 2 from c", rows: "10,sk", tags: "FETCH 1"},
+		{sql: "fetch absolute 13 from c", rows: "12,sm", tags: "FETCH 1"},
+		{sql: "move forward all in c", tags: "MOVE 7"},
+		{sql: "fetch c", tags: "FETCH 0"},
+		{sql: "fetch all c", tags: "FETCH 0"},
+		{sql: "declare c cursor for select 1", code: "42P03"},
+		{sql: "rollback", tags: "ROLLBACK"},
+		{sql: "begin; declare d cursor for select id from t order by id; fetch 0 from d; fetch 1 from d", rows: "0", tags: "BEGIN DECLARE CURSOR FETCH 0 FETCH 1"},
+		{sql: "fetch prior from d", code: "55000"},
+		{sql: "fetch d", code: "25P02"},
+		{sql: "rollback", tags: "ROLLBACK"},
+		{sql: "fetch d", code: "34000"},
+		{sql: "begin; declare d cursor for select id from t order by id; fetch 2 d", rows: "0 1", tags: "BEGIN DECLARE CURSOR FETCH 2"},
+		{sql: "fetch absolute 1 from d", code: "55000"},
+		{sql: "rollback"},
+		{sql: "begin; declare d cursor for select id from t order by id; fetch 1 d; fetch relative 0 d", code: "55000"},
+		{sql: "rollback"},
+		{sql: "begin; declare d cursor for select 1; move backward all in d; fetch last from d", code: "55000"},
+		{sql: "rollback"},
+		{sql: "begin; declare d scroll cursor for select 1", code: "0A000"},
+		{sql: "rollback"},
+		// COMMIT closes cursors without HOLD and keeps the others.
+		{sql: "begin; declare h cursor with hold for select id from t where id >= 4990 order by id; declare n cursor for select 1; fetch 2 from h; commit",
+			rows: "4990 4991", tags: "BEGIN DECLARE CURSOR DECLARE CURSOR FETCH 2 COMMIT"},
+		{sql: "fetch n", code: "34000"},
+		{sql: "fetch 3 h", rows: "4992 4993 4994", tags: "FETCH 3"},
+		{sql: "close h", tags: "CLOSE CURSOR"},
+		{sql: "close h", code: "34000"},
+		// ROLLBACK drops a WITH HOLD cursor it declared; a held one declared
+		// outside a transaction block stays.
+		{sql: "declare h2 cursor with hold for select id from t where id < 3 order by id", tags: "DECLARE CURSOR"},
+		{sql: "begin; declare h3 cursor with hold for select 1; rollback", tags: "BEGIN DECLARE CURSOR ROLLBACK"},
+		{sql: "fetch h3", code: "34000"},
+		{sql: "fetch all h2", rows: "0 1 2", tags: "FETCH 3"},
+		// A Query of several statements is one implicit transaction.
+		{sql: "declare i cursor for select id from t where id < 2 order by id; fetch all from i", rows: "0 1", tags: "DECLARE CURSOR FETCH 2"},
+		{sql: "fetch i", code: "34000"},
+		{sql: "close all", tags: "CLOSE CURSOR ALL"},
+		{sql: "fetch h2", code: "34000"},
+		{sql: "fetch 99999999999 from h2", code: "42601"},
+	}
+	for _, s := range steps {
+		rows, tags, err := execAll(t, c, s.sql)
+		if s.code != "" {
+			if sqlState(err) != s.code {
+				t.Errorf("%s: error %v, want %s", s.sql, err, s.code)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", s.sql, err)
+			continue
+		}
+		if got := flat(rows); got != s.rows {
+			t.Errorf("%s: rows %q, want %q", s.sql, got, s.rows)
+		}
+		if got := strings.Join(tags, " "); s.tags != "" && got != s.tags {
+			t.Errorf("%s: tags %q, want %q", s.sql, got, s.tags)
+		}
+	}
+}
+
+// TestCursorExtended fetches from cursors through pgx's extended protocol
+// (Describe of FETCH, binary results) and a BINARY cursor.
+func TestCursorExtended(t *testing.T) {
+	addr := startServer(t)
+	ctx := context.Background()
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeDescribeExec, pgx.QueryExecModeSimpleProtocol} {
+		t.Run(mode.String(), func(t *testing.T) {
+			c := connect(t, addr, mode)
+			tx, err := c.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx)
+			if _, err := tx.Exec(ctx, "declare c binary cursor for select id, n, d, array[id, null] as a from t where id between 10 and 14 order by id"); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for i := 0; i < 3; i++ {
+				rows, err := tx.Query(ctx, "fetch 2 from c")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rows.Next() {
+					var id int64
+					var n float64
+					var d time.Time
+					var a []*int64
+					if err := rows.Scan(&id, &n, &d, &a); err != nil {
+						t.Fatal(err)
+					}
+					if len(a) != 2 || a[0] == nil || *a[0] != id || a[1] != nil {
+						t.Errorf("array %v", a)
+					}
+					got = append(got, fmt.Sprintf("%d/%g/%s", id, n, d.Format("2006-01-02")))
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatal(err)
+				}
+				if tag := rows.CommandTag().String(); tag != fmt.Sprintf("FETCH %d", min(2, 5-2*i)) {
+					t.Errorf("tag %q", tag)
+				}
+			}
+			want := "10/-489.9/2020-01-11 11/-488.89/2020-01-12 12/-487.88/2020-01-13 13/-486.87/2020-01-14 14/-485.86/2020-01-15"
+			if s := strings.Join(got, " "); s != want {
+				t.Errorf("got %s\nwant %s", s, want)
+			}
+		})
+	}
+}
+
+// TestBinaryArrays decodes arrays sent in binary by the extended protocol.
+func TestBinaryArrays(t *testing.T) {
+	addr := startServer(t)
+	c := connect(t, addr, pgx.QueryExecModeCacheStatement)
+	ctx := context.Background()
+	var (
+		ints  []int32
+		strs  []*string
+		big   []*int64
+		empty []int32
+		nums  []float64
+		bools []bool
+	)
+	err := c.QueryRow(ctx, `select array[1, 2, 3]::int[], array['a', null, 'é,"x"', ''], array[9223372036854775807, null, -1]::bigint[],
+		cast('{}' as int[]), array[1.5, -2.25], array[true, false]`).Scan(&ints, &strs, &big, &empty, &nums, &bools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return "NULL"
+		}
+		return *p
+	}
+	if fmt.Sprint(ints) != "[1 2 3]" || len(strs) != 4 || str(strs[0]) != "a" || strs[1] != nil || str(strs[2]) != `é,"x"` || str(strs[3]) != "" ||
+		len(big) != 3 || *big[0] != 9223372036854775807 || big[1] != nil || *big[2] != -1 || len(empty) != 0 ||
+		fmt.Sprint(nums) != "[1.5 -2.25]" || fmt.Sprint(bools) != "[true false]" {
+		t.Errorf("got %v %v %v %v %v %v", ints, strs, big, empty, nums, bools)
+	}
+	// A column of arrays: NULL arrays and arrays from a table.
+	rows, err := c.Query(ctx, "select case when i is null then null else array[i, id::int] end from t where id < 5 order by id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var a []int32
+		if err := rows.Scan(&a); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(a))
+	}
+	if rows.Err() != nil || strings.Join(got, " ") != "[0 0] [1 1] [2 2] [] [4 4]" {
+		t.Errorf("got %v (%v)", got, rows.Err())
+	}
+}
+
+// rawConn is a pgproto3 frontend after startup.
+type rawConn struct {
+	t  *testing.T
+	fe *pgproto3.Frontend
+}
+
+func dialRaw(t *testing.T, addr string) *rawConn {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	fe := pgproto3.NewFrontend(nc, nc)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "u", "database": "basalt"}})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r := &rawConn{t: t, fe: fe}
+	r.until("ReadyForQuery")
+	return r
+}
+
+// until reads messages up to one of type last and returns their type
+// names (ParameterStatus and notices left out) and the DataRow values.
+func (r *rawConn) until(last string) ([]string, []string) {
+	r.t.Helper()
+	var names, vals []string
+	for {
+		m, err := r.fe.Receive()
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		switch m := m.(type) {
+		case *pgproto3.ParameterStatus, *pgproto3.NoticeResponse:
+			continue
+		case *pgproto3.DataRow:
+			vals = append(vals, string(m.Values[0]))
+		case *pgproto3.ErrorResponse:
+			r.t.Logf("error %s %s", m.Code, m.Message)
+		}
+		n := typeName(m)
+		if n == "other" {
+			n = fmt.Sprintf("%T", m)
+		}
+		names = append(names, n)
+		if n == last || (n == "ErrorResponse" && last != "ReadyForQuery") {
+			return names, vals
+		}
+	}
+}
+
+func (r *rawConn) send(msgs ...pgproto3.FrontendMessage) {
+	for _, m := range msgs {
+		r.fe.Send(m)
+	}
+	if err := r.fe.Flush(); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// TestCursorAsPortal executes a DECLAREd cursor by name with Execute row
+// limits, interleaved with FETCH.
+func TestCursorAsPortal(t *testing.T) {
+	r := dialRaw(t, startServer(t))
+	r.send(&pgproto3.Query{String: "begin; declare c cursor for select id from t order by id"})
+	r.until("ReadyForQuery")
+	r.send(&pgproto3.Describe{ObjectType: 'P', Name: "c"}, &pgproto3.Execute{Portal: "c", MaxRows: 2}, &pgproto3.Sync{})
+	names, vals := r.until("ReadyForQuery")
+	if strings.Join(names, " ") != "RowDescription DataRow DataRow PortalSuspended ReadyForQuery" || strings.Join(vals, " ") != "0 1" {
+		t.Fatalf("got %v %v", names, vals)
+	}
+	r.send(&pgproto3.Query{String: "fetch 2 from c"})
+	if _, vals := r.until("ReadyForQuery"); strings.Join(vals, " ") != "2 3" {
+		t.Fatalf("fetch after Execute: %v", vals)
+	}
+	// Bind cannot reuse a cursor's name.
+	r.send(&pgproto3.Parse{Query: "select 1"}, &pgproto3.Bind{DestinationPortal: "c"}, &pgproto3.Sync{})
+	if names, _ := r.until("ReadyForQuery"); names[1] != "ErrorResponse" {
+		t.Fatalf("bind over a cursor: %v", names)
+	}
+}
+
+// TestSuspendedPortalMemory runs a large query through Execute with a row
+// limit, as pgjdbc's setFetchSize does, and checks that the suspended
+// portal holds only a batch, not the result.
+func TestSuspendedPortalMemory(t *testing.T) {
+	r := dialRaw(t, startServer(t))
+	const total = 4_000_000
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r.send(&pgproto3.Query{String: "begin"})
+	r.until("ReadyForQuery")
+	r.send(&pgproto3.Parse{Name: "big", Query: fmt.Sprintf("select g, g * 2 as h from generate_series(1, %d) as s(g)", total)},
+		&pgproto3.Bind{PreparedStatement: "big", DestinationPortal: "C_1"},
+		&pgproto3.Execute{Portal: "C_1", MaxRows: 1000}, &pgproto3.Sync{})
+	names, vals := r.until("ReadyForQuery")
+	if len(vals) != 1000 || vals[0] != "1" || names[len(names)-2] != "PortalSuspended" {
+		t.Fatalf("first fetch: %d rows, %v", len(vals), names[len(names)-3:])
+	}
+	for i := 0; i < 3; i++ {
+		r.send(&pgproto3.Execute{Portal: "C_1", MaxRows: 1000}, &pgproto3.Sync{})
+		if _, vals := r.until("ReadyForQuery"); len(vals) != 1000 || vals[0] != fmt.Sprint(1001+1000*i) {
+			t.Fatalf("fetch %d: %d rows from %v", i, len(vals), vals[:1])
+		}
+	}
+	var during runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&during)
+	// The whole result is 64 MB as Arrow columns and more as DataRows.
+	if grow := int64(during.HeapAlloc) - int64(before.HeapAlloc); grow > 16<<20 {
+		t.Errorf("heap grew by %d MB while the portal was suspended", grow>>20)
+	}
+	r.send(&pgproto3.Execute{Portal: "C_1"}, &pgproto3.Sync{})
+	n := 0
+	for {
+		m, err := r.fe.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m.(*pgproto3.DataRow); ok {
+			n++
+			continue
+		}
+		if cc, ok := m.(*pgproto3.CommandComplete); ok {
+			if string(cc.CommandTag) != fmt.Sprintf("SELECT %d", total-4000) {
+				t.Errorf("tag %s", cc.CommandTag)
+			}
+			continue
+		}
+		if _, ok := m.(*pgproto3.ReadyForQuery); ok {
+			break
+		}
+		t.Fatalf("unexpected %T", m)
+	}
+	if n != total-4000 {
+		t.Errorf("rest: %d rows", n)
+	}
+}
+
+// TestPsycopg2NamedCursor uses psycopg2's server-side cursors, which send
+// DECLARE "name" CURSOR WITHOUT HOLD FOR ..., FETCH FORWARD n FROM "name"
+// and CLOSE "name".
+func TestPsycopg2NamedCursor(t *testing.T) {
+	python := "/usr/bin/python3"
+	if err := exec.Command(python, "-c", "import psycopg2").Run(); err != nil {
+		t.Skip("psycopg2 is not installed (apt-get install python3-psycopg2)")
+	}
+	addr := startServer(t)
+	host, port, _ := net.SplitHostPort(addr)
+	script := `
+import sys, psycopg2
+conn = psycopg2.connect(host=sys.argv[1], port=int(sys.argv[2]), user="u", dbname="basalt")
+cur = conn.cursor(name="named one")
+cur.itersize = 700
+cur.execute("select id, s from t where id < %s order by id", (2500,))
+n = 0; total = 0; nulls = 0
+for row in cur:
+    n += 1; total += row[0]
+    if row[1] is None: nulls += 1
+cur.close()
+held = conn.cursor(name="held", withhold=True)
+held.execute("select id from t order by id")
+first = held.fetchmany(3)
+conn.commit()
+more = held.fetchmany(2)
+held.close()
+with conn.cursor(name="scrolly") as c2:
+    c2.execute("select 1")
+    print(c2.fetchone()[0])
+print(n, total, nulls, [r[0] for r in first], [r[0] for r in more])
+conn.close()
+`
+	out, err := exec.Command(python, "-c", script, host, port).CombinedOutput()
+	if err != nil {
+		t.Fatalf("psycopg2: %v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != "1\n2500 3123750 250 [0, 1, 2] [3, 4]" {
+		t.Errorf("psycopg2 printed %q", got)
+	}
+}
