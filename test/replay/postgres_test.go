@@ -1,0 +1,251 @@
+package replay
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+const pgDatabase = "basalt_replay"
+
+// TestReplayMatchesPostgres runs every record on a real PostgreSQL that
+// holds the same tables (empty, same column types) and on Basalt, and
+// compares the column names and type OIDs of the answers. Every record must
+// run on PostgreSQL, skipped ones included: that checks the transcription of
+// the tools' statements. Values are not compared (OIDs, versions and row
+// estimates differ by design).
+func TestReplayMatchesPostgres(t *testing.T) {
+	dsn := os.Getenv("BASALT_PG_DSN")
+	if dsn == "" {
+		t.Skip("BASALT_PG_DSN not set")
+	}
+	ctx := context.Background()
+	pgCfg, err := setupPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := os.Getenv("BASALT_REPLAY_UPDATE") != ""
+	for _, path := range files(t) {
+		recs, err := ParseFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tool := strings.TrimSuffix(path, ".sql")
+		t.Run(tool, func(t *testing.T) {
+			cfg := pgCfg.Copy()
+			cfg.RuntimeParams["application_name"] = "replay-" + tool
+			pg, err := pgconn.ConnectConfig(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pg.Close(ctx)
+			bc := connectBasalt(ctx, t, "replay-"+tool)
+			pgVars, bVars := map[string]string{}, map[string]string{}
+			diffs := map[*Record]string{}
+			for _, r := range recs {
+				po := run(ctx, pg, r, pgVars)
+				if po.err != nil {
+					t.Errorf("%s:%d %s: PostgreSQL rejects the record: %s", r.File, r.Line, r.Name, errText(po.err))
+					continue
+				}
+				// PostgreSQL's tables are empty and its OIDs and names
+				// differ, so only the expected column names are checked.
+				if bad := check(&Record{Expects: columnExpects(r)}, po); len(bad) > 0 {
+					t.Errorf("%s:%d %s: PostgreSQL's answer: %s", r.File, r.Line, r.Name, strings.Join(bad, "; "))
+				}
+				if r.Skip != "" {
+					continue
+				}
+				bo := run(ctx, bc, r, bVars)
+				if bo.err != nil {
+					continue // TestReplay reports it
+				}
+				d := shapeDiff(po, bo)
+				if d == "" {
+					continue
+				}
+				diffs[r] = d
+				if r.ShapeDiff == "" && !update {
+					t.Errorf("%s:%d %s: answer differs from PostgreSQL's: %s", r.File, r.Line, r.Name, d)
+				}
+			}
+			if update {
+				if err := rewriteHeaders(path, recs, "shapediff", diffs); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func columnExpects(r *Record) []Expect {
+	var out []Expect
+	for _, e := range r.Expects {
+		if e.Kind == "columns" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// shapeDiff describes how the column names and types of two outcomes differ.
+func shapeDiff(pg, b outcome) string {
+	if len(pg.sets) != len(b.sets) {
+		return fmt.Sprintf("%d result sets, PostgreSQL %d", len(b.sets), len(pg.sets))
+	}
+	var out []string
+	for i := range pg.sets {
+		pf, bf := pg.sets[i].fields, b.sets[i].fields
+		if len(pf) != len(bf) {
+			out = append(out, fmt.Sprintf("%d columns, PostgreSQL %d", len(bf), len(pf)))
+			continue
+		}
+		for j := range pf {
+			if pf[j].Name != bf[j].Name {
+				out = append(out, fmt.Sprintf("column %d named %q, PostgreSQL %q", j+1, bf[j].Name, pf[j].Name))
+			}
+			if pf[j].DataTypeOID != bf[j].DataTypeOID {
+				out = append(out, fmt.Sprintf("%s is %s, PostgreSQL %s", pf[j].Name, typeName(bf[j].DataTypeOID), typeName(pf[j].DataTypeOID)))
+			}
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+var oidNames = map[uint32]string{
+	16: "bool", 17: "bytea", 18: "char", 19: "name", 20: "int8", 21: "int2", 22: "int2vector", 23: "int4",
+	24: "regproc", 25: "text", 26: "oid", 30: "oidvector", 194: "pg_node_tree", 700: "float4",
+	701: "float8", 1005: "int2[]", 1007: "int4[]", 1009: "text[]", 1028: "oid[]", 1034: "aclitem[]",
+	1042: "bpchar", 1043: "varchar", 1082: "date", 1083: "time", 1114: "timestamp",
+	1184: "timestamptz", 1186: "interval", 1700: "numeric", 2205: "regclass", 2206: "regtype",
+	3220: "pg_lsn", 28: "xid", 1003: "name[]", 1263: "cstring[]",
+}
+
+func typeName(oid uint32) string {
+	if n, ok := oidNames[oid]; ok {
+		return n
+	}
+	return fmt.Sprintf("oid %d", oid)
+}
+
+// setupPostgres recreates database basalt_replay on the server at dsn with
+// the TPC-H tables, empty, declared with the column types Basalt reports for
+// them, and returns the connection config of that database.
+func setupPostgres(ctx context.Context, dsn string) (*pgconn.Config, error) {
+	admin, err := pgconn.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer admin.Close(ctx)
+	for _, q := range []string{"DROP DATABASE IF EXISTS " + pgDatabase, "CREATE DATABASE " + pgDatabase} {
+		if _, err := admin.Exec(ctx, q).ReadAll(); err != nil {
+			return nil, fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	ddl, err := basaltDDL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Database = pgDatabase
+	c, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, ddl).ReadAll(); err != nil {
+		return nil, fmt.Errorf("create the tables in PostgreSQL: %w", err)
+	}
+	return cfg, nil
+}
+
+// basaltDDL writes CREATE TABLE statements for the tables Basalt serves,
+// from the column types its wire server describes for SELECT * of each.
+func basaltDDL(ctx context.Context) (string, error) {
+	ents, err := os.ReadDir(tpchDir)
+	if err != nil {
+		return "", err
+	}
+	c, err := pgconn.Connect(ctx, "postgres://tester@"+basaltAddr+"/basalt?sslmode=disable")
+	if err != nil {
+		return "", err
+	}
+	defer c.Close(ctx)
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		sd, err := c.Prepare(ctx, "", "SELECT * FROM "+n, nil)
+		if err != nil {
+			return "", fmt.Errorf("describe %s on basalt: %w", n, err)
+		}
+		var cols []string
+		for _, f := range sd.Fields {
+			typ, err := ddlType(f.DataTypeOID, f.TypeModifier)
+			if err != nil {
+				return "", fmt.Errorf("%s.%s: %w", n, f.Name, err)
+			}
+			cols = append(cols, fmt.Sprintf("%q %s", f.Name, typ))
+		}
+		fmt.Fprintf(&b, "CREATE TABLE public.%s (%s);\n", n, strings.Join(cols, ", "))
+	}
+	return b.String(), nil
+}
+
+// ddlType is the type name of a column as CREATE TABLE spells it, from the
+// OID and type modifier of a RowDescription.
+func ddlType(oid uint32, mod int32) (string, error) {
+	switch oid {
+	case 16:
+		return "boolean", nil
+	case 20:
+		return "bigint", nil
+	case 21:
+		return "smallint", nil
+	case 23:
+		return "integer", nil
+	case 700:
+		return "real", nil
+	case 701:
+		return "double precision", nil
+	case 25:
+		return "text", nil
+	case 17:
+		return "bytea", nil
+	case 1082:
+		return "date", nil
+	case 1083:
+		return "time", nil
+	case 1114:
+		return "timestamp", nil
+	case 1184:
+		return "timestamptz", nil
+	case 1186:
+		return "interval", nil
+	case 1043, 1042:
+		name := map[uint32]string{1043: "varchar", 1042: "char"}[oid]
+		if mod >= 4 {
+			return fmt.Sprintf("%s(%d)", name, mod-4), nil
+		}
+		return name, nil
+	case 1700:
+		if mod >= 4 {
+			return fmt.Sprintf("numeric(%d,%d)", (mod-4)>>16, (mod-4)&0xffff), nil
+		}
+		return "numeric", nil
+	}
+	return "", fmt.Errorf("no DDL for type OID %d", oid)
+}
