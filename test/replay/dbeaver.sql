@@ -29,7 +29,7 @@ SET application_name = 'DBeaver 25.1.5 - Main <basalt>'
 -- source: PostgreDataSource.java (bootstrap connection)
 -- mode: extended
 -- expect: cell basalt
--- skip: 42883 function current_database() does not exist
+-- shapediff: current_database is text, PostgreSQL name
 SELECT current_database()
 
 -- name: databases
@@ -44,14 +44,13 @@ ORDER BY db.datname
 -- source: PostgreDataSource.java initialize
 -- mode: extended
 -- expect: rows 1
--- skip: 42883 function version() does not exist
 SELECT version()
 
 -- name: current schema and user
 -- source: PostgreExecutionContext.java
 -- mode: extended
 -- expect: row public | tester
--- skip: 42883 function current_schema() does not exist
+-- shapediff: current_schema is text, PostgreSQL name; session_user is text, PostgreSQL name
 SELECT current_schema(),session_user
 
 -- name: search_path

@@ -19,7 +19,6 @@
 -- source: postgresMetaQuery.ts getVersion (config page autodetection)
 -- mode: extended
 -- expect: rows 1
--- skip: 42883 function current_setting(unknown) does not exist
 SELECT current_setting('server_version_num')::int/100 as version
 
 -- name: getTimescaleDBVersion

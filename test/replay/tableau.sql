@@ -114,7 +114,7 @@ show transaction_isolation
 -- name: odbc current schema
 -- source: psqlodbc connection.c
 -- expect: cell public
--- skip: 42883 function current_schema() does not exist
+-- shapediff: current_schema is text, PostgreSQL name
 select current_schema()
 
 -- name: odbc SQLTables through a cursor
