@@ -425,3 +425,37 @@ func (n *TableFunc) Schema() Schema           { return n.Out }
 func (n *TableFunc) Children() []Node         { return nil }
 func (n *TableFunc) WithChildren([]Node) Node { c := *n; return &c }
 func (n *TableFunc) String() string           { return n.Name + "(" + exprList(n.Args) + ")" }
+
+// ProjectSet evaluates set-returning functions in a select list
+// (PostgreSQL's ProjectSet): for each input row every function yields a
+// set; the row is repeated as often as the longest set, the shorter sets
+// padded with NULLs, and a row whose sets are all empty disappears. The
+// output is the input's columns followed by one column per function.
+type ProjectSet struct {
+	Input Node
+	Funcs []SetFunc
+	Out   Schema
+}
+
+// SetFunc is one set-returning function of a ProjectSet: generate_series
+// or unnest, with arguments over the input.
+type SetFunc struct {
+	Name string
+	Args []expr.Expr
+	T    types.T
+}
+
+func (n *ProjectSet) Schema() Schema   { return n.Out }
+func (n *ProjectSet) Children() []Node { return []Node{n.Input} }
+func (n *ProjectSet) WithChildren(c []Node) Node {
+	x := *n
+	x.Input = c[0]
+	return &x
+}
+func (n *ProjectSet) String() string {
+	fs := make([]string, len(n.Funcs))
+	for i, f := range n.Funcs {
+		fs[i] = f.Name + "(" + exprList(f.Args) + ")"
+	}
+	return "ProjectSet [" + strings.Join(fs, ", ") + "]"
+}

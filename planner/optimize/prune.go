@@ -86,6 +86,30 @@ func prune(n logical.Node, req []bool) (logical.Node, []int) {
 		addCols(need, x.Cond)
 		in, m := prune(x.Input, need)
 		return &logical.Filter{Input: in, Cond: expr.Remap(x.Cond, remap(m))}, m
+	case *logical.ProjectSet:
+		// Pass-through columns nobody reads are dropped below; every
+		// function stays (each one decides how many rows come out).
+		nIn := len(x.Input.Schema())
+		need := append([]bool(nil), req[:nIn]...)
+		for _, f := range x.Funcs {
+			for _, a := range f.Args {
+				addCols(need, a)
+			}
+		}
+		in, m := prune(x.Input, need)
+		c := &logical.ProjectSet{Input: in, Out: append(logical.Schema(nil), in.Schema()...)}
+		out := make([]int, len(x.Out))
+		copy(out, m)
+		for k, f := range x.Funcs {
+			nf := logical.SetFunc{Name: f.Name, T: f.T}
+			for _, a := range f.Args {
+				nf.Args = append(nf.Args, expr.Remap(a, remap(m)))
+			}
+			c.Funcs = append(c.Funcs, nf)
+			out[nIn+k] = len(c.Out)
+			c.Out = append(c.Out, x.Out[nIn+k])
+		}
+		return c, out
 	case *logical.Project:
 		need := make([]bool, len(x.Input.Schema()))
 		for i, e := range x.Exprs {

@@ -158,6 +158,8 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 		return p.window(x)
 	case *logical.TableFunc:
 		return p.tableFunc(x)
+	case *logical.ProjectSet:
+		return p.projectSet(x)
 	case *logical.CTEScan:
 		if p.ctes == nil {
 			p.ctes = map[*logical.CTE]*ops.Materialized{}
@@ -635,3 +637,43 @@ func sideOf(e expr.Expr, lw int) int {
 }
 
 var _ = types.BoolT
+
+// projectSet runs set-returning functions of a select list per stream: a
+// projection appends the functions' arguments to the input's columns, and
+// ProjectSet expands each row.
+func (p *Planner) projectSet(x *logical.ProjectSet) ([]exec.Operator, error) {
+	in, err := p.streams(x.Input)
+	if err != nil {
+		return nil, err
+	}
+	inSchema := x.Input.Schema()
+	keep := len(inSchema)
+	var exprs []expr.Expr
+	var cols logical.Schema
+	for i, c := range inSchema {
+		exprs = append(exprs, &expr.ColRef{Idx: i, T: c.T, Name: c.Name})
+		cols = append(cols, c)
+	}
+	funcs := make([]ops.SetFunc, len(x.Funcs))
+	for k, f := range x.Funcs {
+		funcs[k] = ops.SetFunc{Name: f.Name, T: f.T}
+		for _, a := range f.Args {
+			funcs[k].Args = append(funcs[k].Args, len(exprs))
+			exprs = append(exprs, a)
+			cols = append(cols, logical.Column{Name: f.Name, T: a.Type(), Nullable: true})
+		}
+	}
+	args, err := p.project(in, exprs, ArrowSchema(cols), x)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]exec.Operator, len(args))
+	for i, s := range args {
+		ps, err := ops.NewProjectSet(s, keep, funcs, p.Alloc)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p.track(ps, "ProjectSet", x)
+	}
+	return out, nil
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 
+	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/sql/expr"
 	"github.com/basaltdb/basalt/sql/pgtext"
 	"github.com/basaltdb/basalt/sql/sqlerr"
@@ -24,6 +25,7 @@ type exprCtx struct {
 	aggs      *[]*expr.AggCall
 	groupings *[]*groupingRef
 	windows   *[]*windowCall
+	srfs      *[]*logical.SetFunc // set-returning functions of a select list
 	named     map[string]*ast.WindowSpec
 	clause    string
 }
@@ -983,6 +985,9 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 	}
 	if x, ok, err := b.sessionFunc(name, n, ctx); ok {
 		return x, err
+	}
+	if isSetFunc(name) {
+		return b.bindSetFunc(name, n, ctx)
 	}
 	if expr.IsAggregate(name) {
 		return b.bindAgg(name, n.Args, false, nil, false, ctx)

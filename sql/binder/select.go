@@ -64,7 +64,8 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 	for i := range sel.WindowSpecs {
 		named[sel.WindowSpecs[i].Name.L] = &sel.WindowSpecs[i]
 	}
-	ctx := &exprCtx{sc: sc, aggs: &aggs, groupings: &groupings, windows: &windows, named: named, clause: "SELECT"}
+	var srfs []*logical.SetFunc
+	ctx := &exprCtx{sc: sc, aggs: &aggs, groupings: &groupings, windows: &windows, srfs: &srfs, named: named, clause: "SELECT"}
 	var items []selectItem
 	fields := sel.Fields.Fields
 	var distinctOn []ast.ExprNode
@@ -286,6 +287,18 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 				}
 				return x, false, nil
 			})
+		}
+	}
+
+	// Set-returning functions of the select list run after windows, as
+	// PostgreSQL's ProjectSet does.
+	if len(srfs) > 0 {
+		if len(corr) > 0 {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "set-returning functions in a correlated subquery are not supported yet")
+		}
+		var err error
+		if cur, post, err = b.buildProjectSet(cur, srfs, post); err != nil {
+			return nil, err
 		}
 	}
 

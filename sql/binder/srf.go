@@ -1,0 +1,145 @@
+package binder
+
+import (
+	"fmt"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"github.com/basaltdb/basalt/planner/logical"
+	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/sqlerr"
+	"github.com/basaltdb/basalt/sql/types"
+)
+
+// srfRef stands for the i-th set-returning function of a select list; the
+// ProjectSet built after windows gives it a column.
+type srfRef struct {
+	i int
+	t types.T
+}
+
+func (s *srfRef) Type() types.T  { return s.t }
+func (s *srfRef) String() string { return fmt.Sprintf("srf#%d", s.i) }
+
+// isSetFunc reports whether name is a set-returning function Basalt runs in
+// a select list.
+func isSetFunc(name string) bool { return name == "generate_series" || name == "unnest" }
+
+// bindSetFunc binds generate_series/unnest in a select list: the arguments
+// over the row, the call collected for the ProjectSet.
+func (b *Binder) bindSetFunc(name string, n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) {
+	if ctx.srfs == nil {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "set-returning functions are not allowed in %s", ctx.clause)
+	}
+	// Arguments are bound without the collector: PostgreSQL nests SRFs in
+	// further ProjectSets, which Basalt does not build.
+	inner := *ctx
+	inner.srfs = nil
+	inner.clause = "arguments of a set-returning function"
+	var args []expr.Expr
+	for _, a := range n.Args {
+		x, err := b.bindExpr(a, &inner)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, x)
+	}
+	args, t, err := b.typeSetFunc(name, args)
+	if err != nil {
+		return nil, err
+	}
+	*ctx.srfs = append(*ctx.srfs, &logical.SetFunc{Name: name, Args: args, T: t})
+	return &srfRef{i: len(*ctx.srfs) - 1, t: t}, nil
+}
+
+// typeSetFunc checks and coerces the arguments of generate_series and
+// unnest and returns the type of their values, as PostgreSQL types them:
+// integers stay integer, any numeric argument makes numeric, timestamps
+// step by an interval; unnest yields the array's element type.
+func (b *Binder) typeSetFunc(name string, args []expr.Expr) ([]expr.Expr, types.T, error) {
+	if name == "unnest" {
+		if len(args) != 1 {
+			return nil, types.T{}, sqlerr.New(sqlerr.FeatureNotSupported, "unnest of several arrays is not supported yet")
+		}
+		x := args[0]
+		if x.Type().Kind == types.Unknown {
+			return nil, types.T{}, sqlerr.New(sqlerr.UndefinedFunction, "function unnest(unknown) is not unique")
+		}
+		if x.Type().Kind != types.Array {
+			return nil, types.T{}, sqlerr.New(sqlerr.UndefinedFunction, "function unnest(%s) does not exist", x.Type())
+		}
+		return args, x.Type().ElemType(), nil
+	}
+	if len(args) < 2 || len(args) > 3 {
+		return nil, types.T{}, sqlerr.New(sqlerr.UndefinedFunction, "function generate_series with %d arguments does not exist", len(args))
+	}
+	bounds := args[:2]
+	t, err := commonType(bounds, "generate_series")
+	if err != nil {
+		return nil, types.T{}, err
+	}
+	switch {
+	case t.Kind == types.Int16:
+		t = types.Int32T
+	case t.Kind == types.Date || t.Kind == types.Timestamp:
+		t = types.TimestampT
+	case t.Kind == types.TimestampTZ, t.IsInteger():
+	case t.Kind == types.Numeric || t.IsFloat():
+		if len(args) == 3 && args[2].Type().Kind == types.Numeric {
+			t = types.NumericT(0, max(t.Scale, args[2].Type().Scale))
+		} else {
+			t = types.NumericT(0, t.Scale)
+		}
+	default:
+		return nil, types.T{}, sqlerr.New(sqlerr.UndefinedFunction, "function generate_series(%s, %s) does not exist", bounds[0].Type(), bounds[1].Type())
+	}
+	for i := range bounds {
+		if args[i], err = b.coerce(args[i], t, "generate_series"); err != nil {
+			return nil, types.T{}, err
+		}
+	}
+	if len(args) == 3 {
+		st := t
+		if t.IsTemporal() {
+			st = types.IntervalT
+		}
+		if args[2], err = b.coerce(args[2], st, "generate_series"); err != nil {
+			return nil, types.T{}, err
+		}
+	} else if t.IsTemporal() {
+		return nil, types.T{}, sqlerr.New(sqlerr.UndefinedFunction, "function generate_series(%s, %s) does not exist", t, t)
+	}
+	return args, t, nil
+}
+
+// buildProjectSet puts the select list's set-returning functions over cur
+// and returns the mapping of their placeholders to its columns.
+func (b *Binder) buildProjectSet(cur logical.Node, srfs []*logical.SetFunc, post func(expr.Expr) (expr.Expr, error)) (logical.Node, func(expr.Expr) (expr.Expr, error), error) {
+	in := cur.Schema()
+	ps := &logical.ProjectSet{Input: cur, Out: append(logical.Schema(nil), in...)}
+	for _, f := range srfs {
+		sf := logical.SetFunc{Name: f.Name, T: f.T}
+		for _, a := range f.Args {
+			x, err := post(a)
+			if err != nil {
+				return nil, nil, err
+			}
+			sf.Args = append(sf.Args, x)
+		}
+		ps.Funcs = append(ps.Funcs, sf)
+		ps.Out = append(ps.Out, logical.Column{Name: f.Name, T: f.T, Nullable: true})
+	}
+	mapped := func(e expr.Expr) (expr.Expr, error) {
+		e, err := post(e)
+		if err != nil {
+			return nil, err
+		}
+		return mapExpr(e, func(x expr.Expr) (expr.Expr, bool, error) {
+			if s, ok := x.(*srfRef); ok {
+				return &expr.ColRef{Idx: len(in) + s.i, T: s.t, Name: srfs[s.i].Name}, true, nil
+			}
+			return x, false, nil
+		})
+	}
+	return ps, mapped, nil
+}
