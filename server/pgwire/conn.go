@@ -453,7 +453,8 @@ type portal struct {
 	pos     int64 // rows sent so far: a cursor's position
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
-	cur     *cursor // set for portals made by DECLARE
+	cur     *cursor        // set for portals made by DECLARE
+	params  *engine.Params // a DECLARE statement's parameter values
 }
 
 func (p *portal) close() {
@@ -491,6 +492,7 @@ func (c *conn) newPortal(name string, st *pgfront.Statement, formats []int16) (*
 func (c *conn) newPortalWith(name string, st *pgfront.Statement, formats []int16, params *engine.Params) (*portal, error) {
 	p := &portal{name: name, st: st}
 	if st.Special != nil {
+		p.params = params // DECLARE's, for its query
 		switch st.Special.Kind {
 		case pgfront.SpecialShow:
 			p.cols = showColumns(st.Special.Name)

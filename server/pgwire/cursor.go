@@ -62,7 +62,7 @@ func (c *conn) runCursor(fp *portal) error {
 	sp := fp.st.Special
 	switch sp.Kind {
 	case pgfront.SpecialDeclare:
-		return c.declare(sp)
+		return c.declare(sp, fp.params)
 	case pgfront.SpecialClose:
 		if sp.Name == "" {
 			for k, p := range c.portals {
@@ -108,7 +108,7 @@ func (c *conn) runCursor(fp *portal) error {
 	return nil
 }
 
-func (c *conn) declare(sp *pgfront.Special) error {
+func (c *conn) declare(sp *pgfront.Special, params *engine.Params) error {
 	cs := sp.Cursor
 	if c.tx == 'I' && !cs.Hold && !c.implicitTx {
 		return sqlerr.New(codeNoActiveSQLTransaction, "DECLARE CURSOR can only be used in transaction blocks")
@@ -126,7 +126,7 @@ func (c *conn) declare(sp *pgfront.Special) error {
 	if cs.Binary {
 		formats = []int16{1}
 	}
-	p, err := c.newPortal(sp.Name, sp.Query, formats)
+	p, err := c.newPortalWith(sp.Name, sp.Query, formats, params)
 	if err != nil {
 		return err
 	}

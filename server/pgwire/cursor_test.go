@@ -165,6 +165,25 @@ func TestCursorExtended(t *testing.T) {
 					t.Errorf("tag %q", tag)
 				}
 			}
+			// DECLARE with parameters (pgx binds them in the extended modes).
+			if _, err := tx.Exec(ctx, "declare p cursor for select id from t where id < $1 and s <> $2 order by id", 4, "sb"); err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			rows, err := tx.Query(ctx, "fetch all from p")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, id)
+			}
+			if rows.Err() != nil || fmt.Sprint(ids) != "[0 2]" {
+				t.Errorf("parameterised cursor: %v %v", ids, rows.Err())
+			}
 			want := "10/-489.9/2020-01-11 11/-488.89/2020-01-12 12/-487.88/2020-01-13 13/-486.87/2020-01-14 14/-485.86/2020-01-15"
 			if s := strings.Join(got, " "); s != want {
 				t.Errorf("got %s\nwant %s", s, want)
@@ -399,5 +418,38 @@ conn.close()
 	}
 	if got := strings.TrimSpace(string(out)); got != "1\n2500 3123750 250 [0, 1, 2] [3, 4]" {
 		t.Errorf("psycopg2 printed %q", got)
+	}
+}
+
+// TestCopyExtended runs COPY through Parse/Bind/Execute, which PostgreSQL
+// allows: the portal describes as NoData and Execute streams the copy.
+func TestCopyExtended(t *testing.T) {
+	r := dialRaw(t, startServer(t))
+	r.send(&pgproto3.Parse{Query: "copy (select id, s from t where id < 3 order by id) to stdout (format csv)"},
+		&pgproto3.Bind{}, &pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	var names []string
+	var data []string
+	for {
+		m, err := r.fe.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch m := m.(type) {
+		case *pgproto3.CopyData:
+			data = append(data, string(m.Data))
+		case *pgproto3.CommandComplete:
+			names = append(names, string(m.CommandTag))
+			continue
+		}
+		names = append(names, strings.TrimPrefix(fmt.Sprintf("%T", m), "*pgproto3."))
+		if _, ok := m.(*pgproto3.ReadyForQuery); ok {
+			break
+		}
+	}
+	if got := strings.Join(names, " "); got != "ParseComplete BindComplete NoData CopyOutResponse CopyData CopyData CopyData CopyDone COPY 3 ReadyForQuery" {
+		t.Errorf("messages %s", got)
+	}
+	if got := strings.Join(data, ""); got != "0,sa\n1,sb\n2,sc\n" {
+		t.Errorf("data %q", got)
 	}
 }

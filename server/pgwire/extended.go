@@ -61,6 +61,12 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 			// The cursor's columns, if it exists now (as PostgreSQL
 			// describes FETCH).
 			ps.cols, _ = c.fetchColumns(stmts[0].Special.Name, nil)
+		case pgfront.SpecialDeclare:
+			// DECLARE's query may take parameters (psycopg 3's
+			// server-side cursors send them).
+			if ps.types, _, err = c.srv.cfg.Engine.Describe(info{c}, stmts[0].Special.Query, given); err != nil {
+				return err
+			}
 		}
 	default:
 		if c.tx == 'E' {
@@ -135,7 +141,7 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	p := &portal{name: m.DestinationPortal}
 	if ps.st != nil {
 		var params *engine.Params
-		if ps.st.Special == nil {
+		if ps.st.Special == nil || ps.st.Special.Kind == pgfront.SpecialDeclare {
 			params = &engine.Params{Types: ps.types, Values: values}
 		}
 		formats := append([]int16(nil), m.ResultFormatCodes...)

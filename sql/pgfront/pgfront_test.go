@@ -304,6 +304,8 @@ func FuzzFront(f *testing.F) {
 		"select substring(s from 1 for 2), trim(both 'x' from s), position('a' in s), 2 ^ 3",
 		"SET search_path TO a, b; SHOW ALL; DISCARD ALL",
 		"select case when a then b end::text, cast(x as double precision)",
+		"copy (select 1) to stdout with (format csv, header, force_quote (a, b), null 'x'); copy t (a) to stdout csv force quote *",
+		"declare c binary no scroll cursor with hold for select 1; fetch forward -2 from c; move absolute 3 in c; close all",
 	} {
 		f.Add(q)
 	}
