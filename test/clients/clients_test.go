@@ -24,3 +24,41 @@ func TestClientsJDBC(t *testing.T) {
 	}
 	runClient(t, "jdbc", f, 5*time.Minute, java, "-cp", classes+string(os.PathListSeparator)+jdbcJar, "Main")
 }
+
+// python3 is Debian's: the drivers come from python3-psycopg2,
+// python3-sqlalchemy and python3-pandas, which a pyenv or venv python
+// earlier in PATH would not see.
+const python3 = "/usr/bin/python3"
+
+func requirePython(t *testing.T, modules ...string) {
+	t.Helper()
+	requireTool(t, python3)
+	for _, m := range modules {
+		if err := exec.Command(python3, "-c", "import "+m).Run(); err != nil {
+			missing(t, "python module "+m+" is missing (apt-get install python3-"+m+")")
+		}
+	}
+}
+
+func TestClientsPsycopg2(t *testing.T) {
+	requirePython(t, "psycopg2")
+	f := server(t)
+	runClient(t, "psycopg2", f, 5*time.Minute, python3, filepath.Join("psycopg2", "run.py"))
+}
+
+func TestClientsSQLAlchemy(t *testing.T) {
+	requirePython(t, "sqlalchemy", "pandas", "psycopg2")
+	f := server(t)
+	runClient(t, "sqlalchemy", f, 5*time.Minute, python3, filepath.Join("sqlalchemy", "run.py"))
+}
+
+// TestClientsNode needs `npm ci` in test/clients/node first (.ci/run does
+// it); node_modules is not committed.
+func TestClientsNode(t *testing.T) {
+	node := requireTool(t, "node", "nodejs")
+	if _, err := os.Stat(filepath.Join("node", "node_modules", "pg")); err != nil {
+		missing(t, "node-postgres is not installed (cd test/clients/node && npm ci)")
+	}
+	f := server(t)
+	runClient(t, "node", f, 5*time.Minute, node, filepath.Join("node", "run.js"))
+}

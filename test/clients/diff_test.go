@@ -6,6 +6,13 @@ import "testing"
 // vacuously.
 func TestDiffCSV(t *testing.T) {
 	want := "a,b,c\n1,0.0500,x\n2,1.5,\n"
+	// One column holding NULL: an empty line, or "" from other writers.
+	if msg := diffCSV("x\n\"\"\n", "x\n\n"); msg != "" {
+		t.Errorf("one NULL row: %s", msg)
+	}
+	if msg := diffCSV("x\n", "x\n\n"); msg == "" {
+		t.Errorf("a missing NULL row went unnoticed")
+	}
 	for _, tc := range []struct {
 		got  string
 		same bool
