@@ -33,11 +33,12 @@ var pgxModes = []struct {
 
 func TestClientsPgx(t *testing.T) {
 	f := server(t)
+	r := f.proxy(t, "pgx")
 	for _, m := range pgxModes {
 		t.Run(m.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%s user=basalt_test dbname=basalt sslmode=disable", f.host, f.port))
+			cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%s user=basalt_test dbname=basalt sslmode=disable", f.host, r.port()))
 			if err != nil {
 				t.Fatal(err)
 			}

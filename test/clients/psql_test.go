@@ -18,11 +18,11 @@ import (
 // and the meta-commands a user types, and reads what psql prints.
 
 // runPsql runs psql with args and returns its stdout and stderr.
-func runPsql(f *fixture, bin string, args ...string) (string, string, error) {
+func runPsql(f *fixture, r *recorder, bin string, args ...string) (string, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-X", "-v", "ON_ERROR_STOP=1"}, args...)...)
-	cmd.Env = f.env(os.TempDir())
+	cmd.Env = f.env(r, os.TempDir())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
@@ -45,11 +45,12 @@ func TestClientsPsql(t *testing.T) {
 		t.Logf("%s", bytes.TrimSpace(v))
 	}
 	f := server(t)
+	r := f.proxy(t, "psql")
 	// check runs psql and hands its output to judge, which returns "" or
 	// what is wrong.
 	check := func(name string, judge func(stdout string) string, args ...string) {
 		t.Run(name, func(t *testing.T) {
-			stdout, stderr, err := runPsql(f, bin, args...)
+			stdout, stderr, err := runPsql(f, r, bin, args...)
 			if err != nil {
 				gapOrFail(t, "psql/"+name, fmt.Sprintf("psql %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr)))
 				return
@@ -155,12 +156,12 @@ func TestClientsPsql(t *testing.T) {
 		return ""
 	}, "-c", `\copy (select r_regionkey, r_name from region order by 1) to '`+csvFile+`' with (format csv, header)`)
 
-	t.Run("cancel", func(t *testing.T) { psqlCancel(t, f, bin) })
+	t.Run("cancel", func(t *testing.T) { psqlCancel(t, f, r, bin) })
 
 	// The TPC-H answers through psql's own CSV output.
 	out := t.TempDir()
 	for _, q := range tpchQueries() {
-		stdout, stderr, err := runPsql(f, bin, "--csv", "-f", filepath.Join(f.queries, q+".sql"))
+		stdout, stderr, err := runPsql(f, r, bin, "--csv", "-f", filepath.Join(f.queries, q+".sql"))
 		if err != nil {
 			os.WriteFile(filepath.Join(out, q+".err"), []byte(stderr+err.Error()), 0o644)
 			continue
@@ -172,13 +173,13 @@ func TestClientsPsql(t *testing.T) {
 
 // psqlCancel runs a long query and sends psql SIGINT, as Ctrl-C does: psql
 // sends a CancelRequest, and the server must end the query with 57014.
-func psqlCancel(t *testing.T, f *fixture, bin string) {
+func psqlCancel(t *testing.T, f *fixture, r *recorder, bin string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	// A cross join of lineitem with itself counts 3.6e9 rows: far longer
 	// than the test waits.
 	cmd := exec.CommandContext(ctx, bin, "-X", "-c", "select count(*) from lineitem a, lineitem b where a.l_quantity + b.l_quantity > 0")
-	cmd.Env = f.env(os.TempDir())
+	cmd.Env = f.env(r, os.TempDir())
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
@@ -207,7 +208,7 @@ func psqlCancel(t *testing.T, f *fixture, bin string) {
 	}
 	passed(t, "psql/cancel")
 	// The connection of another client still works after the cancel.
-	if out, stderr, err := runPsql(f, bin, "-A", "-t", "-c", "select count(*) from nation"); err != nil || strings.TrimSpace(out) != "25" {
+	if out, stderr, err := runPsql(f, r, bin, "-A", "-t", "-c", "select count(*) from nation"); err != nil || strings.TrimSpace(out) != "25" {
 		t.Errorf("after the cancel: %q %v %s", out, err, stderr)
 	}
 }
