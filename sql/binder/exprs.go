@@ -426,18 +426,15 @@ func (b *Binder) binary(op string, l, r expr.Expr) (expr.Expr, error) {
 		}
 	} else if rt.Kind == types.Unknown && lt.Kind != types.Unknown {
 		rt = lt
-		if isParamRef(r) && (op == "-" || op == "+") && lt.IsTemporal() {
+		if (op == "-" || op == "+") && lt.IsTemporal() && (isStringConst(r) || isParamRef(r)) {
 			// PostgreSQL tries the operator over two of lt first (date -
-			// $1 is date - date), then the one that fits: ts + $1 takes an
-			// interval.
+			// '2024-01-01' and date - $1 are date - date), then the one
+			// that fits: ts + '1 day' and ts + $1 take an interval.
 			if _, _, _, err := expr.ResolveBinary(op, lt, lt); err != nil {
 				rt = types.IntervalT
 			}
-		} else if op == "||" || (op == "-" || op == "+") && lt.IsTemporal() && !isStringConst(r) {
+		} else if op == "||" || (op == "-" || op == "+") && lt.IsTemporal() {
 			rt = types.TextT
-		}
-		if (op == "+" || op == "-") && lt.IsTemporal() && isStringConst(r) {
-			rt = types.IntervalT
 		}
 	} else if lt.Kind == types.Unknown && rt.Kind == types.Unknown {
 		lt, rt = types.TextT, types.TextT

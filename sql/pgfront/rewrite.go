@@ -1402,7 +1402,24 @@ func (rw *rewriter) limitOperand(in []*node, close *token) (*node, error) {
 	if len(in) == 1 && in[0].kind == nLeaf && in[0].tok.kind == tokParam {
 		return synth("?", in[0].tok.pos), nil
 	}
+	if len(in) == 1 && in[0].kind == nLeaf && in[0].tok.kind == tokString && isUnsigned(in[0].tok.val) {
+		// LIMIT '10' (clients that interpolate values quote them): an
+		// unknown literal read as bigint, as PostgreSQL does.
+		return synth(in[0].tok.val, in[0].tok.pos), nil
+	}
 	return rw.seqOperand(in, close)
+}
+
+func isUnsigned(s string) bool {
+	if s == "" || len(s) > 19 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // fullJoin rewrites FULL [OUTER] JOIN into LEFT JOIN; its ON condition gets
