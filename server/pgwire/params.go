@@ -103,5 +103,68 @@ func paramText(v []byte, format int16, oid uint32, n int) (string, error) {
 		return string(pgtext.AppendInterval(nil, types.IntervalValue{
 			Micros: int64(be.Uint64(v)), Days: int32(be.Uint32(v[8:])), Months: int32(be.Uint32(v[12:]))})), nil
 	}
+	if t, ok := types.FromOID(oid); ok && t.Kind == types.Array {
+		return arrayParamText(v, n)
+	}
 	return "", sqlerr.New(sqlerr.FeatureNotSupported, "binary format for parameters of type OID %d is not supported", oid)
+}
+
+// arrayParamText turns a binary one-dimensional array (array_send's
+// layout: dimensions, null flag, element OID, per dimension its size and
+// lower bound, then each element as a length and its binary form, -1 for
+// NULL) into its text form {e1,"e 2",NULL}.
+func arrayParamText(v []byte, n int) (string, error) {
+	be := binary.BigEndian
+	bad := func() (string, error) {
+		return "", sqlerr.New(codeInvalidBinaryRepresentation, "incorrect binary data format in bind parameter %d", n)
+	}
+	if len(v) < 12 {
+		return bad()
+	}
+	ndim, elemOID := int32(be.Uint32(v)), be.Uint32(v[8:])
+	v = v[12:]
+	if ndim == 0 {
+		return "{}", nil
+	}
+	if ndim != 1 {
+		return "", sqlerr.New(sqlerr.FeatureNotSupported, "multidimensional arrays are not supported")
+	}
+	if len(v) < 8 {
+		return bad()
+	}
+	count := int64(int32(be.Uint32(v)))
+	v = v[8:]
+	if et, ok := types.FromOID(elemOID); !ok || et.Kind == types.Array || et.Kind == types.Unknown {
+		return "", sqlerr.New(sqlerr.FeatureNotSupported, "binary format for arrays of type OID %d is not supported", elemOID)
+	}
+	// Each element takes at least its 4-byte length: a count beyond what
+	// the message holds is malformed, not a reason to allocate.
+	if count < 0 || count > int64(len(v)/4) {
+		return bad()
+	}
+	b := []byte{'{'}
+	for i := int64(0); i < count; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if len(v) < 4 {
+			return bad()
+		}
+		size := int32(be.Uint32(v))
+		v = v[4:]
+		if size < 0 {
+			b = append(b, "NULL"...)
+			continue
+		}
+		if int64(size) > int64(len(v)) {
+			return bad()
+		}
+		s, err := paramText(v[:size], 1, elemOID, n)
+		if err != nil {
+			return "", err
+		}
+		v = v[size:]
+		b = pgtext.AppendArrayElem(b, []byte(s))
+	}
+	return string(append(b, '}')), nil
 }

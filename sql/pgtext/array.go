@@ -30,12 +30,14 @@ func AppendArray(dst []byte, a *array.List, i int, t types.T) []byte {
 			continue
 		}
 		tmp = AppendValue(tmp[:0], vals, j, elem)
-		dst = appendArrayElem(dst, tmp)
+		dst = AppendArrayElem(dst, tmp)
 	}
 	return append(dst, '}')
 }
 
-func appendArrayElem(dst, v []byte) []byte {
+// AppendArrayElem appends one element of an array's text form, quoted
+// when array input would otherwise read it differently.
+func AppendArrayElem(dst, v []byte) []byte {
 	quote := len(v) == 0 || strings.EqualFold(string(v), "null")
 	for _, c := range v {
 		switch c {
