@@ -3,16 +3,25 @@ package pgwire_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/basaltdb/basalt/sql/binder"
 )
 
 // ptColumns is table pt: one column of each type parameters are inferred
@@ -212,5 +221,337 @@ func TestParamInference(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, c)
+	})
+}
+
+// TestParamsExecModes runs statements with uncast parameters of every type
+// through pgx in each of its exec modes: the extended modes send them with
+// the types Basalt inferred (text or binary), the simple mode interpolates
+// them into the text.
+func TestParamsExecModes(t *testing.T) {
+	addr := startParamServer(t)
+	ctx := context.Background()
+	day := func(d int) time.Time { return time.Date(2024, 1, d, 0, 0, 0, 0, time.UTC) }
+	counts := []struct {
+		q    string
+		args []any
+		want int64
+		oids []uint32 // what Describe reports
+	}{
+		{"select count(*) from pt where i = $1", []any{int32(2)}, 1, []uint32{23}},
+		{"select count(*) from pt where b = $1", []any{int64(20)}, 1, []uint32{20}},
+		{"select count(*) from pt where s = $1", []any{int16(1)}, 1, []uint32{21}},
+		{"select count(*) from pt where n = $1", []any{"2.25"}, 1, []uint32{1700}},
+		{"select count(*) from pt where n > $1", []any{1.3}, 2, []uint32{1700}},
+		{"select count(*) from pt where f = $1", []any{1.0}, 1, []uint32{701}},
+		{"select count(*) from pt where r = $1", []any{float32(0.5)}, 1, []uint32{700}},
+		{"select count(*) from pt where x = $1", []any{"x4"}, 1, []uint32{25}},
+		{"select count(*) from pt where d = $1", []any{day(3)}, 1, []uint32{1082}},
+		{"select count(*) from pt where d between $1 and $2", []any{day(2), day(3)}, 2, []uint32{1082, 1082}},
+		{"select count(*) from pt where ts = $1", []any{day(3).Add(2 * time.Hour)}, 1, []uint32{1114}},
+		{"select count(*) from pt where tz < $1", []any{day(3).Add(2 * time.Hour)}, 2, []uint32{1184}},
+		{"select count(*) from pt where bt = $1", []any{[]byte{4, 4}}, 1, []uint32{17}},
+		{"select count(*) from pt where bo = $1", []any{true}, 3, []uint32{16}},
+		{"select count(*) from pt where ts + $1 > timestamp '2024-01-05'", []any{24 * time.Hour}, 1, []uint32{1186}},
+		{"select count(*) from pt where i in ($1, $2)", []any{int32(0), int32(4)}, 2, []uint32{23, 23}},
+		{"select count(*) from pt where x like $1", []any{"x%"}, 4, []uint32{25}},
+		{"select count(*) from pt where i = any($1)", []any{[]int32{1, 2, 7}}, 2, []uint32{1007}},
+		{"select count(*) from pt where i = $1", []any{nil}, 0, []uint32{23}},
+		{"select count(*) from pt where b > (select min(b) from pt where i > $1)", []any{int32(1)}, 1, []uint32{23}},
+		{"select count(*) from (select i from pt where i is not null order by i limit $1 offset $2) s", []any{int64(2), int64(3)}, 1, []uint32{20, 20}},
+		{"select count(*) from pt where i = $1 and b = $1 * 10", []any{int32(4)}, 1, []uint32{23}},
+		{"select count(*) from pt where $2 > i and i > $1", []any{int32(0), int32(4)}, 2, []uint32{23, 23}},
+	}
+	for name, mode := range modes {
+		t.Run(name, func(t *testing.T) {
+			c := connect(t, addr, mode)
+			for _, tc := range counts {
+				var n int64
+				if err := c.QueryRow(ctx, tc.q, tc.args...).Scan(&n); err != nil {
+					t.Errorf("%s %v: %v", tc.q, tc.args, err)
+					continue
+				}
+				if n != tc.want {
+					t.Errorf("%s %v: count %d, want %d", tc.q, tc.args, n, tc.want)
+				}
+				if mode == pgx.QueryExecModeSimpleProtocol {
+					continue
+				}
+				sd, err := c.Prepare(ctx, "", tc.q)
+				if err != nil {
+					t.Errorf("prepare %s: %v", tc.q, err)
+				} else if !reflect.DeepEqual(sd.ParamOIDs, tc.oids) {
+					t.Errorf("%s: parameter OIDs %v, want %v", tc.q, sd.ParamOIDs, tc.oids)
+				}
+			}
+			// Values come back with the inferred types.
+			var (
+				s   string
+				num pgtype.Numeric
+				dd  int32
+				pad string
+				def string
+				cs  string
+			)
+			err := c.QueryRow(ctx, "select $1 || x, $2 + n, d - $3, lpad(x, $4), coalesce($5, 'def'), case when i > $6 then $7 else 'small' end from pt where i = 2",
+				"a-", "0.5", day(1), int32(4), nil, int32(1), "big").Scan(&s, &num, &dd, &pad, &def, &cs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nv, _ := num.Value()
+			if s != "a-x2" || nv != "2.75" || dd != 2 || pad != "  x2" || def != "def" || cs != "big" {
+				t.Errorf("got %q %v %d %q %q %q", s, nv, dd, pad, def, cs)
+			}
+			// A value that does not read as its type fails Bind (the simple
+			// protocol sends it as a literal, which fails the same way).
+			var n int64
+			err = c.QueryRow(ctx, "select count(*) from pt where i = $1", "abc").Scan(&n)
+			if sqlState(err) != "22P02" {
+				t.Errorf("bad integer: %v", err)
+			}
+			if err := c.QueryRow(ctx, "select count(*) from pt where i > $1", int32(0)).Scan(&n); err != nil || n != 3 {
+				t.Errorf("after error: %d %v", n, err)
+			}
+		})
+	}
+}
+
+// rawFrontend opens a protocol-level connection past startup.
+func rawFrontend(t *testing.T, addr string) (*pgproto3.Frontend, func(...string) []pgproto3.BackendMessage) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	fe := pgproto3.NewFrontend(nc, nc)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "u", "database": "basalt"}})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// expect reads messages of the given kinds, skipping ParameterStatus;
+	// the returned messages are copies, valid after the next Receive.
+	expect := func(want ...string) []pgproto3.BackendMessage {
+		t.Helper()
+		var got []pgproto3.BackendMessage
+		for _, w := range want {
+			var m pgproto3.BackendMessage
+			for {
+				if m, err = fe.Receive(); err != nil {
+					t.Fatalf("waiting for %s: %v", w, err)
+				}
+				if _, ok := m.(*pgproto3.ParameterStatus); !ok {
+					break
+				}
+			}
+			if typeName(m) != w {
+				t.Fatalf("got %s (%+v), want %s", typeName(m), m, w)
+			}
+			got = append(got, copyMessage(m))
+		}
+		return got
+	}
+	expect("AuthenticationOk", "BackendKeyData", "ReadyForQuery")
+	return fe, expect
+}
+
+func copyMessage(m pgproto3.BackendMessage) pgproto3.BackendMessage {
+	switch m := m.(type) {
+	case *pgproto3.DataRow:
+		c := &pgproto3.DataRow{}
+		for _, v := range m.Values {
+			if v == nil {
+				c.Values = append(c.Values, nil)
+			} else {
+				c.Values = append(c.Values, append([]byte{}, v...))
+			}
+		}
+		return c
+	case *pgproto3.ParameterDescription:
+		return &pgproto3.ParameterDescription{ParameterOIDs: append([]uint32(nil), m.ParameterOIDs...)}
+	case *pgproto3.RowDescription:
+		c := &pgproto3.RowDescription{}
+		for _, f := range m.Fields {
+			f.Name = append([]byte{}, f.Name...)
+			c.Fields = append(c.Fields, f)
+		}
+		return c
+	case *pgproto3.ErrorResponse:
+		c := *m
+		return &c
+	}
+	return m
+}
+
+func rowValues(msgs []pgproto3.BackendMessage) [][]string {
+	var out [][]string
+	for _, m := range msgs {
+		if d, ok := m.(*pgproto3.DataRow); ok {
+			var row []string
+			for _, v := range d.Values {
+				if v == nil {
+					row = append(row, "NULL")
+				} else {
+					row = append(row, string(v))
+				}
+			}
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+func errCode(m pgproto3.BackendMessage) string {
+	if e, ok := m.(*pgproto3.ErrorResponse); ok {
+		return e.Code
+	}
+	return typeName(m)
+}
+
+// TestParamsProtocol drives Parse/Describe/Bind with parameters through a
+// raw frontend.
+func TestParamsProtocol(t *testing.T) {
+	addr := startParamServer(t)
+	fe, expect := rawFrontend(t, addr)
+	txt := func(vs ...string) [][]byte {
+		var out [][]byte
+		for _, v := range vs {
+			out = append(out, []byte(v))
+		}
+		return out
+	}
+
+	t.Run("describe", func(t *testing.T) {
+		// Describe answers from Parse's binding: the division by zero the
+		// query would raise shows that nothing ran.
+		fe.Send(&pgproto3.Parse{Name: "d1", Query: "select i, x, 1 / (i - i) as z from pt where i = $1 and x like $2 limit $3"})
+		fe.Send(&pgproto3.Describe{ObjectType: 'S', Name: "d1"})
+		fe.Send(&pgproto3.Sync{})
+		fe.Flush()
+		m := expect("ParseComplete", "ParameterDescription", "RowDescription", "ReadyForQuery")
+		if got := m[1].(*pgproto3.ParameterDescription).ParameterOIDs; !reflect.DeepEqual(got, []uint32{23, 25, 20}) {
+			t.Errorf("parameters %v", got)
+		}
+		var cols []string
+		for _, f := range m[2].(*pgproto3.RowDescription).Fields {
+			cols = append(cols, fmt.Sprintf("%s:%d", f.Name, f.DataTypeOID))
+		}
+		if !reflect.DeepEqual(cols, []string{"i:23", "x:25", "z:23"}) {
+			t.Errorf("columns %v", cols)
+		}
+		// Types from Parse win, the rest are inferred; a client's varchar
+		// stays varchar; a statement without rows describes as NoData.
+		fe.Send(&pgproto3.Parse{Name: "d2", Query: "select $1, $2 + 1, $3", ParameterOIDs: []uint32{20, 0, 1043}})
+		fe.Send(&pgproto3.Describe{ObjectType: 'S', Name: "d2"})
+		fe.Send(&pgproto3.Parse{Name: "d3", Query: "set application_name = 'x'"})
+		fe.Send(&pgproto3.Describe{ObjectType: 'S', Name: "d3"})
+		fe.Send(&pgproto3.Sync{})
+		fe.Flush()
+		m = expect("ParseComplete", "ParameterDescription", "RowDescription", "ParseComplete", "ParameterDescription", "NoData", "ReadyForQuery")
+		if got := m[1].(*pgproto3.ParameterDescription).ParameterOIDs; !reflect.DeepEqual(got, []uint32{20, 23, 1043}) {
+			t.Errorf("parameters %v", got)
+		}
+	})
+
+	t.Run("errors", func(t *testing.T) {
+		for _, tc := range []struct {
+			msgs []pgproto3.FrontendMessage
+			code string
+		}{
+			{[]pgproto3.FrontendMessage{&pgproto3.Describe{ObjectType: 'S', Name: "nosuch"}}, "26000"},
+			{[]pgproto3.FrontendMessage{&pgproto3.Describe{ObjectType: 'P', Name: "nosuch"}}, "34000"},
+			{[]pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "nosuch"}}, "26000"},
+			{[]pgproto3.FrontendMessage{&pgproto3.Execute{Portal: "nosuch"}}, "34000"},
+			// Wrong number of values.
+			{[]pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "d1", Parameters: txt("1")}}, "08P01"},
+			{[]pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "d1", Parameters: txt("1", "x", "1", "2")}}, "08P01"},
+			// A value that is not of its type fails Bind.
+			{[]pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "d1", Parameters: txt("one", "x", "1")}}, "22P02"},
+			{[]pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "d1", Parameters: txt("1", "x", "1"), ParameterFormatCodes: []int16{1}}}, "22P03"},
+			// Gaps and parameters nothing types.
+			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select $1, $3"}}, "42P18"},
+			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select 1 where $1 is null"}}, "42P18"},
+			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select $65536"}}, "42601"},
+			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select $1", ParameterOIDs: []uint32{114}}}, "0A000"},
+			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select i from pt limit $1", ParameterOIDs: []uint32{25}}}, "42804"},
+		} {
+			for _, m := range tc.msgs {
+				fe.Send(m)
+			}
+			fe.Send(&pgproto3.Execute{})
+			fe.Send(&pgproto3.Sync{})
+			fe.Flush()
+			if got := errCode(expect("ErrorResponse")[0]); got != tc.code {
+				t.Errorf("%+v: %s, want %s", tc.msgs[0], got, tc.code)
+			}
+			expect("ReadyForQuery")
+		}
+		// The simple protocol has no parameters.
+		fe.Send(&pgproto3.Query{String: "select $1"})
+		fe.Flush()
+		if got := errCode(expect("ErrorResponse")[0]); got != "42P02" {
+			t.Errorf("simple query with $1: %s", got)
+		}
+		expect("ReadyForQuery")
+	})
+
+	run := func(t *testing.T, q string, oids []uint32, values [][]byte, want [][]string) {
+		t.Helper()
+		fe.Send(&pgproto3.Parse{Query: q, ParameterOIDs: oids})
+		fe.Send(&pgproto3.Bind{Parameters: values})
+		fe.Send(&pgproto3.Execute{})
+		fe.Send(&pgproto3.Sync{})
+		fe.Flush()
+		expect("ParseComplete", "BindComplete")
+		var msgs []pgproto3.BackendMessage
+		for {
+			m, err := fe.Receive()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := m.(*pgproto3.DataRow); !ok {
+				if typeName(m) != "CommandComplete" {
+					t.Fatalf("%s: got %s (%+v)", q, typeName(m), m)
+				}
+				break
+			}
+			msgs = append(msgs, copyMessage(m))
+		}
+		expect("ReadyForQuery")
+		if got := rowValues(msgs); want == nil && len(got) == 0 || want != nil && !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %v, want %v", q, got, want)
+		}
+	}
+
+	t.Run("values", func(t *testing.T) {
+		run(t, "select i from pt where i is not null order by i limit $1 offset $2", nil, txt("2", "1"), [][]string{{"1"}, {"2"}})
+		run(t, "select i from pt order by i fetch first $1 rows only", nil, txt("1"), [][]string{{"0"}})
+		// NULL: LIMIT NULL is no limit, OFFSET NULL none.
+		run(t, "select count(*) from (select i from pt limit $1 offset $2) s", nil, [][]byte{nil, nil}, [][]string{{"5"}})
+		run(t, "select case when i > $1 then upper($2) else lower($2) end, (select max(b) from pt where i < $3), lpad($2, $4, '*') from pt where i = $5",
+			nil, txt("1", "Ab", "4", "4", "2"), [][]string{{"AB", "20", "**Ab"}})
+		run(t, "select x from pt where i in (select i from pt where bo = $1 and d >= $2) order by x", nil, txt("true", "2024-01-02"), [][]string{{"x2"}, {"x4"}})
+		run(t, "select coalesce($1, 'n'), $2::int is null, $3 + 1", []uint32{0, 0, 23}, [][]byte{nil, nil, nil}, [][]string{{"n", "t", "NULL"}})
+		run(t, "select $1 = $1, $2::date + 1", nil, txt("a", "2024-02-28"), [][]string{{"t", "2024-02-29"}})
+		run(t, "select count(*) from pt where n between $1 and $2 and tz >= $3 and ts + $4 > $5", nil,
+			txt("1.25", "4.25", "2024-01-02 01:00:00+00", "1 hour", "2024-01-03"), [][]string{{"2"}})
+		run(t, "select i from pt where i = any($1) order by 1", nil, txt("{4,1,NULL}"), [][]string{{"1"}, {"4"}})
+		run(t, "explain select i from pt where i = $1", nil, txt("1"), nil)
+	})
+
+	t.Run("65535", func(t *testing.T) {
+		var q strings.Builder
+		q.WriteString("select count(*) from pt where i in (")
+		values := make([][]byte, binder.MaxParams)
+		for k := range values {
+			if k > 0 {
+				q.WriteString(", ")
+			}
+			fmt.Fprintf(&q, "$%d", k+1)
+			values[k] = []byte(strconv.Itoa(k + 1))
+		}
+		q.WriteString(")")
+		run(t, q.String(), nil, values, [][]string{{"3"}})
 	})
 }
