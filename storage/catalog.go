@@ -52,6 +52,7 @@ type Table struct {
 	rows     int64
 	bytes    int64
 	err      error
+	mem      RowsFunc // rows of an in-memory table; nil for Parquet
 }
 
 // Column is one column of a table.

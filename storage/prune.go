@@ -40,7 +40,7 @@ func (t *Table) Prune(splits []Split, preds []Predicate) []Split {
 }
 
 func (t *Table) mayMatch(s Split, preds []Predicate) bool {
-	if t.err != nil || s.RowGroup < 0 {
+	if t.err != nil || s.RowGroup < 0 || t.mem != nil {
 		return true // keep it so that reading it reports the error
 	}
 	f, err := t.fileOf(s)
@@ -332,7 +332,7 @@ type ColumnStats struct {
 // ColumnStats folds the row-group statistics of column col over all files.
 func (t *Table) ColumnStats(col int) ColumnStats {
 	out := ColumnStats{HasMinMax: true}
-	if col < 0 || col >= len(t.Columns) {
+	if col < 0 || col >= len(t.Columns) || t.mem != nil {
 		return ColumnStats{NullCount: -1}
 	}
 	c := &t.Columns[col]

@@ -50,6 +50,14 @@ func (t *Table) Read(ctx context.Context, s Split, columns []int, alloc memory.A
 	if maxRows <= 0 {
 		maxRows = DefaultBatchRows
 	}
+	for _, c := range columns {
+		if c < 0 || c >= len(t.Columns) {
+			return nil, sqlerr.New(sqlerr.InternalError, "column index %d out of range for table %q", c, t.Name)
+		}
+	}
+	if t.mem != nil {
+		return t.readMem(ctx, columns, alloc, maxRows)
+	}
 	f, err := t.fileOf(s)
 	if err != nil {
 		return nil, err
@@ -60,11 +68,6 @@ func (t *Table) Read(ctx context.Context, s Split, columns []int, alloc memory.A
 	md := f.pf.Metadata()
 	if s.RowGroup < 0 || s.RowGroup >= len(md.RowGroups) {
 		return nil, sqlerr.Wrap(sqlerr.InternalError, errNoRowGroup, "split of %q: row group %d", f.path, s.RowGroup)
-	}
-	for _, c := range columns {
-		if c < 0 || c >= len(t.Columns) {
-			return nil, sqlerr.New(sqlerr.InternalError, "column index %d out of range for table %q", c, t.Name)
-		}
 	}
 	r := &splitReader{
 		ctx:       ctx,
@@ -215,4 +218,15 @@ func (r *splitReader) Close() error {
 		return err
 	}
 	return nil
+}
+
+func sliceArray(a arrow.Array, from, to int64) arrow.Array { return array.NewSlice(a, from, to) }
+
+// arrowRecord builds a batch from arrays it takes ownership of.
+func arrowRecord(schema *arrow.Schema, cols []arrow.Array, n int64) arrow.RecordBatch {
+	rec := array.NewRecordBatch(schema, cols, n)
+	for _, a := range cols {
+		a.Release()
+	}
+	return rec
 }

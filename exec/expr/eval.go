@@ -117,6 +117,9 @@ func compile(e expr.Expr) (node, error) {
 	case *expr.InList:
 		return compileInList(e)
 	case *expr.Call:
+		if e.Fn == expr.NativeFn {
+			return compileNative(e)
+		}
 		args := make([]node, len(e.Args))
 		for i, a := range e.Args {
 			n, err := compile(a)

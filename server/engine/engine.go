@@ -22,6 +22,7 @@ import (
 	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/planner/optimize"
 	"github.com/basaltdb/basalt/planner/physical"
+	"github.com/basaltdb/basalt/server/pgcatalog"
 	"github.com/basaltdb/basalt/sql/binder"
 	"github.com/basaltdb/basalt/sql/pgfront"
 	"github.com/basaltdb/basalt/sql/session"
@@ -41,6 +42,7 @@ type Config struct {
 type Engine struct {
 	cfg Config
 	cat *storage.Catalog
+	sys *pgcatalog.Catalog
 }
 
 // Open discovers the tables under cfg.DataDir.
@@ -49,7 +51,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, cat: cat}, nil
+	return &Engine{cfg: cfg, cat: cat, sys: pgcatalog.New(cat)}, nil
 }
 
 // Catalog is the engine's table catalog.
@@ -153,6 +155,7 @@ func (e *Engine) Describe(sess session.Info, st *pgfront.Statement, paramTypes [
 	b.Session = sess
 	b.Query = st.Text
 	b.Params = params
+	b.Sys = e.sys.View(sess)
 	bound, err := b.BindQuery(node)
 	if err != nil {
 		return nil, nil, err
@@ -172,6 +175,7 @@ func (e *Engine) plan(sess session.Info, st *pgfront.Statement, node ast.StmtNod
 	b.Session = sess
 	b.Query = st.Text
 	b.Params = params
+	b.Sys = e.sys.View(sess)
 	bound, err := b.BindQuery(node)
 	if err != nil {
 		return nil, nil, err
@@ -257,6 +261,7 @@ func (e *Engine) explain(ctx context.Context, sess session.Info, st *pgfront.Sta
 	b.Session = sess
 	b.Query = st.Text
 	b.Params = params
+	b.Sys = e.sys.View(sess)
 	bound, err := b.BindQuery(s.Stmt)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,16 @@ const (
 
 // typeSize is pg_type.typlen of t: the fixed width, or -1 for varlena.
 func typeSize(t types.T) int16 {
+	switch {
+	case t.Kind == types.Array:
+		return -1
+	case t.Variant == types.Oid || t.Variant == types.Xid || t.IsReg():
+		return 4
+	case t.Variant == types.Name:
+		return 64
+	case t.Variant == types.Char:
+		return 1
+	}
 	switch t.Kind {
 	case types.Bool:
 		return 1
@@ -54,6 +64,14 @@ func typeMod(t types.T) int32 {
 
 // binarySupported reports whether results of t can be sent in binary.
 func binarySupported(t types.T) bool {
+	switch {
+	case t.IsReg() && t.Kind == types.Text:
+		// A reg* result column holds the name; its binary form is the
+		// oid, which the name no longer gives.
+		return false
+	case t.Variant == types.Int2Vector || t.Variant == types.OidVector || t.Variant == types.AclItem:
+		return false
+	}
 	switch t.Kind {
 	case types.Bool, types.Int16, types.Int32, types.Int64, types.Float32, types.Float64,
 		types.Text, types.Bytea, types.Date, types.Time, types.Timestamp, types.TimestampTZ,
@@ -154,6 +172,10 @@ func binaryEncoder(arr arrow.Array, t types.T) valueEncoder {
 		return func(dst []byte, i int) []byte { return be.AppendUint32(dst, uint32(v[i])) }
 	case *array.Int64:
 		v := a.Int64Values()
+		if t.Variant == types.Oid || t.Variant == types.Xid || t.IsReg() {
+			// oid, xid and the reg* types are 4-byte unsigned on the wire.
+			return func(dst []byte, i int) []byte { return be.AppendUint32(dst, uint32(v[i])) }
+		}
 		return func(dst []byte, i int) []byte { return be.AppendUint64(dst, uint64(v[i])) }
 	case *array.Float32:
 		v := a.Float32Values()

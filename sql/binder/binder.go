@@ -45,6 +45,9 @@ type Binder struct {
 	Query string
 	// Params are the statement's $n parameters; nil: it has none.
 	Params  *Params
+	// Sys is PostgreSQL's system catalog (pg_catalog, information_schema,
+	// the reg* types, catalog functions); nil for data tables only.
+	Sys     SystemCatalog
 	ctes    []map[string]*cteDef
 	cteRefs map[*logical.CTE]int
 }
@@ -92,7 +95,7 @@ func (b *Binder) BindQuery(stmt ast.StmtNode) (*Bound, error) {
 	if err := b.checkParams(); err != nil {
 		return nil, err
 	}
-	return &Bound{Plan: b.inlineCTEs(q.plan, map[*logical.CTE]bool{}), Names: q.names}, nil
+	return b.outputForm(&Bound{Plan: b.inlineCTEs(q.plan, map[*logical.CTE]bool{}), Names: q.names}), nil
 }
 
 // inlineCTEs replaces reads of a CTE used once by its plan, so rules can
@@ -193,7 +196,7 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 	switch src := ts.Source.(type) {
 	case *ast.TableName:
 		name := src.Name.O
-		if s := src.Schema.L; s != "" && s != "public" {
+		if s := src.Schema.L; s != "" && s != "public" && b.Sys == nil {
 			return nil, nil, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s.%s\" does not exist", src.Schema.O, name)
 		}
 		if alias == "" {
@@ -207,9 +210,17 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 			plan, names = &logical.CTEScan{CTE: d.cte}, d.names
 			break
 		}
-		t, ok := b.cat.Table(name)
-		if !ok {
-			return nil, nil, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", name)
+		var t *storage.Table
+		if b.Sys != nil {
+			var err error
+			if t, err = b.Sys.Relation(src.Schema.L, name); err != nil {
+				return nil, nil, err
+			}
+		} else {
+			var ok bool
+			if t, ok = b.cat.Table(name); !ok {
+				return nil, nil, sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", name)
+			}
 		}
 		if err := t.Err(); err != nil {
 			return nil, nil, err

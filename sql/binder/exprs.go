@@ -385,6 +385,12 @@ func (b *Binder) coerce(e expr.Expr, t types.T, clause string) (expr.Expr, error
 		return b.resolveParam(r, t, clause)
 	}
 	et := e.Type()
+	if t.IsReg() && (et.Kind == types.Unknown || et.Kind == types.Text) {
+		return b.regIn(finishUnknown(e), t)
+	}
+	if et.IsReg() && t.Kind == types.Text {
+		return b.regOut(e, t), nil
+	}
 	if et.Kind == t.Kind && (t.Kind != types.Numeric || et.Scale == t.Scale) {
 		return e, nil
 	}
@@ -808,13 +814,16 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 			return nil, err
 		}
 		t = unconstrainedNumeric(x, t)
+		if e, ok, err := b.castReg(x, t); ok {
+			return e, err
+		}
 		if x.Type().Kind == types.Unknown {
 			return b.coerce(x, t, "CAST")
 		}
 		if !expr.CanCast(x.Type(), t) {
 			return nil, sqlerr.New(sqlerr.CannotCoerce, "cannot cast type %s to %s", x.Type(), t)
 		}
-		if x.Type().Equal(t) && (t.Kind != types.Numeric || t.Precision == 0) {
+		if x.Type().Identical(t) && (t.Kind != types.Numeric || t.Precision == 0) {
 			return x, nil
 		}
 		return &expr.Cast{Arg: x, T: t}, nil
@@ -994,6 +1003,20 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 
 // callFuncBound resolves a named function over bound arguments.
 func (b *Binder) callFuncBound(name string, bound []expr.Expr) (expr.Expr, error) {
+	if b.Sys != nil {
+		f, want, ret, ok, err := b.Sys.Function(name, bound)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			for i := range bound {
+				if bound[i], err = b.coerce(bound[i], want[i], name); err != nil {
+					return nil, err
+				}
+			}
+			return expr.NewNative(f, ret, bound...), nil
+		}
+	}
 	want, ret, err := expr.ResolveCall(name, bound)
 	if err != nil {
 		return nil, err

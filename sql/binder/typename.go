@@ -77,8 +77,34 @@ func ParseTypeName(s string) (types.T, error) {
 			}
 			return types.NumericT(p, sc), nil
 		}
-	case "text", "varchar", "character varying", "char", "character", "bpchar", "name", "string":
+	case "text", "varchar", "character varying", "char", "character", "bpchar", "string":
 		return types.TextT, nil
+	case "name":
+		return types.NameT, nil
+	case `"char"`:
+		return types.CharT, nil
+	case "oid":
+		return types.OidT, nil
+	case "xid":
+		return types.XidT, nil
+	case "regclass":
+		return types.RegClassT, nil
+	case "regtype":
+		return types.RegTypeT, nil
+	case "regproc":
+		return types.RegProcT, nil
+	case "regprocedure":
+		return types.RegProcedureT, nil
+	case "regnamespace":
+		return types.RegNamespaceT, nil
+	case "regrole":
+		return types.RegRoleT, nil
+	case "int2vector":
+		return types.Int2VectorT, nil
+	case "oidvector":
+		return types.OidVectorT, nil
+	case "pg_node_tree":
+		return types.PgNodeTreeT, nil
 	case "bytea":
 		return types.ByteaT, nil
 	case "date":
@@ -97,6 +123,12 @@ func ParseTypeName(s string) (types.T, error) {
 
 // pgTypeName is the short name PostgreSQL uses as a cast's column name.
 func pgTypeName(t types.T) string {
+	if t.Variant == types.Char {
+		return "char"
+	}
+	if t.Variant != types.NoVariant {
+		return t.String()
+	}
 	switch t.Kind {
 	case types.Bool:
 		return "bool"

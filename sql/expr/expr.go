@@ -134,6 +134,13 @@ func (e *Const) String() string {
 }
 
 func (e *Call) String() string {
+	if e.Fn == NativeFn && len(e.Args) > 0 {
+		if c, ok := e.Args[0].(*Const); ok {
+			if f, ok := c.Value.(*Native); ok {
+				return (&Call{Fn: f.Name, Args: e.Args[1:], T: e.T}).String()
+			}
+		}
+	}
 	args := make([]string, len(e.Args))
 	for i, a := range e.Args {
 		args[i] = a.String()
@@ -396,4 +403,27 @@ func Remap(e Expr, m func(int) int) Expr {
 		}
 		return x
 	})
+}
+
+// NativeFn is the name of a call whose first argument is a Const holding a
+// *Native: a Go function the binder bound from what it alone knows (the
+// system catalog: oids to names, visibility, sizes) and the executor calls
+// row by row. The other arguments are ordinary expressions.
+const NativeFn = "__native"
+
+// Native is a function bound at plan time. Fn receives its arguments and
+// returns its result in Const encoding (nil is NULL); it must be safe for
+// concurrent use, as parallel streams share it.
+type Native struct {
+	Name   string
+	Strict bool // a NULL argument gives NULL without calling Fn
+	Fn     func(args []any) (any, error)
+}
+
+func (n *Native) String() string { return n.Name }
+
+// NewNative builds the call of f on args with result type t.
+func NewNative(f *Native, t types.T, args ...Expr) *Call {
+	all := append([]Expr{&Const{Value: f, T: types.UnknownT}}, args...)
+	return &Call{Fn: NativeFn, Args: all, T: t}
 }

@@ -113,7 +113,10 @@ func CommonType(ts ...types.T) (types.T, bool) {
 			continue
 		}
 		switch {
-		case out.Equal(t):
+		case out.Identical(t):
+		case out.Kind == t.Kind && out.Kind != types.Numeric && out.Variant != t.Variant:
+			// name and text, oid and int8 ...: the plain type.
+			out = out.Plain()
 		case out.IsNumeric() && t.IsNumeric():
 			out = types.CommonNumeric(out, t)
 		case temporalRank(out.Kind) > 0 && temporalRank(t.Kind) > 0:

@@ -40,6 +40,8 @@ const (
 	UndefinedObject           = "42704"
 	InvalidSchemaDefinition   = "42P15"
 	InvalidSchemaName         = "3F000" // schema "x" does not exist
+	InvalidCatalogName        = "3D000"
+	AmbiguousFunction         = "42725"
 )
 
 // Error is a user-facing error with a SQLSTATE.

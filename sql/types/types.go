@@ -43,13 +43,100 @@ type T struct {
 	Precision int32
 	Scale     int32
 	Elem      Kind // element kind of an Array
+	// Variant names a PostgreSQL type stored exactly like Kind (oid and
+	// the reg* types as Int64, name and "char" as Text...): kernels see
+	// only the Kind, clients see the variant's OID and name.
+	Variant Variant
+}
+
+// Variant is a PostgreSQL type that shares another kind's storage. The
+// system catalogs are full of them; giving them their own kinds would mean
+// kernels for types that only ever hold identifiers.
+type Variant uint8
+
+const (
+	NoVariant Variant = iota
+	Oid               // Int64: 0..2^32-1, text is the number
+	Xid               // Int64: transaction ids (always 0 here)
+	// The reg* types: Int64 (an oid) while a query runs; a result column
+	// of one carries the object's name as Text (binder: the output form),
+	// because their text output needs the catalog.
+	RegClass
+	RegType
+	RegProc
+	RegProcedure
+	RegNamespace
+	RegRole
+	RegOper
+	Name       // Text: an identifier (PostgreSQL truncates to 63 bytes)
+	Char       // Text: "char", one byte
+	Int2Vector // Text: space-separated int2 values, as PostgreSQL prints them
+	OidVector  // Text: space-separated oids
+	PgNodeTree // Text
+	AclItem    // Text (arrays of it are always NULL here)
+	Varchar    // Text: character varying
+	Bpchar     // Text: character(n)
+)
+
+// Convenience values for the catalog types.
+var (
+	OidT          = T{Kind: Int64, Variant: Oid}
+	XidT          = T{Kind: Int64, Variant: Xid}
+	RegClassT     = T{Kind: Int64, Variant: RegClass}
+	RegTypeT      = T{Kind: Int64, Variant: RegType}
+	RegProcT      = T{Kind: Int64, Variant: RegProc}
+	RegProcedureT = T{Kind: Int64, Variant: RegProcedure}
+	RegNamespaceT = T{Kind: Int64, Variant: RegNamespace}
+	RegRoleT      = T{Kind: Int64, Variant: RegRole}
+	RegOperT      = T{Kind: Int64, Variant: RegOper}
+	NameT         = T{Kind: Text, Variant: Name}
+	CharT         = T{Kind: Text, Variant: Char}
+	Int2VectorT   = T{Kind: Text, Variant: Int2Vector}
+	OidVectorT    = T{Kind: Text, Variant: OidVector}
+	PgNodeTreeT   = T{Kind: Text, Variant: PgNodeTree}
+	VarcharT      = T{Kind: Text, Variant: Varchar}
+	AclItemArrayT = T{Kind: Array, Elem: Text, Variant: AclItem}
+)
+
+// IsReg reports whether t is one of the reg* types, whose text form is an
+// object's name.
+func (t T) IsReg() bool {
+	switch t.Variant {
+	case RegClass, RegType, RegProc, RegProcedure, RegNamespace, RegRole, RegOper:
+		return true
+	}
+	return false
+}
+
+// Plain is t without its variant: the type kernels compute with.
+func (t T) Plain() T { t.Variant = NoVariant; return t }
+
+// variantInfo holds each variant's PostgreSQL name, type OID and array
+// type OID.
+var variantInfo = map[Variant]struct {
+	name     string
+	oid, arr uint32
+}{
+	Oid: {"oid", 26, 1028}, Xid: {"xid", 28, 1011},
+	RegClass: {"regclass", 2205, 2210}, RegType: {"regtype", 2206, 2211},
+	RegProc: {"regproc", 24, 1008}, RegProcedure: {"regprocedure", 2202, 2207},
+	RegNamespace: {"regnamespace", 4089, 4090}, RegRole: {"regrole", 4096, 4097},
+	RegOper: {"regoper", 2203, 2208},
+	Name:    {"name", 19, 1003}, Char: {"\"char\"", 18, 1002},
+	Int2Vector: {"int2vector", 22, 1006}, OidVector: {"oidvector", 30, 1013},
+	PgNodeTree: {"pg_node_tree", 194, 0}, AclItem: {"aclitem", 1033, 1034},
+	Varchar: {"character varying", 1043, 1015}, Bpchar: {"character", 1042, 1014},
 }
 
 // ArrayOf returns the type of arrays of e (e must not be an array).
-func ArrayOf(e T) T { return T{Kind: Array, Elem: e.Kind, Precision: e.Precision, Scale: e.Scale} }
+func ArrayOf(e T) T {
+	return T{Kind: Array, Elem: e.Kind, Precision: e.Precision, Scale: e.Scale, Variant: e.Variant}
+}
 
 // ElemType is the element type of an array type.
-func (t T) ElemType() T { return T{Kind: t.Elem, Precision: t.Precision, Scale: t.Scale} }
+func (t T) ElemType() T {
+	return T{Kind: t.Elem, Precision: t.Precision, Scale: t.Scale, Variant: t.Variant}
+}
 
 // Convenience values for the parameterless types.
 var (
@@ -166,6 +253,12 @@ func FromArrow(dt arrow.DataType) (T, error) {
 
 // String is the PostgreSQL name of t, as format_type prints it.
 func (t T) String() string {
+	if v, ok := variantInfo[t.Variant]; ok {
+		if t.Kind == Array {
+			return v.name + "[]"
+		}
+		return v.name
+	}
 	switch t.Kind {
 	case Bool:
 		return "boolean"
@@ -207,6 +300,12 @@ func (t T) String() string {
 
 // OID is the PostgreSQL type OID of t.
 func (t T) OID() uint32 {
+	if v, ok := variantInfo[t.Variant]; ok {
+		if t.Kind == Array {
+			return v.arr
+		}
+		return v.oid
+	}
 	switch t.Kind {
 	case Bool:
 		return 16
@@ -359,13 +458,19 @@ func CommonNumeric(a, b T) T {
 	return T{Kind: b.Kind}
 }
 
-// Equal reports whether a and b are the same type, ignoring numeric precision.
+// Equal reports whether a and b are the same type, ignoring numeric
+// precision and the variant: whether kernels may treat values of one as
+// the other (oid and int8 compare alike). Identical also compares variants.
 func (t T) Equal(o T) bool {
 	if t.Kind != o.Kind || t.Elem != o.Elem {
 		return false
 	}
 	return (t.Kind != Numeric && !(t.Kind == Array && t.Elem == Numeric)) || t.Scale == o.Scale
 }
+
+// Identical reports whether t and o are the same type to a client: Equal
+// and the same variant.
+func (t T) Identical(o T) bool { return t.Equal(o) && t.Variant == o.Variant }
 
 // IntervalValue is the value of an interval: PostgreSQL keeps months, days
 // and microseconds apart because their lengths vary. In batches it is stored

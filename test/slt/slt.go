@@ -309,7 +309,7 @@ func (f *File) Rewrite() string {
 // character: I integers, R floats and numeric, B boolean, T everything else.
 func TypeChar(pgType string) byte {
 	switch pgType {
-	case "smallint", "integer", "bigint":
+	case "smallint", "integer", "bigint", "oid":
 		return 'I'
 	case "real", "double precision", "numeric":
 		return 'R'
