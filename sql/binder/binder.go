@@ -44,7 +44,7 @@ type Binder struct {
 	// Query is the statement's text, for current_query().
 	Query string
 	// Params are the statement's $n parameters; nil: it has none.
-	Params  *Params
+	Params *Params
 	// Sys is PostgreSQL's system catalog (pg_catalog, information_schema,
 	// the reg* types, catalog functions); nil for data tables only.
 	Sys     SystemCatalog
