@@ -24,6 +24,13 @@ const (
 	pgEpochMicros = pgEpochDays * pgtext.MicrosPerDay
 )
 
+// PostgreSQL sends one NaN, C's NAN (quiet, no payload); Go's math.NaN
+// has a payload bit set, and NaNs computed by kernels may carry others.
+const (
+	pgFloat4NaN = 0x7fc00000
+	pgFloat8NaN = 0x7ff8000000000000
+)
+
 // typeSize is pg_type.typlen of t: the fixed width, or -1 for varlena.
 func typeSize(t types.T) int16 {
 	switch {
@@ -179,10 +186,20 @@ func binaryEncoder(arr arrow.Array, t types.T) valueEncoder {
 		return func(dst []byte, i int) []byte { return be.AppendUint64(dst, uint64(v[i])) }
 	case *array.Float32:
 		v := a.Float32Values()
-		return func(dst []byte, i int) []byte { return be.AppendUint32(dst, math.Float32bits(v[i])) }
+		return func(dst []byte, i int) []byte {
+			if v[i] != v[i] {
+				return be.AppendUint32(dst, pgFloat4NaN)
+			}
+			return be.AppendUint32(dst, math.Float32bits(v[i]))
+		}
 	case *array.Float64:
 		v := a.Float64Values()
-		return func(dst []byte, i int) []byte { return be.AppendUint64(dst, math.Float64bits(v[i])) }
+		return func(dst []byte, i int) []byte {
+			if v[i] != v[i] {
+				return be.AppendUint64(dst, pgFloat8NaN)
+			}
+			return be.AppendUint64(dst, math.Float64bits(v[i]))
+		}
 	case *array.String:
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
 	case *array.Binary:
