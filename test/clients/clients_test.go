@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,27 @@ func TestClientsJDBC(t *testing.T) {
 	if out, err := exec.Command(javac, "-cp", jdbcJar, "-d", classes, filepath.Join("jdbc", "Main.java")).CombinedOutput(); err != nil {
 		t.Fatalf("javac: %v\n%s", err, out)
 	}
-	runClient(t, "jdbc", f, 5*time.Minute, java, "-cp", classes+string(os.PathListSeparator)+jdbcJar, "Main")
+	rec := runClient(t, "jdbc", f, 5*time.Minute, java, "-cp", classes+string(os.PathListSeparator)+jdbcJar, "Main")
+	// The checks above pass with any protocol path; these make sure the
+	// paths the brief names were taken: binary results after
+	// prepareThreshold, and a portal read 100 rows at a time.
+	binary, suspended := rec.counts()
+	t.Run("binary_results_used", func(t *testing.T) {
+		if binary == 0 {
+			gapOrFail(t, "jdbc/binary_results_used", "pgjdbc never asked for a binary result column")
+			return
+		}
+		passed(t, "jdbc/binary_results_used")
+	})
+	t.Run("portal_suspended", func(t *testing.T) {
+		// lineitem has 60175 rows: fetch size 100 suspends the portal
+		// about 600 times.
+		if suspended < 500 {
+			gapOrFail(t, "jdbc/portal_suspended", fmt.Sprintf("the server sent %d PortalSuspended", suspended))
+			return
+		}
+		passed(t, "jdbc/portal_suspended")
+	})
 }
 
 // python3 is Debian's: the drivers come from python3-psycopg2,

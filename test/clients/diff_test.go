@@ -1,6 +1,10 @@
 package clients
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
 
 // The comparison must tell answers apart, or every client test passes
 // vacuously.
@@ -31,5 +35,30 @@ func TestDiffCSV(t *testing.T) {
 		if (msg == "") != tc.same {
 			t.Errorf("diffCSV(%q) = %q, want same=%v", tc.got, msg, tc.same)
 		}
+	}
+}
+
+// The recorder's reading of Bind must find binary result formats, or the
+// JDBC binary_results_used check proves nothing.
+func TestBindWantsBinary(t *testing.T) {
+	for _, tc := range []struct {
+		bind pgproto3.Bind
+		want bool
+	}{
+		{pgproto3.Bind{PreparedStatement: "S_1", Parameters: [][]byte{[]byte("42"), nil}, ResultFormatCodes: []int16{0, 1}}, true},
+		{pgproto3.Bind{ParameterFormatCodes: []int16{1}, Parameters: [][]byte{{0, 0, 0, 1}}, ResultFormatCodes: []int16{1}}, true},
+		{pgproto3.Bind{Parameters: [][]byte{[]byte("x")}, ResultFormatCodes: []int16{0}}, false},
+		{pgproto3.Bind{DestinationPortal: "p", PreparedStatement: "s"}, false},
+	} {
+		raw, err := tc.bind.Encode(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bindWantsBinary(raw[5:]); got != tc.want {
+			t.Errorf("bindWantsBinary(%+v) = %v, want %v", tc.bind, got, tc.want)
+		}
+	}
+	if bindWantsBinary([]byte("p\x00s\x00\x00")) {
+		t.Error("a truncated Bind reads as binary")
 	}
 }

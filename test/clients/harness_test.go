@@ -275,13 +275,14 @@ func missing(t *testing.T, why string) {
 
 // runClient runs one client program and turns its report into subtests:
 // one per CHECK line, tables, columns, and one per TPC-H query.
-func runClient(t *testing.T, client string, f *fixture, timeout time.Duration, name string, args ...string) {
+func runClient(t *testing.T, client string, f *fixture, timeout time.Duration, name string, args ...string) *recorder {
 	t.Helper()
 	out := t.TempDir()
+	rec := f.proxy(t, client)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = f.env(f.proxy(t, client), out)
+	cmd.Env = f.env(rec, out)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
@@ -300,12 +301,13 @@ func runClient(t *testing.T, client string, f *fixture, timeout time.Duration, n
 		// A program that dies still reports what it checked; its exit
 		// status is a failure of its own.
 		t.Errorf("%s %s: %v\nstderr:\n%s\nstdout:\n%s", name, strings.Join(args, " "), runErr, tail(stderr.String(), 4000), tail(stdout.String(), 4000))
-		return
+		return rec
 	}
 	if t.Failed() {
 		t.Logf("%s stderr:\n%s", client, tail(stderr.String(), 4000))
 	}
 	compareOutputs(t, client, f, out)
+	return rec
 }
 
 // compareOutputs checks the files a client wrote: tables.txt, columns.txt

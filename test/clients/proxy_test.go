@@ -24,7 +24,11 @@ type recorder struct {
 
 	mu     sync.Mutex
 	failed map[string]int // "SQLSTATE message\n    statement" -> count
-	wg     sync.WaitGroup
+	// What the drivers asked for, so tests can tell that a path was taken:
+	// Binds asking for a binary result column, and PortalSuspended
+	// answers to Executes with a row limit.
+	binaryBinds, suspended int
+	wg                     sync.WaitGroup
 }
 
 func newRecorder(t *testing.T, target string) *recorder {
@@ -110,6 +114,13 @@ func (r *recorder) serve(client net.Conn) {
 			}
 			var text string
 			switch typ {
+			case 'B':
+				if bindWantsBinary(body) {
+					r.mu.Lock()
+					r.binaryBinds++
+					r.mu.Unlock()
+				}
+				continue
 			case 'Q':
 				text = cstring(body)
 			case 'P':
@@ -130,6 +141,11 @@ func (r *recorder) serve(client net.Conn) {
 		if err != nil || writeAll(client, raw) != nil {
 			client.Close()
 			break
+		}
+		if typ == 's' {
+			r.mu.Lock()
+			r.suspended++
+			r.mu.Unlock()
 		}
 		if typ != 'E' {
 			continue
@@ -207,6 +223,71 @@ func cstring(b []byte) string {
 		return string(b[:i])
 	}
 	return string(b)
+}
+
+// bindWantsBinary reports whether a Bind message asks for any result
+// column in binary. Layout: portal\0 statement\0 int16 n, n int16 formats,
+// int16 m, m values (int32 length + bytes), int16 k, k int16 result formats.
+func bindWantsBinary(b []byte) bool {
+	for i := 0; i < 2; i++ {
+		j := bytes.IndexByte(b, 0)
+		if j < 0 {
+			return false
+		}
+		b = b[j+1:]
+	}
+	u16 := func() (int, bool) {
+		if len(b) < 2 {
+			return 0, false
+		}
+		v := int(int16(binary.BigEndian.Uint16(b)))
+		b = b[2:]
+		return v, true
+	}
+	n, ok := u16()
+	if !ok || n < 0 || len(b) < 2*n {
+		return false
+	}
+	b = b[2*n:]
+	m, ok := u16()
+	if !ok || m < 0 {
+		return false
+	}
+	for i := 0; i < m; i++ {
+		if len(b) < 4 {
+			return false
+		}
+		l := int32(binary.BigEndian.Uint32(b))
+		b = b[4:]
+		if l > 0 {
+			if int(l) > len(b) {
+				return false
+			}
+			b = b[l:]
+		}
+	}
+	k, ok := u16()
+	if !ok {
+		return false
+	}
+	for i := 0; i < k; i++ {
+		f, ok := u16()
+		if !ok {
+			return false
+		}
+		if f == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// counts returns how many Binds asked for binary results and how many
+// PortalSuspended messages the server sent.
+func (r *recorder) counts() (binaryBinds, suspended int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.binaryBinds, r.suspended
 }
 
 // errorFields reads the SQLSTATE (C) and message (M) of an ErrorResponse.
