@@ -5,12 +5,13 @@
 //     psql, each against a fresh server: time to the first row, time to
 //     the last, and the server's RSS before the query and at its peak
 //     (VmHWM).
+//
 //   - throughput: the same result read with pgx's pgconn in text and binary
 //     formats from Basalt and from a real PostgreSQL serving the same rows
 //     from a table (loaded through COPY from the CSV `basalt query` writes),
 //     measured one after the other in this run: rows/s and MB/s.
 //
-//	go run ./cmd/wirebench -sf 1 [-data DIR] [-only firstrow|throughput] [-runs 3] [-pg-dsn DSN]
+//     go run ./cmd/wirebench -sf 1 [-data DIR] [-only firstrow|throughput] [-runs 3] [-pg-dsn DSN]
 package main
 
 import (
