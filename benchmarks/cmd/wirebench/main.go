@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -99,7 +100,7 @@ func firstRow(ctx context.Context, bin, data, query string, psqlFetch int) error
 	for _, c := range clients {
 		r, err := wire.MeasureFirstRow(ctx, bin, data, query, c)
 		if err != nil {
-			fmt.Printf("| %s | error: %v | | | | | |\n", c.Name, err)
+			fmt.Printf("| %s | error: %s | | | | | |\n", c.Name, strings.Join(strings.Fields(err.Error()), " "))
 			continue
 		}
 		crss := "-"
