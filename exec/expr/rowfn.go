@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/basaltdb/basalt/sql/pgkeywords"
 	"github.com/basaltdb/basalt/sql/pgtext"
 	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/sql/types"
@@ -299,34 +300,20 @@ func expandReplacement(dst []byte, rep, s string, m []int) []byte {
 }
 
 // quoteIdent quotes an identifier when PostgreSQL would: anything but a
-// lower-case identifier (keywords are not checked, except the common ones).
+// lower-case identifier, and every keyword that is not unreserved.
 func quoteIdent(s string) string {
 	ok := s != ""
 	for i := 0; i < len(s) && ok; i++ {
 		c := s[i]
 		ok = c >= 'a' && c <= 'z' || c == '_' || i > 0 && (c >= '0' && c <= '9' || c == '$')
 	}
-	if ok && !reservedWords[s] {
-		return s
+	if ok {
+		if k, isKw := pgkeywords.Lookup(s); !isKw || k.Cat == 'U' {
+			return s
+		}
 	}
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
-
-// reservedWords are PostgreSQL's reserved keywords, which quote_ident quotes.
-var reservedWords = func() map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(`all analyse analyze and any array as asc asymmetric both case cast check
-		collate column constraint create current_catalog current_date current_role current_time
-		current_timestamp current_user default deferrable desc distinct do else end except false fetch
-		for foreign from grant group having in initially intersect into lateral leading limit localtime
-		localtimestamp not null offset on only or order placing primary references returning select
-		session_user some symmetric table then to trailing true union unique user using variadic when
-		where window with authorization binary collation concurrently cross current_schema freeze full
-		ilike inner is isnull join left like natural notnull outer overlaps right similar tablesample verbose`) {
-		m[w] = true
-	}
-	return m
-}()
 
 // quoteLiteral is quote_literal: single quotes doubled, and an E” string
 // with doubled backslashes when there are any.

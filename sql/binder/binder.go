@@ -237,6 +237,16 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 	case *ast.SelectStmt, *ast.SetOprStmt:
 		if sel, ok := src.(*ast.SelectStmt); ok {
 			if f := srfCall(sel); f != nil {
+				if name, _ := constString(f.Args[0]); name == "pg_get_keywords" {
+					if len(f.Args) != 1 {
+						return nil, nil, sqlerr.New(sqlerr.UndefinedFunction, "function pg_get_keywords with arguments does not exist")
+					}
+					plan = keywordsValues()
+					for _, c := range plan.Schema() {
+						names = append(names, c.Name)
+					}
+					break
+				}
 				tf, err := b.bindTableFunc(f)
 				if err != nil {
 					return nil, nil, err
@@ -293,6 +303,11 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope) (logical.Node, *scope, err
 		right, rs, err = b.bindFrom(j.Right, parent)
 	}
 	if err != nil {
+		// A function in FROM reading columns of the items to its left
+		// (LATERAL, explicit or implied) expands each of their rows.
+		if plan, sc, ok, serr := b.bindLateralSRF(j, left, ls, err); ok {
+			return plan, sc, serr
+		}
 		return nil, nil, err
 	}
 	width := len(left.Schema())

@@ -2,11 +2,13 @@ package binder
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/pgkeywords"
 	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/sql/types"
 )
@@ -142,4 +144,90 @@ func (b *Binder) buildProjectSet(cur logical.Node, srfs []*logical.SetFunc, post
 		})
 	}
 	return ps, mapped, nil
+}
+
+// keywordsValues is pg_get_keywords(): PostgreSQL's keyword list as rows.
+func keywordsValues() *logical.Values {
+	v := &logical.Values{Out: logical.Schema{
+		{Name: "word", T: types.TextT}, {Name: "catcode", T: types.TextT}, {Name: "barelabel", T: types.BoolT},
+		{Name: "catdesc", T: types.TextT}, {Name: "baredesc", T: types.TextT}}}
+	for _, k := range pgkeywords.List {
+		v.Rows = append(v.Rows, []expr.Expr{textConst(k.Word), textConst(string(k.Cat)),
+			&expr.Const{Value: k.BareLabel, T: types.BoolT}, textConst(pgkeywords.CatDesc(k.Cat)), textConst(pgkeywords.BareDesc(k.BareLabel))})
+	}
+	return v
+}
+
+// bindLateralSRF binds "left, [LATERAL] f(args over left) [AS] g[(c)]"
+// (comma, CROSS JOIN or INNER JOIN ... ON) as a ProjectSet over left: a
+// single function in FROM drops the rows whose set is empty exactly as the
+// select-list form does. ok is false when j is not that shape or the
+// function reads nothing of left (bindErr, the error of binding it alone,
+// stands then).
+func (b *Binder) bindLateralSRF(j *ast.Join, left logical.Node, ls *scope, bindErr error) (logical.Node, *scope, bool, error) {
+	switch sqlerr.Code(bindErr) {
+	case sqlerr.UndefinedColumn, sqlerr.UndefinedTable, sqlerr.FeatureNotSupported:
+	default:
+		return nil, nil, false, nil
+	}
+	ts, ok := j.Right.(*ast.TableSource)
+	if !ok {
+		return nil, nil, false, nil
+	}
+	sel, ok := ts.Source.(*ast.SelectStmt)
+	if !ok {
+		return nil, nil, false, nil
+	}
+	f := srfCall(sel)
+	if f == nil {
+		return nil, nil, false, nil
+	}
+	name, _ := constString(f.Args[0])
+	if !isSetFunc(name) {
+		return nil, nil, false, nil
+	}
+	if j.Tp != ast.CrossJoin || j.Using != nil || j.NaturalJoin {
+		return nil, nil, true, sqlerr.New(sqlerr.FeatureNotSupported, "outer joins with a set-returning function reading the other FROM items are not supported yet")
+	}
+	ctx := &exprCtx{sc: ls, clause: "FROM"}
+	var args []expr.Expr
+	for _, a := range f.Args[1:] {
+		x, err := b.bindExpr(a, ctx)
+		if err != nil {
+			return nil, nil, true, err
+		}
+		args = append(args, x)
+	}
+	args, t, err := b.typeSetFunc(name, args)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	alias := ts.AsName.O
+	col := alias
+	if al := b.ColumnAliases[strings.ToLower(alias)]; len(al) > 0 {
+		if len(al) > 1 {
+			return nil, nil, true, sqlerr.New(sqlerr.InvalidColumnReference, "table %q has 1 columns available but %d columns specified", alias, len(al))
+		}
+		col = al[0]
+	}
+	width := len(left.Schema())
+	ps := &logical.ProjectSet{Input: left, Out: append(logical.Schema(nil), left.Schema()...),
+		Funcs: []logical.SetFunc{{Name: name, Args: args, T: t}}}
+	ps.Out = append(ps.Out, logical.Column{Name: col, Table: alias, T: t, Nullable: true})
+	for _, tn := range tableNames(ls) {
+		if tn == alias {
+			return nil, nil, true, sqlerr.New(sqlerr.DuplicateAlias, "table name %q specified more than once", alias)
+		}
+	}
+	sc := concat(ls, &scope{cols: []scopeCol{{name: col, table: alias, t: t, idx: 0}}}, width)
+	sc.parent = ls.parent
+	var plan logical.Node = ps
+	if j.On != nil {
+		cond, err := b.bindScalar(j.On.Expr, sc, "JOIN/ON")
+		if err != nil {
+			return nil, nil, true, err
+		}
+		plan = &logical.Filter{Input: plan, Cond: cond}
+	}
+	return plan, sc, true, nil
 }

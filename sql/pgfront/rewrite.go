@@ -634,6 +634,12 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 			return next, err
 		}
 	}
+	if w == "pg_catalog" && s.inFrom && i+3 < len(in) && in[i+1].isPunct(".") && in[i+2].leafKind(tokIdent) &&
+		in[i+3].isParen() && (s.last() == nil || !s.last().operand) {
+		// pg_catalog.generate_series(...) and the like in FROM: the
+		// functions live in pg_catalog, so the qualifier changes nothing.
+		return rw.word(s, in, i+2)
+	}
 	switch w {
 	case "current_user", "session_user", "user", "current_role", "current_catalog", "current_schema":
 		// SQL's parameterless functions: TiDB would read most of them as
@@ -826,9 +832,31 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 			}
 		}
 	case "as":
+		// WITH x AS [NOT] MATERIALIZED (...): a planner hint TiDB lacks;
+		// Basalt decides by the number of references.
+		if k := i + 1; k < len(in) && (in[k].isWord("not") || in[k].isWord("materialized")) {
+			if in[k].isWord("not") {
+				k++
+			}
+			if k+1 < len(in) && in[k].isWord("materialized") && in[k+1].isParen() {
+				s.push(&node{kind: nLeaf, tok: n.tok})
+				return k + 1, nil
+			}
+		}
 		if i+2 < len(in) && in[i+1].kind == nLeaf && isAliasName(in[i+1].tok) && in[i+2].isParen() {
 			s.push(&node{kind: nLeaf, tok: n.tok})
 			return rw.aliasColumns(s, in, i+1)
+		}
+		// After AS any keyword is a name in PostgreSQL ("AS schema", "AS
+		// select", as Metabase writes); TiDB reserves many of them, so the
+		// alias goes quoted (it is already folded to lower case).
+		if l := s.last(); l != nil && l.operand && i+1 < len(in) && in[i+1].leafKind(tokIdent) &&
+			(i+2 >= len(in) || !in[i+2].isParen()) && !in[i+1].isWord("not") && !in[i+1].isWord("materialized") {
+			s.push(&node{kind: nLeaf, tok: n.tok})
+			alias := in[i+1].tok
+			alias.kind = tokQIdent
+			s.push(&node{kind: nLeaf, tok: alias})
+			return i + 2, nil
 		}
 	case "full":
 		return rw.fullJoin(s, in, i)
