@@ -401,6 +401,9 @@ func ParseDate(s string) (int32, error) {
 		return 0, nil
 	}
 	v, bc := stripEra(v)
+	// A zone is read and ignored, also one without a time ('1995-06-30
+	// +00', as pgjdbc sends dates), as PostgreSQL's date input does.
+	v, _ = splitDateZone(v)
 	datePart, timePart := splitDateTime(v)
 	if timePart != "" {
 		if _, _, err := parseClockTZ(timePart, s, "date"); err != nil {
@@ -415,6 +418,33 @@ func ParseDate(s string) (int32, error) {
 		return 0, sqlerr.New(sqlerr.DatetimeFieldOverflow, "date out of range: \"%s\"", s)
 	}
 	return int32(days), nil
+}
+
+// splitDateZone splits a date without a time from a zone field after it
+// (+hh[:mm], -hhmm, Z, UTC, GMT): "1995-06-30 +00".
+func splitDateZone(v string) (date, zone string) {
+	j := strings.LastIndexByte(v, ' ')
+	if j <= 0 || strings.IndexByte(v[:j], ':') >= 0 {
+		return v, ""
+	}
+	tail := v[j+1:]
+	switch strings.ToLower(tail) {
+	case "z", "utc", "gmt":
+		return trimSpace(v[:j]), tail
+	}
+	if len(tail) < 2 || tail[0] != '+' && tail[0] != '-' {
+		return v, ""
+	}
+	digits := strings.Replace(tail[1:], ":", "", 1)
+	if len(digits) != 1 && len(digits) != 2 && len(digits) != 4 {
+		return v, ""
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return v, ""
+		}
+	}
+	return trimSpace(v[:j]), tail
 }
 
 // splitDateTime splits "date[ T]time" into its two parts.
@@ -551,9 +581,14 @@ func parseTS(s, typ string, tz bool) (int64, error) {
 		return 0, nil
 	}
 	v, bc := stripEra(v)
+	// A zone after a date without a time ("2020-01-01 +02") is midnight
+	// there; one written right after the date ("2020-01-01+02") is rare
+	// and not supported.
+	v, zone := splitDateZone(v)
 	datePart, timePart := splitDateTime(v)
-	// A zone written right after the date ("2020-01-01+02") is rare; only
-	// zones after a time are supported.
+	if zone != "" && timePart == "" {
+		timePart = "00:00:00 " + zone
+	}
 	days, err := parseDatePart(datePart, bc, s, typ)
 	if err != nil {
 		return 0, err

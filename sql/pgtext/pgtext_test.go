@@ -177,3 +177,32 @@ func TestFormatConst(t *testing.T) {
 		t.Errorf("bool const %s", s)
 	}
 }
+
+// TestZoneAfterDate: a zone after a date without a time, as pgjdbc sends
+// dates ("1995-06-30 +00"); PostgreSQL 15's answers.
+func TestZoneAfterDate(t *testing.T) {
+	cases := []struct{ in, date, ts, tz string }{
+		{"1995-06-30 +00", "1995-06-30", "1995-06-30 00:00:00", "1995-06-30 00:00:00+00"},
+		{"1995-06-30 -05", "1995-06-30", "1995-06-30 00:00:00", "1995-06-30 05:00:00+00"},
+		{"1995-06-30 +05:30", "1995-06-30", "1995-06-30 00:00:00", "1995-06-29 18:30:00+00"},
+		{"1995-06-30 UTC", "1995-06-30", "1995-06-30 00:00:00", "1995-06-30 00:00:00+00"},
+		{"1995-06-30 12:00:00 -02", "1995-06-30", "1995-06-30 12:00:00", "1995-06-30 14:00:00+00"},
+	}
+	for _, c := range cases {
+		d, err := ParseDate(c.in)
+		if err != nil || string(AppendDate(nil, d)) != c.date {
+			t.Errorf("date %q: %s %v", c.in, AppendDate(nil, d), err)
+		}
+		ts, err := ParseTimestamp(c.in)
+		if err != nil || string(AppendTimestamp(nil, ts)) != c.ts {
+			t.Errorf("timestamp %q: %s %v", c.in, AppendTimestamp(nil, ts), err)
+		}
+		tz, err := ParseTimestampTZ(c.in)
+		if err != nil || string(AppendTimestampTZ(nil, tz)) != c.tz {
+			t.Errorf("timestamptz %q: %s %v", c.in, AppendTimestampTZ(nil, tz), err)
+		}
+	}
+	if _, err := ParseDate("1995-06-30 +0x"); sqlerr.Code(err) != sqlerr.InvalidDatetimeFormat && sqlerr.Code(err) != sqlerr.InvalidTextRepresentation {
+		t.Errorf("bad zone: %v", err)
+	}
+}
