@@ -367,6 +367,12 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) bool {
 	case *pgproto3.Sync:
 		c.skipToSync = false
 		c.dropUnnamedPortal()
+		if c.tx == 'I' {
+			// Outside a transaction block Sync ends the implicit
+			// transaction, and with it every portal but WITH HOLD
+			// cursors (so pgjdbc fetches in batches only inside one).
+			c.endTransaction(true)
+		}
 		c.ready()
 		c.flush()
 		return false

@@ -217,14 +217,12 @@ func (c *conn) fetch(p *portal, f *pgfront.FetchSpec, sink rowSink, move bool) (
 	return 0, sqlerr.New(sqlerr.InternalError, "internal error: unknown fetch direction %d", f.Direction)
 }
 
-// endTransaction closes the cursors a transaction end closes: at COMMIT
-// those without HOLD, at ROLLBACK also the WITH HOLD cursors it declared.
+// endTransaction closes the portals a transaction's end closes, as
+// PostgreSQL's AtCommit_Portals and AtAbort_Portals do: all but WITH HOLD
+// cursors, and at ROLLBACK also the WITH HOLD cursors it declared.
 func (c *conn) endTransaction(commit bool) {
 	for k, p := range c.portals {
-		if p.cur == nil {
-			continue
-		}
-		if !p.cur.hold || (!commit && p.cur.inTx) {
+		if p.cur == nil || !p.cur.hold || (!commit && p.cur.inTx) {
 			p.close()
 			delete(c.portals, k)
 			continue

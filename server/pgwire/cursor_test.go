@@ -453,3 +453,42 @@ func TestCopyExtended(t *testing.T) {
 		t.Errorf("data %q", got)
 	}
 }
+
+// TestPortalLifetime checks that named portals end with their transaction
+// as in PostgreSQL: at Sync outside a transaction block, at COMMIT inside
+// one; WITH HOLD cursors stay.
+func TestPortalLifetime(t *testing.T) {
+	r := dialRaw(t, startServer(t))
+	r.send(&pgproto3.Parse{Name: "s", Query: "select id from t order by id"},
+		&pgproto3.Bind{PreparedStatement: "s", DestinationPortal: "P"},
+		&pgproto3.Execute{Portal: "P", MaxRows: 1}, &pgproto3.Sync{})
+	if names, _ := r.until("ReadyForQuery"); strings.Join(names, " ") != "ParseComplete BindComplete DataRow PortalSuspended ReadyForQuery" {
+		t.Fatalf("got %v", names)
+	}
+	r.send(&pgproto3.Execute{Portal: "P", MaxRows: 1}, &pgproto3.Sync{})
+	if names, _ := r.until("ReadyForQuery"); names[0] != "ErrorResponse" {
+		t.Fatalf("portal outlived its implicit transaction: %v", names)
+	}
+	r.send(&pgproto3.Query{String: "begin; declare h cursor with hold for select 7"})
+	r.until("ReadyForQuery")
+	r.send(&pgproto3.Bind{PreparedStatement: "s", DestinationPortal: "P"},
+		&pgproto3.Execute{Portal: "P", MaxRows: 1}, &pgproto3.Sync{},
+		&pgproto3.Execute{Portal: "P", MaxRows: 1}, &pgproto3.Sync{})
+	names, vals := r.until("ReadyForQuery")
+	if strings.Join(names, " ") != "BindComplete DataRow PortalSuspended ReadyForQuery" {
+		t.Fatalf("got %v", names)
+	}
+	if names, vals2 := r.until("ReadyForQuery"); strings.Join(names, " ") != "DataRow PortalSuspended ReadyForQuery" || vals[0] != "0" || vals2[0] != "1" {
+		t.Fatalf("inside a transaction: %v %v %v", names, vals, vals2)
+	}
+	r.send(&pgproto3.Query{String: "commit"})
+	r.until("ReadyForQuery")
+	r.send(&pgproto3.Execute{Portal: "P"}, &pgproto3.Sync{})
+	if names, _ := r.until("ReadyForQuery"); names[0] != "ErrorResponse" {
+		t.Fatalf("portal outlived COMMIT: %v", names)
+	}
+	r.send(&pgproto3.Query{String: "fetch h"})
+	if _, vals := r.until("ReadyForQuery"); len(vals) != 1 || vals[0] != "7" {
+		t.Fatalf("held cursor: %v", vals)
+	}
+}
