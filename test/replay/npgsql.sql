@@ -12,7 +12,6 @@
 -- name: load backend types
 -- source: PostgresDatabaseInfo.cs LoadBackendTypes (non-replication connection)
 -- expect: minrows 1
--- skip: 42P01 relation "pg_type" does not exist
 SELECT version();
 
 SELECT ns.nspname, t.oid, t.typname, t.typtype, t.typnotnull, t.elemtypoid

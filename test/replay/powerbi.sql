@@ -14,7 +14,7 @@
 -- name: npgsql load types
 -- source: PostgresDatabaseInfo.cs GenerateTypesQuery
 -- mode: extended
--- skip: 42P01 relation "pg_type" does not exist
+-- shapediff: elemoid is int8, PostgreSQL oid
 /*** Load all supported types ***/
 SELECT ns.nspname, a.typname, a.oid, a.typrelid, a.typbasetype,
 CASE WHEN pg_proc.proname='array_recv' THEN 'a' ELSE a.typtype END AS type,
@@ -50,7 +50,6 @@ ORDER BY ord;
 -- name: npgsql load composite fields
 -- source: PostgresDatabaseInfo.cs GenerateTypesQuery
 -- mode: extended
--- skip: 42P01 relation "pg_type" does not exist
 /*** Load field definitions for (free-standing) composite types ***/
 SELECT typ.oid, att.attname, att.atttypid
 FROM pg_type AS typ
@@ -66,7 +65,6 @@ ORDER BY typ.oid, att.attnum;
 -- name: npgsql load enum fields
 -- source: PostgresDatabaseInfo.cs GenerateTypesQuery
 -- mode: extended
--- skip: 42P01 relation "pg_enum" does not exist
 /*** Load enum fields ***/
 SELECT pg_type.oid, enumlabel
 FROM pg_enum
@@ -78,7 +76,6 @@ ORDER BY oid, enumsortorder;
 -- mode: extended
 -- expect: cell lineitem
 -- expect: rows 8
--- skip: 42P01 relation "information_schema.tables" does not exist
 SELECT table_catalog, table_schema, table_name, table_type
 FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
@@ -93,7 +90,6 @@ DISCARD ALL
 -- param: text lineitem
 -- expect: rows 16
 -- expect: cell l_shipdate
--- skip: 42P01 relation "information_schema.columns" does not exist
 SELECT table_catalog, table_schema, table_name, column_name, ordinal_position, column_default, is_nullable, udt_name AS data_type, character_maximum_length, character_octet_length, numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision, character_set_catalog, character_set_schema, character_set_name, collation_catalog FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2
 
 -- name: GetSchema ForeignKeys
@@ -101,7 +97,7 @@ SELECT table_catalog, table_schema, table_name, column_name, ordinal_position, c
 -- param: text public
 -- param: text lineitem
 -- expect: rows 0
--- skip: 42P01 relation "pg_catalog.pg_constraint" does not exist
+-- shapediff: CONSTRAINT_CATALOG is text, PostgreSQL name; TABLE_CATALOG is text, PostgreSQL name
 select
   current_database() as "CONSTRAINT_CATALOG",
   pgn.nspname as "CONSTRAINT_SCHEMA",
@@ -127,7 +123,7 @@ select 'UNIQUE KEY' as "CONSTRAINT_TYPE", 'u' as "contype"
 -- param: text public
 -- param: text lineitem
 -- expect: rows 0
--- skip: 42P01 relation "pg_constraint" does not exist
+-- shapediff: constraint_catalog is text, PostgreSQL name; table_catalog is text, PostgreSQL name
 select current_database() as constraint_catalog,
     n.nspname as constraint_schema,
     c.conname as constraint_name,
