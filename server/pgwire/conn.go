@@ -597,6 +597,11 @@ func (c *conn) pump(p *portal, maxRows int64, sink rowSink) (sent int64, more bo
 		defer t.Stop()
 	}
 	defer func() { p.pos += sent }()
+	// Rows go to the sink in chunks of about flushAt bytes of output, so
+	// the output buffer is written and reused at that size; a whole batch
+	// at once grew it (allocating and copying) to the batch's size and
+	// then dropped it, every batch.
+	chunk := 256
 	for {
 		if p.pending == nil {
 			b, err := p.res.Next(p.ctx)
@@ -612,7 +617,12 @@ func (c *conn) pump(p *portal, maxRows int64, sink rowSink) (sent int64, more bo
 		if maxRows > 0 && int64(n) > maxRows-sent {
 			n = int(maxRows - sent)
 		}
+		n = min(n, chunk)
+		before := len(c.out)
 		sink(p.pending, p.prow, p.prow+n)
+		if grew := len(c.out) - before; grew > 0 && n > 0 {
+			chunk = max(1, flushAt/(grew/n+1))
+		}
 		p.prow += n
 		sent += int64(n)
 		if p.prow >= int(p.pending.NumRows()) {
