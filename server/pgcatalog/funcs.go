@@ -401,6 +401,48 @@ func (v *View) Function(name string, args []expr.Expr) (f *expr.Native, argTypes
 			}
 			return nil, nil
 		}), []types.T{oidT}, boolT, true, nil
+	case "pg_operator_is_visible", "pg_opclass_is_visible", "pg_opfamily_is_visible", "pg_conversion_is_visible",
+		"pg_ts_config_is_visible", "pg_ts_dict_is_visible", "pg_ts_parser_is_visible", "pg_ts_template_is_visible",
+		"pg_statistics_obj_is_visible":
+		// Basalt has none of these objects: no oid names one.
+		if n != 1 {
+			return wrong()
+		}
+		return null(boolT, oidT)
+	case "pg_collation_is_visible":
+		if n != 1 {
+			return wrong()
+		}
+		return v.native(name, true, func(a []any) (any, error) {
+			switch a[0].(int64) {
+			case defaultCollation, 950, 951:
+				return true, nil
+			}
+			return nil, nil
+		}), []types.T{oidT}, boolT, true, nil
+	case "pg_database_size":
+		if n != 1 {
+			return wrong()
+		}
+		at := oidT
+		if args[0].Type().Kind == types.Text || args[0].Type().Kind == types.Unknown {
+			at = types.NameT
+		}
+		return v.native(name, true, func(a []any) (any, error) {
+			if s, ok := a[0].(string); ok && s != v.database() {
+				return nil, sqlerr.New(sqlerr.InvalidCatalogName, "database \"%s\" does not exist", s)
+			}
+			if o, ok := a[0].(int64); ok && o != DatabaseOID {
+				return nil, nil
+			}
+			var total int64
+			for _, r := range c.rels {
+				if r.data != nil {
+					total += r.data.ByteSize()
+				}
+			}
+			return total, nil
+		}), []types.T{at}, int8T, true, nil
 	case "pg_get_userbyid":
 		if n != 1 {
 			return wrong()

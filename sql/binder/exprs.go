@@ -778,6 +778,8 @@ func constString(e ast.ExprNode) (string, bool) {
 func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) {
 	name := n.FnName.L
 	switch name {
+	case "__pg_array_sub":
+		return b.bindArraySub(n, ctx)
 	case "__pg_cast":
 		if len(n.Args) != 2 {
 			break

@@ -191,6 +191,7 @@ const (
 	subScalar subKind = iota
 	subExists
 	subIn
+	subArray // ARRAY(subquery)
 )
 
 func (s *subqueryRef) Type() types.T  { return s.t }

@@ -678,6 +678,17 @@ func columnName(e ast.ExprNode) string {
 	switch n := e.(type) {
 	case *ast.ColumnNameExpr:
 		return n.Name.Name.O
+	case *ast.SubqueryExpr:
+		// A scalar subquery is named after its one output column.
+		if sel, ok := n.Query.(*ast.SelectStmt); ok && sel.Fields != nil && len(sel.Fields.Fields) == 1 {
+			f := sel.Fields.Fields[0]
+			if f.AsName.O != "" {
+				return f.AsName.O
+			}
+			if f.Expr != nil {
+				return columnName(f.Expr)
+			}
+		}
 	case *ast.AggregateFuncExpr:
 		return strings.ToLower(n.F)
 	case *ast.FuncCallExpr:
@@ -701,6 +712,8 @@ func columnName(e ast.ExprNode) string {
 				}
 			}
 			return "?column?"
+		case "__pg_array_sub":
+			return "array"
 		case "__pg_extract":
 			return "extract"
 		case "__pg_interval":

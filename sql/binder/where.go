@@ -226,6 +226,11 @@ func (b *Binder) attachSubqueries(cur logical.Node, exprs *[]expr.Expr) (logical
 				var err error
 				cur, v, err = b.attachIn(cur, s)
 				return v, true, err
+			case subArray:
+				var v expr.Expr
+				var err error
+				cur, v, err = b.attachArray(cur, s)
+				return v, true, err
 			}
 			val := expr.Expr(&expr.ColRef{Idx: width, T: s.t, Name: "subquery"})
 			if len(q.corr) == 0 {

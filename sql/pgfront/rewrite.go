@@ -737,6 +737,15 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 			return i + 2, nil
 		}
 	case "array":
+		if nx != nil && nx.isParen() && len(nx.kids) > 0 && (nx.kids[0].isWord("select") || nx.kids[0].isWord("with") || nx.kids[0].isWord("values")) {
+			// ARRAY(subquery): the binder aggregates the subquery's rows.
+			g, err := rw.group(nx)
+			if err != nil {
+				return 0, err
+			}
+			s.push(rawNode(synth("__pg_array_sub(", n.tok.pos), g, synth(")", g.close.pos)))
+			return i + 2, nil
+		}
 		if nx != nil && nx.kind == nGroup && nx.tok.val == "[" {
 			g, err := rw.group(nx)
 			if err != nil {
@@ -883,6 +892,12 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		if next, ok, err := rw.typedLiteral(s, in, i); ok || err != nil {
 			return next, err
 		}
+	}
+	// pg_catalog.f(...) as a FROM item is f(...): every function lives in
+	// pg_catalog.
+	if s.inFrom && w == "pg_catalog" && nx != nil && nx.isPunct(".") && i+3 < len(in) &&
+		in[i+2].kind == nLeaf && in[i+2].tok.kind == tokIdent && in[i+3].isParen() {
+		return i + 2, nil
 	}
 	// A set-returning function as a FROM item: "FROM generate_series(1, 3)
 	// AS g(i)" becomes a derived table "(SELECT __pg_srf('name', args)) AS
