@@ -9,6 +9,7 @@
 #   BASALT_TPCH_SF   TPC-H scale factor for the DuckDB comparison (default 0.1; CI uses 1)
 #   BASALT_SKIP_TPCH set to 1 to skip the TPC-H comparison
 #   BASALT_FUZZ_TIME how long to fuzz the dialect front (default 60s)
+#   BASALT_WIRE_FUZZ_TIME how long to fuzz the wire protocol's messages (default 20s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +52,8 @@ go test -count=1 ./...
 
 echo "== fuzzing the PostgreSQL dialect front (${BASALT_FUZZ_TIME:-60s})"
 go test -run '^$' -fuzz '^FuzzFront$' -fuzztime "${BASALT_FUZZ_TIME:-60s}" ./sql/pgfront
+echo "== fuzzing the wire protocol's message handling (${BASALT_WIRE_FUZZ_TIME:-20s})"
+go test -run '^$' -fuzz '^FuzzMessages$' -fuzztime "${BASALT_WIRE_FUZZ_TIME:-20s}" ./server/pgwire
 
 if [[ "${BASALT_SKIP_TPCH:-0}" != 1 ]]; then
 	echo "== TPC-H against DuckDB (SF ${BASALT_TPCH_SF:-0.1})"
