@@ -53,7 +53,7 @@ func FuzzMessages(f *testing.F) {
 			fs.cancelAll()
 			select {
 			case <-fc.closed:
-			case <-time.After(10 * time.Second):
+			case <-time.After(20 * time.Second):
 				t.Fatalf("the connection neither ended nor let its statement be canceled (%d bytes of input, %d read)", len(data)-1, fc.consumed())
 			}
 		}
