@@ -49,7 +49,8 @@ type conn struct {
 	pid    uint32
 	secret uint32
 	sess   *session
-	tx     byte // 'I', 'T' or 'E'
+	tx     byte     // 'I', 'T' or 'E'
+	txs    *txState // the open transaction block's settings to restore
 
 	stmts   map[string]*prepared
 	portals map[string]*portal
@@ -501,6 +502,13 @@ func (c *conn) newPortalWith(name string, st *pgfront.Statement, formats []int16
 		p.params = params // DECLARE's, for its query
 		switch st.Special.Kind {
 		case pgfront.SpecialShow:
+			// An unknown name fails before any RowDescription, as in
+			// PostgreSQL.
+			if !strings.EqualFold(st.Special.Name, "all") && c.tx != 'E' {
+				if _, _, err := c.sess.get(st.Special.Name); err != nil {
+					return nil, err
+				}
+			}
 			p.cols = showColumns(st.Special.Name)
 		case pgfront.SpecialFetch:
 			p.cols, formats = c.fetchColumns(st.Special.Name, formats)

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgproto3"
-
 	"github.com/basaltdb/basalt/sql/sqlerr"
 )
 
@@ -201,18 +199,34 @@ func (s *session) resetAll() {
 func lookup(name string) (*param, error) {
 	p := params[strings.ToLower(name)]
 	if p == nil {
+		if isPlaceholder(name) {
+			// A dotted name is an extension's custom setting: PostgreSQL
+			// accepts any value for it.
+			return &param{name: strings.ToLower(name)}, nil
+		}
 		return nil, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter \"%s\"", name)
 	}
 	return p, nil
 }
 
-// get returns the current value of a parameter.
+// isPlaceholder reports whether name is a custom setting (prefix.name).
+func isPlaceholder(name string) bool {
+	i := strings.IndexByte(name, '.')
+	return i > 0 && i < len(name)-1
+}
+
+// get returns the current value of a parameter; a custom setting never
+// set is unknown.
 func (s *session) get(name string) (*param, string, error) {
 	p, err := lookup(name)
 	if err != nil {
 		return nil, "", err
 	}
-	return p, s.values[strings.ToLower(p.name)], nil
+	v, ok := s.values[strings.ToLower(p.name)]
+	if !ok {
+		return nil, "", sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter \"%s\"", name)
+	}
+	return p, v, nil
 }
 
 // set changes a parameter; changed reports whether a reported value
@@ -295,17 +309,9 @@ func (i info) Setting(name string) (string, bool) {
 	return v, err == nil
 }
 
-// SetSetting is set_config: a changed reported parameter reaches the
-// client as ParameterStatus, as SET's does. LOCAL settings last for the
-// session, as Basalt has no transactions to end them.
+// SetSetting is set_config: it acts as SET (or SET LOCAL) does, so a
+// changed reported parameter reaches the client as ParameterStatus and the
+// transaction block's end restores what it must.
 func (i info) SetSetting(name, value string, local bool) (string, error) {
-	p, changed, err := i.c.sess.set(name, value)
-	if err != nil {
-		return "", err
-	}
-	v := i.c.sess.values[strings.ToLower(p.name)]
-	if changed {
-		i.c.send(&pgproto3.ParameterStatus{Name: p.name, Value: v})
-	}
-	return v, nil
+	return i.c.setParam(name, value, local, false)
 }

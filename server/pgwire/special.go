@@ -42,24 +42,22 @@ func (c *conn) runSpecial(p *portal) error {
 			c.send(&pgproto3.DataRow{Values: [][]byte{[]byte(v)}})
 		}
 	case pgfront.SpecialSet:
-		prm, changed, err := c.sess.set(sp.Name, strings.Join(sp.Args, ", "))
-		if err != nil {
-			return err
+		if strings.EqualFold(sp.Name, "session_authorization") {
+			// Only the connected user may be assumed: Basalt has no
+			// superusers.
+			if !sp.Default && (len(sp.Args) != 1 || sp.Args[0] != c.sess.user) {
+				return sqlerr.New(codeInsufficientPrivilege, "permission denied to set session authorization")
+			}
+			break
 		}
-		if changed {
-			c.send(&pgproto3.ParameterStatus{Name: prm.name, Value: c.sess.values[strings.ToLower(prm.name)]})
+		if _, err := c.setParam(sp.Name, strings.Join(sp.Args, ", "), sp.Local, sp.Default); err != nil {
+			return err
 		}
 	case pgfront.SpecialReset:
 		if strings.EqualFold(sp.Name, "all") {
 			c.resetAll()
-		} else {
-			prm, changed, err := c.sess.reset(sp.Name)
-			if err != nil {
-				return err
-			}
-			if changed {
-				c.send(&pgproto3.ParameterStatus{Name: prm.name, Value: prm.def})
-			}
+		} else if _, err := c.setParam(sp.Name, "", false, true); err != nil {
+			return err
 		}
 	case pgfront.SpecialDiscard:
 		if c.tx != 'I' {
@@ -79,35 +77,82 @@ func (c *conn) runSpecial(p *portal) error {
 			}
 		}
 	case pgfront.SpecialBegin:
+		if sp.Name == "start" {
+			tag = "START TRANSACTION"
+		}
 		if c.tx != 'I' {
 			c.notice(codeActiveSQLTransaction, "there is already a transaction in progress")
+			if err := c.applyModes(sp.Args, false); err != nil {
+				return err
+			}
+			break
+		}
+		if err := c.beginTx(sp.Args); err != nil {
+			c.endTx(false)
+			return err
 		}
 		c.tx = 'T'
-	case pgfront.SpecialCommit:
-		switch c.tx {
-		case 'I':
+	case pgfront.SpecialCommit, pgfront.SpecialRollback:
+		if sp.Chain && c.tx == 'I' {
+			return sqlerr.New(codeNoActiveSQLTransaction, "%s AND CHAIN can only be used in transaction blocks", sp.Kind)
+		}
+		commit := sp.Kind == pgfront.SpecialCommit && c.tx != 'E'
+		switch {
+		case c.tx == 'I':
 			c.notice(codeNoActiveSQLTransaction, "there is no transaction in progress")
-		case 'E':
+		case !commit:
 			tag = "ROLLBACK"
 		}
-		c.endTransaction(c.tx != 'E')
+		// AND CHAIN starts the next block with this one's characteristics.
+		modes := []string{"isolation", "level"}
+		modes = append(modes, strings.Fields(c.sess.values["transaction_isolation"])...)
+		modes = append(modes, "read", map[string]string{"on": "only", "off": "write"}[c.sess.values["transaction_read_only"]])
+		c.endTransaction(commit)
+		c.endTx(commit)
 		c.tx = 'I'
-	case pgfront.SpecialRollback:
-		if c.tx == 'I' {
-			c.notice(codeNoActiveSQLTransaction, "there is no transaction in progress")
+		if sp.Chain {
+			if err := c.beginTx(modes); err != nil {
+				return err
+			}
+			c.tx = 'T'
 		}
-		c.endTransaction(false)
-		c.tx = 'I'
-	case pgfront.SpecialSavepoint, pgfront.SpecialRelease, pgfront.SpecialRollbackTo:
+	case pgfront.SpecialSavepoint:
 		if c.tx == 'I' {
 			return sqlerr.New(codeNoActiveSQLTransaction, "%s can only be used in transaction blocks", sp.Kind)
 		}
-		if sp.Kind == pgfront.SpecialRollbackTo {
-			c.tx = 'T'
-			tag = "ROLLBACK"
+		c.addSavepoint(sp.Name)
+	case pgfront.SpecialRelease, pgfront.SpecialRollbackTo:
+		if c.tx == 'I' {
+			return sqlerr.New(codeNoActiveSQLTransaction, "%s can only be used in transaction blocks", sp.Kind)
 		}
-	case pgfront.SpecialSetTransaction, pgfront.SpecialSetSessionCharacteristics:
+		if sp.Kind == pgfront.SpecialRelease {
+			if err := c.releaseSavepoint(sp.Name); err != nil {
+				return err
+			}
+			break
+		}
+		if err := c.rollbackToSavepoint(sp.Name); err != nil {
+			return err
+		}
+		c.tx = 'T'
+		tag = "ROLLBACK"
+	case pgfront.SpecialSetTransaction:
 		tag = "SET"
+		if c.tx == 'I' {
+			c.notice(codeNoActiveSQLTransaction, "SET TRANSACTION can only be used in transaction blocks")
+			break
+		}
+		if err := c.applyModes(sp.Args, false); err != nil {
+			return err
+		}
+	case pgfront.SpecialSetSessionCharacteristics:
+		tag = "SET"
+		if err := c.applyModes(sp.Args, true); err != nil {
+			return err
+		}
+	case pgfront.SpecialListen, pgfront.SpecialUnlisten:
+		// Accepted: Basalt has no NOTIFY, so a listener never hears
+		// anything, which is what it would hear from an idle PostgreSQL.
 	case pgfront.SpecialDeallocate:
 		if sp.Name == "all" {
 			for k := range c.stmts {

@@ -37,6 +37,12 @@ func specialString(s *Special) string {
 	if s.Name != "" {
 		out += " " + s.Name
 	}
+	if s.Default {
+		out += " DEFAULT"
+	}
+	if s.Chain {
+		out += " AND CHAIN"
+	}
 	if len(s.Args) > 0 {
 		out += " [" + strings.Join(s.Args, "|") + "]"
 	}

@@ -7,12 +7,14 @@ type SpecialKind string
 // Special statement kinds.
 const (
 	SpecialShow                      SpecialKind = "SHOW"     // Name; "all" for SHOW ALL
-	SpecialSet                       SpecialKind = "SET"      // Name, Args (values), Local
+	SpecialSet                       SpecialKind = "SET"      // Name, Args (values), Local, Default (SET x TO DEFAULT)
 	SpecialReset                     SpecialKind = "RESET"    // Name; "all" for RESET ALL
 	SpecialDiscard                   SpecialKind = "DISCARD"  // Name: all, plans, sequences, temp
-	SpecialBegin                     SpecialKind = "BEGIN"    // Args: transaction modes
-	SpecialCommit                    SpecialKind = "COMMIT"   // COMMIT, END
-	SpecialRollback                  SpecialKind = "ROLLBACK" // ROLLBACK, ABORT
+	SpecialBegin                     SpecialKind = "BEGIN"    // Args: transaction modes; Name "start" for START TRANSACTION
+	SpecialCommit                    SpecialKind = "COMMIT"   // COMMIT, END; Chain
+	SpecialRollback                  SpecialKind = "ROLLBACK" // ROLLBACK, ABORT; Chain
+	SpecialListen                    SpecialKind = "LISTEN"   // Name: the channel
+	SpecialUnlisten                  SpecialKind = "UNLISTEN" // Name: the channel, "*" for all
 	SpecialSavepoint                 SpecialKind = "SAVEPOINT"
 	SpecialRelease                   SpecialKind = "RELEASE"     // Name: the savepoint
 	SpecialRollbackTo                SpecialKind = "ROLLBACK TO" // Name: the savepoint
@@ -33,6 +35,10 @@ type Special struct {
 	Name  string   // the parameter, savepoint or object the statement names
 	Args  []string // values (SET) or words of transaction modes (BEGIN, SET TRANSACTION)
 	Local bool     // SET LOCAL
+	// Default is SET x TO DEFAULT (and SET TIME ZONE LOCAL): the setting
+	// goes back to its default, reported as SET.
+	Default bool
+	Chain   bool // COMMIT/ROLLBACK AND CHAIN
 
 	// Query is the statement COPY and DECLARE run: the user's query, or for
 	// COPY table a SELECT the front wrote (Copy.Table says so).
@@ -76,10 +82,15 @@ func parseSpecial(src string, toks []token, end token) (*Special, bool, error) {
 			_ = p.word("work") || p.word("transaction")
 		}
 		modes, err := p.rest()
-		return &Special{Kind: SpecialBegin, Args: modes}, true, err
+		sp := &Special{Kind: SpecialBegin, Args: modes}
+		if toks[0].val == "start" {
+			sp.Name = "start"
+		}
+		return sp, true, err
 	case p.word("commit"), p.word("end"):
 		_ = p.word("work") || p.word("transaction")
-		return &Special{Kind: SpecialCommit}, true, p.chainEnd()
+		chain, err := p.chainEnd()
+		return &Special{Kind: SpecialCommit, Chain: chain}, true, err
 	case p.word("rollback"), p.word("abort"):
 		_ = p.word("work") || p.word("transaction")
 		if toks[0].val == "rollback" && p.word("to") {
@@ -90,7 +101,8 @@ func parseSpecial(src string, toks []token, end token) (*Special, bool, error) {
 			}
 			return &Special{Kind: SpecialRollbackTo, Name: name}, true, p.done()
 		}
-		return &Special{Kind: SpecialRollback}, true, p.chainEnd()
+		chain, err := p.chainEnd()
+		return &Special{Kind: SpecialRollback, Chain: chain}, true, err
 	case p.word("savepoint"):
 		name, err := p.ident()
 		if err != nil {
@@ -121,6 +133,22 @@ func parseSpecial(src string, toks []token, end token) (*Special, bool, error) {
 			return nil, true, err
 		}
 		return &Special{Kind: SpecialClose, Name: name}, true, p.done()
+	case p.word("listen"):
+		name, err := p.ident()
+		if err != nil {
+			return nil, true, err
+		}
+		return &Special{Kind: SpecialListen, Name: name}, true, p.done()
+	case p.word("unlisten"):
+		if t := p.peek(); t.kind == tokOp && t.val == "*" {
+			p.i++
+			return &Special{Kind: SpecialUnlisten, Name: "*"}, true, p.done()
+		}
+		name, err := p.ident()
+		if err != nil {
+			return nil, true, err
+		}
+		return &Special{Kind: SpecialUnlisten, Name: name}, true, p.done()
 	case p.word("deallocate"):
 		_ = p.word("prepare")
 		if p.word("all") {
@@ -164,15 +192,17 @@ func (p *specialParser) done() error {
 	return nil
 }
 
-// chainEnd accepts COMMIT/ROLLBACK's optional AND [NO] CHAIN.
-func (p *specialParser) chainEnd() error {
+// chainEnd accepts COMMIT/ROLLBACK's optional AND [NO] CHAIN; chain is
+// true for AND CHAIN.
+func (p *specialParser) chainEnd() (chain bool, err error) {
 	if p.word("and") {
-		_ = p.word("no")
+		no := p.word("no")
 		if !p.word("chain") {
-			return syntaxErrAt(p.src, p.peek())
+			return false, syntaxErrAt(p.src, p.peek())
 		}
+		chain = !no
 	}
-	return p.done()
+	return chain, p.done()
 }
 
 func (p *specialParser) ident() (string, error) {
@@ -249,6 +279,9 @@ func (p *specialParser) show() (*Special, bool, error) {
 func (p *specialParser) set() (*Special, bool, error) {
 	sp := &Special{Kind: SpecialSet}
 	if p.word("session") {
+		if p.peek().is("authorization") {
+			p.i--
+		}
 		if p.word("characteristics") {
 			if !p.word("as") || !p.word("transaction") {
 				return nil, true, syntaxErrAt(p.src, p.peek())
@@ -277,7 +310,8 @@ func (p *specialParser) set() (*Special, bool, error) {
 		}
 		sp.Name = "timezone"
 		if p.word("local") || p.word("default") {
-			return &Special{Kind: SpecialReset, Name: sp.Name}, true, p.done()
+			sp.Default = true
+			return sp, true, p.done()
 		}
 	case p.peek().is("session") && p.i+1 < len(p.toks) && p.toks[p.i+1].is("authorization"):
 		p.i += 2
@@ -300,7 +334,8 @@ func (p *specialParser) set() (*Special, bool, error) {
 		return nil, true, syntaxErrAt(p.src, p.end)
 	}
 	if p.peek().is("default") && p.i+1 == len(p.toks) {
-		return &Special{Kind: SpecialReset, Name: sp.Name}, true, nil
+		sp.Default = true
+		return sp, true, nil
 	}
 	for {
 		t := p.peek()
