@@ -97,6 +97,9 @@ SELECT quote_ident(table_name) AS "table"
       ORDER BY 1
 
 -- name: getSchema lineitem
+-- expect: row l_orderkey | integer
+-- expect: row l_quantity | numeric
+-- expect: row l_shipdate | date
 -- source: postgresMetaQuery.ts getSchema('lineitem') (datasource.ts fetchFields)
 -- mode: extended
 -- expect: rows 16
@@ -123,6 +126,7 @@ SELECT quote_ident(column_name) AS "column", data_type AS "type"
       END
 
 -- name: getSchema public.lineitem
+-- expect: row l_quantity | numeric
 -- source: postgresMetaQuery.ts getSchema('public.lineitem')
 -- mode: extended
 -- expect: rows 16

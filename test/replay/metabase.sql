@@ -77,6 +77,9 @@ SELECT "n"."nspname" AS "schema", "c"."relname" AS "name", CASE "c"."relkind" WH
 SELECT nspname, typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid IN (SELECT DISTINCT enumtypid FROM pg_enum e)
 
 -- name: describe-fields
+-- expect: row l_orderkey | int4 | 0 | public | lineitem
+-- expect: row l_quantity | numeric | 4
+-- expect: row l_shipdate | date | 10
 -- source: postgres.clj sql-jdbc.sync/describe-fields-sql with schema-names ["public"], table-names ["lineitem"]
 -- mode: extended
 -- expect: minrows 16

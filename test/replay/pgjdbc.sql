@@ -37,6 +37,8 @@ SELECT datname AS "TABLE_CAT" FROM pg_catalog.pg_database WHERE datallowconn = t
 SELECT t.typlen FROM pg_catalog.pg_type t, pg_catalog.pg_namespace n WHERE t.typnamespace=n.oid AND t.typname='name' AND n.nspname='pg_catalog'
 
 -- name: getTypeInfo
+-- expect: row int4 | 23
+-- expect: row numeric | 1700
 -- source: PgDatabaseMetaData.getTypeInfo
 -- mode: extended
 -- expect: cell int8

@@ -85,6 +85,7 @@ WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'informat
 DISCARD ALL
 
 -- name: GetSchema Columns
+-- expect: row lineitem | l_quantity | 5
 -- source: NpgsqlSchema.cs GetColumns(restrictions: null, "public", "lineitem")
 -- param: text public
 -- param: text lineitem

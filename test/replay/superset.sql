@@ -81,6 +81,10 @@ SELECT c.oid
             ('r', 'v', 'm', 'f', 'p')
 
 -- name: get_columns
+-- expect: row l_orderkey | integer
+-- expect: row l_quantity | numeric(15,2)
+-- expect: row l_shipdate | date
+-- expect: row l_comment | text
 -- source: base.py PGDialect.get_columns (server 12+: attgenerated and identity options)
 -- expect: minrows 16
 -- expect: cell l_shipdate
