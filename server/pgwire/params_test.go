@@ -181,6 +181,12 @@ var inference = []struct {
 	{q: "select left(x, $1) from pt", oids: []uint32{23}},
 	{q: "select i::text || $1 from pt", oids: []uint32{25}},
 	{q: "select $1 not in (1, 2)", oids: []uint32{23}},
+	{q: "select interval '1 day' * $1", oids: []uint32{701}},
+	{q: "select $1 * interval '1 day'", oids: []uint32{701}},
+	{q: "select i from pt where d > current_date - $1", code: "42883"},
+	{q: "select current_setting($1)", oids: []uint32{25}},
+	{q: "select current_setting($1, $2)", oids: []uint32{25, 16}},
+	{q: "select set_config($1, $2, $3)", oids: []uint32{25, 25, 16}},
 }
 
 // TestParamInference checks the parameter types Basalt infers against
@@ -451,6 +457,29 @@ func TestParamsProtocol(t *testing.T) {
 		m = expect("ParseComplete", "ParameterDescription", "RowDescription", "ParseComplete", "ParameterDescription", "NoData", "ReadyForQuery")
 		if got := m[1].(*pgproto3.ParameterDescription).ParameterOIDs; !reflect.DeepEqual(got, []uint32{20, 23, 1043}) {
 			t.Errorf("parameters %v", got)
+		}
+		// Parse binds to describe, but set_config acts only when run.
+		show := func() string {
+			fe.Send(&pgproto3.Query{String: "show application_name"})
+			fe.Flush()
+			m := expect("RowDescription", "DataRow", "CommandComplete", "ReadyForQuery")
+			return string(m[1].(*pgproto3.DataRow).Values[0])
+		}
+		fe.Send(&pgproto3.Parse{Name: "d4", Query: "select set_config('application_name', $1, false)"})
+		fe.Send(&pgproto3.Describe{ObjectType: 'S', Name: "d4"})
+		fe.Send(&pgproto3.Sync{})
+		fe.Flush()
+		expect("ParseComplete", "ParameterDescription", "RowDescription", "ReadyForQuery")
+		if got := show(); got == "set" {
+			t.Errorf("application_name %q after Parse", got)
+		}
+		fe.Send(&pgproto3.Bind{PreparedStatement: "d4", Parameters: [][]byte{[]byte("set")}})
+		fe.Send(&pgproto3.Execute{})
+		fe.Send(&pgproto3.Sync{})
+		fe.Flush()
+		expect("BindComplete", "DataRow", "CommandComplete", "ReadyForQuery")
+		if got := show(); got != "set" {
+			t.Errorf("application_name %q after Execute", got)
 		}
 	})
 

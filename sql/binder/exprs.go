@@ -362,9 +362,7 @@ func finishUnknown(e expr.Expr) expr.Expr {
 		return &expr.Const{Value: c.Value, T: types.TextT}
 	}
 	if r, ok := e.(*paramRef); ok {
-		if s := r.slot(); s.Kind == types.Unknown {
-			*s = types.TextT
-		}
+		r.settle(types.TextT)
 		x := r.bound()
 		if x.Type().Kind != types.Text {
 			return &expr.Cast{Arg: x, T: types.TextT}
@@ -429,6 +427,8 @@ func (b *Binder) binary(op string, l, r expr.Expr) (expr.Expr, error) {
 		lt = rt
 		if op == "||" {
 			lt = types.TextT
+		} else if isParamRef(l) {
+			lt = paramOperandType(op, rt, false)
 		}
 	} else if rt.Kind == types.Unknown && lt.Kind != types.Unknown {
 		rt = lt
@@ -441,6 +441,8 @@ func (b *Binder) binary(op string, l, r expr.Expr) (expr.Expr, error) {
 			}
 		} else if op == "||" || (op == "-" || op == "+") && lt.IsTemporal() {
 			rt = types.TextT
+		} else if isParamRef(r) {
+			rt = paramOperandType(op, lt, true)
 		}
 	} else if lt.Kind == types.Unknown && rt.Kind == types.Unknown {
 		lt, rt = types.TextT, types.TextT

@@ -56,6 +56,13 @@ func isParamRef(e expr.Expr) bool    { _, ok := e.(*paramRef); return ok }
 func (r *paramRef) slot() *types.T   { return &r.p.Types[r.n-1] }
 func (r *paramRef) bound() expr.Expr { return &expr.Param{N: r.n, T: *r.slot()} }
 
+// settle gives the parameter type t unless an earlier use typed it.
+func (r *paramRef) settle(t types.T) {
+	if s := r.slot(); s.Kind == types.Unknown {
+		*s = paramType(t)
+	}
+}
+
 // bindParam binds $n.
 func (b *Binder) bindParam(n int64) (expr.Expr, error) {
 	p := b.Params
@@ -100,9 +107,7 @@ func (b *Binder) bindParam(n int64) (expr.Expr, error) {
 // asks for. A parameter already typed by an earlier use keeps that type and
 // is coerced to t as any typed expression would be.
 func (b *Binder) resolveParam(r *paramRef, t types.T, clause string) (expr.Expr, error) {
-	if s := r.slot(); s.Kind == types.Unknown {
-		*s = paramType(t)
-	}
+	r.settle(t)
 	x := r.bound()
 	if x.Type().Kind == t.Kind {
 		x.(*expr.Param).T = t
@@ -123,6 +128,30 @@ func paramType(t types.T) types.T {
 	}
 	return t
 }
+
+// paramOperandType is the type a parameter takes as an operand of op next
+// to an operand of type known: known itself when the operator exists over
+// two of it, as PostgreSQL tries first; otherwise the first of a few
+// preferred types the operator takes (interval * $1 is interval * float8).
+func paramOperandType(op string, known types.T, right bool) types.T {
+	if _, _, _, err := expr.ResolveBinary(op, known, known); err == nil {
+		return known
+	}
+	for _, c := range []types.T{types.Float64T, types.Int32T, types.TextT, types.IntervalT} {
+		l, r := known, c
+		if !right {
+			l, r = c, known
+		}
+		if _, _, _, err := expr.ResolveBinary(op, l, r); err == nil {
+			return c
+		}
+	}
+	return known
+}
+
+// describing reports whether the statement is bound to be described, not
+// run: binding must then have no effects.
+func (b *Binder) describing() bool { return b.Params != nil && b.Params.Infer }
 
 // checkParams ends a description: every parameter up to the highest used
 // must have a type, from Parse or inferred.

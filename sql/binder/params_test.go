@@ -57,6 +57,8 @@ func TestParamInference(t *testing.T) {
 		{sql: "select hired + $1, hired - $2 from emp", want: []types.T{types.IntervalT, types.DateT}},
 		{sql: "select case when id > $1 then $2 end from emp", want: []types.T{types.Int32T, types.TextT}},
 		{sql: "select id from emp where dept_id = any($1)", want: []types.T{types.ArrayOf(types.Int32T)}},
+		{sql: "select hired - interval '1 day' * $1 from emp", want: []types.T{types.Float64T}},
+		{sql: "select current_setting($1, $2)", want: []types.T{types.TextT, types.BoolT}},
 		{sql: "select id from emp where id = (select max(id) from emp where salary < $1)", want: []types.T{types.NumericT(0, 0)}},
 		// Types the client gave win; a later use is coerced.
 		{sql: "select $1 + 1", given: []types.T{types.Int64T}, want: []types.T{types.Int64T}},

@@ -114,6 +114,15 @@ func constArg(x expr.Expr) (v any, ok bool) {
 	switch c := x.(type) {
 	case *expr.Const:
 		return c.Value, true
+	case *expr.Param:
+		// A parameter of a statement being described has no value yet;
+		// as NULL it gives the function's result type.
+		return nil, true
+	case *paramRef:
+		// Described: current_setting($1) takes text (constBoolArg
+		// settles a flag's parameter as boolean first).
+		c.settle(types.TextT)
+		return nil, true
 	case *expr.Cast:
 		if in, ok := c.Arg.(*expr.Const); ok {
 			if in.Value == nil {
@@ -158,6 +167,9 @@ func constTextArg(x expr.Expr, fn string) (s string, null bool, err error) {
 }
 
 func constBoolArg(x expr.Expr, fn string) (v bool, null bool, err error) {
+	if r, ok := x.(*paramRef); ok {
+		r.settle(types.BoolT)
+	}
 	c, ok := constArg(x)
 	if !ok {
 		return false, false, sqlerr.New(sqlerr.FeatureNotSupported, "%s with a non-constant argument is not supported", fn)
@@ -255,15 +267,19 @@ func (b *Binder) sessionFunc(name string, n *ast.FuncCallExpr, ctx *exprCtx) (x 
 			return nil, true, err
 		}
 		setting, null, err := constTextArg(args[0], name)
-		if err != nil || null {
-			return &expr.Const{T: types.TextT}, true, err
+		if err != nil {
+			return nil, true, err
 		}
 		missingOK := false
 		if len(args) == 2 {
-			var null bool
-			if missingOK, null, err = constBoolArg(args[1], name); err != nil || null {
-				return &expr.Const{T: types.TextT}, true, err
+			var nullFlag bool
+			if missingOK, nullFlag, err = constBoolArg(args[1], name); err != nil {
+				return nil, true, err
 			}
+			null = null || nullFlag
+		}
+		if null {
+			return &expr.Const{T: types.TextT}, true, nil
 		}
 		v, found := sess.Setting(setting)
 		if !found {
@@ -277,23 +293,28 @@ func (b *Binder) sessionFunc(name string, n *ast.FuncCallExpr, ctx *exprCtx) (x 
 		if err := arity(3); err != nil {
 			return nil, true, err
 		}
-		setting, null, err := constTextArg(args[0], name)
+		setting, nullName, err := constTextArg(args[0], name)
 		if err != nil {
 			return nil, true, err
 		}
-		if null {
-			return nil, true, sqlerr.New(sqlerr.NullValueNotAllowed, "SET requires parameter name")
-		}
-		value, null, err := constTextArg(args[1], name)
+		value, nullValue, err := constTextArg(args[1], name)
 		if err != nil {
 			return nil, true, err
-		}
-		if null {
-			return nil, true, sqlerr.New(sqlerr.FeatureNotSupported, "set_config with a NULL value is not supported; use RESET")
 		}
 		local, _, err := constBoolArg(args[2], name)
 		if err != nil {
 			return nil, true, err
+		}
+		if b.describing() {
+			// Parse binds a statement to describe it; the setting changes
+			// only when it runs.
+			return &expr.Const{T: types.TextT}, true, nil
+		}
+		if nullName {
+			return nil, true, sqlerr.New(sqlerr.NullValueNotAllowed, "SET requires parameter name")
+		}
+		if nullValue {
+			return nil, true, sqlerr.New(sqlerr.FeatureNotSupported, "set_config with a NULL value is not supported; use RESET")
 		}
 		v, err := sess.SetSetting(setting, value, local)
 		if err != nil {
