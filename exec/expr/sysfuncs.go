@@ -8,7 +8,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 
+	"github.com/basaltdb/basalt/sql/expr"
 	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/sql/types"
 )
@@ -74,6 +76,39 @@ func compileSysFunc(fn string, args []node, t types.T) (node, bool, error) {
 		})
 	case "pg_sleep":
 		return &sleepNode{arg: args[0]}, true, nil
+	case expr.Slice:
+		return &arrayFnNode{args: args, t: t, f: func(ec *evalCtx, n int, a []arrow.Array) (arrow.Array, error) {
+			offs, child, err := listOf(a[0])
+			if err != nil {
+				return nil, err
+			}
+			out := make([]int32, n+1)
+			var idx []int32
+			valid := newBitmap(ec.alloc, n, true)
+			nulls := 0
+			for i := 0; i < n; i++ {
+				out[i] = int32(len(idx))
+				if a[0].IsNull(i) || a[1].IsNull(i) || a[2].IsNull(i) {
+					bitutil.ClearBit(valid.Bytes(), i)
+					nulls++
+					continue
+				}
+				// Bounds outside the array are clamped to it; a slice
+				// that misses it is the empty array.
+				lo, hi := max(i32At(a[1], i), 1), min(i32At(a[2], i), int64(offs[i+1]-offs[i]))
+				for k := lo; k <= hi; k++ {
+					idx = append(idx, offs[i]+int32(k)-1)
+				}
+			}
+			out[n] = int32(len(idx))
+			elems, err := takeIdx(ec, child, idx, nil, 0)
+			if err != nil {
+				valid.Release()
+				return nil, err
+			}
+			defer elems.Release()
+			return newListArr(ec.alloc, t, out, elems, valid, nulls), nil
+		}}, true, nil
 	}
 	return nil, false, nil
 }

@@ -794,7 +794,12 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		if err != nil {
 			return nil, err
 		}
-		if width, ok := varcharLength(tn); ok && t.Kind == types.Text {
+		width, ok := varcharLength(tn)
+		if strings.EqualFold(strings.TrimPrefix(strings.TrimSpace(tn), "pg_catalog."), `"char"`) {
+			// "char" is a single byte; Basalt's text stands in for it.
+			width, ok = 1, true
+		}
+		if ok && t.Kind == types.Text {
 			// An explicit cast to varchar(n) or char(n) cuts to n characters.
 			x, err := b.bindExpr(n.Args[0], ctx)
 			if err != nil {
@@ -919,6 +924,8 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		return b.bindAggCall(n, nil, false, ctx)
 	case "__pg_array":
 		return b.bindArray(n.Args, nil, ctx)
+	case expr.Slice:
+		return b.callFunc(expr.Slice, nil, n.Args, ctx)
 	case "__pg_subscript":
 		// arr[i]: the executor's subscript function (1-based, NULL outside).
 		return b.callFunc(expr.Subscript, nil, n.Args, ctx)

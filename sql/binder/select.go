@@ -699,14 +699,22 @@ func columnName(e ast.ExprNode) string {
 					return inner
 				}
 				if v, ok := constString(n.Args[1]); ok {
-					lv := strings.ToLower(v)
+					// PostgreSQL names a cast after its type's last name
+					// as written: int[] is int4, _text stays _text.
+					lv := strings.TrimSuffix(strings.TrimPrefix(strings.ToLower(v), "pg_catalog."), "[]")
+					if lv == `"char"` {
+						return "char"
+					}
+					if strings.HasPrefix(lv, "_") {
+						return lv
+					}
 					if strings.HasPrefix(lv, "varchar") || strings.HasPrefix(lv, "character varying") {
 						return "varchar"
 					}
 					if strings.HasPrefix(lv, "char") || strings.HasPrefix(lv, "bpchar") {
 						return "bpchar"
 					}
-					if t, err := ParseTypeName(v); err == nil {
+					if t, err := ParseTypeName(lv); err == nil {
 						return pgTypeName(t)
 					}
 				}
@@ -723,7 +731,7 @@ func columnName(e ast.ExprNode) string {
 		case "__pg_param", "__pg_any", "__pg_all", "concat":
 			// concat here is TiDB's reading of ||.
 			return "?column?"
-		case "__pg_subscript", "__pg_ordered", "__pg_within_group", "__pg_filter", "__pg_distinct", "__pg_nulls_first", "__pg_nulls_last":
+		case "__pg_subscript", "__pg_slice", "__pg_ordered", "__pg_within_group", "__pg_filter", "__pg_distinct", "__pg_nulls_first", "__pg_nulls_last":
 			if len(n.Args) > 0 {
 				return columnName(n.Args[0])
 			}

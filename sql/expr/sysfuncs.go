@@ -2,6 +2,12 @@ package expr
 
 import "github.com/basaltdb/basalt/sql/types"
 
+// Slice is arr[lo:hi]: __pg_slice(arr anyarray, lo int4, hi int4) returns
+// the elements lo..hi clamped to the array (empty when they miss it), NULL
+// when any argument is NULL. The front fills an omitted bound with the
+// array's own (1, or the largest int4).
+const Slice = "__pg_slice"
+
 // resolveSys types the system functions clients call that run per row
 // (the per-statement ones fold to constants in the binder):
 // parse_ident, pg_encoding_to_char, pg_char_to_encoding, array_ndims,
@@ -10,6 +16,10 @@ func resolveSys(name string, args []types.T) (argTypes []types.T, ret types.T, o
 	n := len(args)
 	I, T := types.Int32T, types.TextT
 	switch name {
+	case Slice:
+		if n == 3 && args[0].Kind == types.Array && isIntish(args[1]) && isIntish(args[2]) {
+			return []types.T{args[0], I, I}, args[0], true
+		}
 	case "parse_ident":
 		if (n == 1 || n == 2) && isTextish(args[0]) && (n == 1 || args[1].Kind == types.Bool || args[1].Kind == types.Unknown) {
 			return []types.T{T, types.BoolT}[:n], types.ArrayOf(T), true

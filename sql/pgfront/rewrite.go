@@ -226,10 +226,34 @@ func (rw *rewriter) step(s *seqState, in []*node, i int) (int, error) {
 		if g.tok.val == "[" {
 			// arr[i]: an array subscript on the operand before it.
 			if l := s.last(); l != nil && l.operand && !l.isWord("array") {
-				for _, k := range g.kids {
+				colon := -1
+				for j, k := range g.kids {
 					if k.isPunct(":") {
-						return 0, &sqlerr.Error{Code: sqlerr.FeatureNotSupported, Message: "array slices are not supported", Position: charPos(rw.src, n.tok.pos)}
+						if colon >= 0 {
+							return 0, rw.errAt(k)
+						}
+						colon = j
 					}
+				}
+				if colon >= 0 {
+					// arr[lo:hi], either bound omitted: __pg_slice(arr, lo, hi).
+					arr := s.pop()
+					lo, hi := g.kids[:colon], g.kids[colon+1:]
+					parts := []*node{synth("__pg_slice(", n.tok.pos), arr, synth(", ", n.tok.pos)}
+					if len(lo) == 0 {
+						parts = append(parts, synth("1", n.tok.pos))
+					} else {
+						parts = append(parts, rawNode(synth("(", n.tok.pos), seqNode(lo...), synth(")", n.tok.pos)))
+					}
+					parts = append(parts, synth(", ", n.tok.pos))
+					if len(hi) == 0 {
+						parts = append(parts, synth("2147483647", n.tok.pos))
+					} else {
+						parts = append(parts, rawNode(synth("(", n.tok.pos), seqNode(hi...), synth(")", n.tok.pos)))
+					}
+					parts = append(parts, synth(")", g.close.pos))
+					s.push(rawNode(parts...))
+					return i + 1, nil
 				}
 				arr := s.pop()
 				parts := []*node{synth("__pg_subscript(", n.tok.pos), arr, synth(", ", n.tok.pos)}
