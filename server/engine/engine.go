@@ -243,6 +243,14 @@ func mergeCtx(outer, inner context.Context) context.Context {
 // PeakMemory is the most memory the query reserved at once.
 func (r *Result) PeakMemory() int64 { return r.mem.Peak() }
 
+// Reserve takes n bytes from the query's budget for rows its consumer
+// keeps (a scrollable cursor's), refusing with 53200 past the limit;
+// Release gives them back. Both work after Close.
+func (r *Result) Reserve(n int64) error { return r.mem.Reserve(n) }
+
+// Release returns n bytes taken by Reserve.
+func (r *Result) Release(n int64) { r.mem.Release(n) }
+
 // Close stops the query and frees what it holds.
 func (r *Result) Close() error {
 	if r.cancel != nil {

@@ -465,6 +465,9 @@ type portal struct {
 }
 
 func (p *portal) close() {
+	if p.cur != nil && p.cur.scroll != nil {
+		p.cur.scroll.free()
+	}
 	if p.res != nil {
 		p.res.Close()
 		p.res = nil
@@ -563,6 +566,9 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 	}
 	if c.tx == 'E' {
 		return false, abortedErr()
+	}
+	if p.cur != nil && p.cur.scroll != nil {
+		return c.runScroll(p, maxRows)
 	}
 	if p.done {
 		return false, c.commandComplete(p, 0)

@@ -16,13 +16,16 @@ import (
 // Execute and Close it too, and Bind cannot reuse its name.
 //
 // Cursors stream: rows are produced as FETCH asks for them and a cursor
-// holds one batch and its query's operators, never the whole result. So
-// they scan forward only; a fetch that would move backward fails with
-// PostgreSQL's NO SCROLL error, and SCROLL is refused at DECLARE. A WITH
-// HOLD cursor keeps streaming after COMMIT where PostgreSQL would
-// materialise the rest of its rows.
+// holds one batch and its query's operators, never the whole result. So a
+// cursor scans forward only unless declared SCROLL (scroll.go keeps the
+// rows such a cursor has read); a fetch that would move backward fails
+// with PostgreSQL's NO SCROLL error. (PostgreSQL lets a cursor declared
+// without either word scroll when its plan can run backward; Basalt's
+// plans cannot.) A WITH HOLD cursor keeps streaming after COMMIT where
+// PostgreSQL would materialise the rest of its rows.
 type cursor struct {
-	hold bool
+	hold   bool
+	scroll *scrollBuf // SCROLL cursors keep the rows they read
 	// inTx is set while the transaction that declared the cursor is open:
 	// its rollback drops even a WITH HOLD cursor.
 	inTx bool
@@ -88,6 +91,19 @@ func (c *conn) runCursor(fp *portal) error {
 		return errNoCursor(sp.Name)
 	}
 	move := sp.Kind == pgfront.SpecialMove
+	tag := "FETCH "
+	if move {
+		tag = "MOVE "
+	}
+	if p.cur != nil && p.cur.scroll != nil {
+		e := &scrollEmitter{c: c, s: p.cur.scroll, cols: fp.cols, formats: fp.formats, send: !move}
+		n, err := c.scrollFetch(p, sp.Fetch, e)
+		if err != nil {
+			return err
+		}
+		c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag + strconv.FormatInt(n, 10))})
+		return nil
+	}
 	var sink rowSink
 	if move {
 		sink = func(arrow.RecordBatch, int, int) {}
@@ -99,10 +115,6 @@ func (c *conn) runCursor(fp *portal) error {
 	n, err := c.fetch(p, sp.Fetch, sink, move)
 	if err != nil {
 		return err
-	}
-	tag := "FETCH "
-	if move {
-		tag = "MOVE "
 	}
 	c.send(&pgproto3.CommandComplete{CommandTag: []byte(tag + strconv.FormatInt(n, 10))})
 	return nil
@@ -116,9 +128,6 @@ func (c *conn) declare(sp *pgfront.Special, params *engine.Params) error {
 	if cs.Scroll && cs.NoScroll {
 		return sqlerr.New(codeInvalidCursorDefinition, "cannot specify both SCROLL and NO SCROLL")
 	}
-	if cs.Scroll {
-		return sqlerr.New(sqlerr.FeatureNotSupported, "SCROLL cursors are not supported: Basalt's cursors stream forward only")
-	}
 	if _, dup := c.portals[sp.Name]; dup {
 		return sqlerr.New(codeDuplicateCursor, "cursor \"%s\" already exists", sp.Name)
 	}
@@ -131,6 +140,9 @@ func (c *conn) declare(sp *pgfront.Special, params *engine.Params) error {
 		return err
 	}
 	p.cur = &cursor{hold: cs.Hold, inTx: c.tx != 'I' || c.implicitTx}
+	if cs.Scroll {
+		p.cur.scroll = &scrollBuf{res: p.res}
+	}
 	c.portals[sp.Name] = p
 	c.send(&pgproto3.CommandComplete{CommandTag: []byte("DECLARE CURSOR")})
 	return nil
@@ -158,15 +170,24 @@ func (c *conn) fetch(p *portal, f *pgfront.FetchSpec, sink rowSink, move bool) (
 	atStart := p.pos == 0 && !p.done
 	onRow := p.pos > 0 && !p.done
 	switch f.Direction {
-	case pgfront.FetchForward:
+	case pgfront.FetchForward, pgfront.FetchBackward:
 		if f.Count == 0 {
-			if onRow {
+			// MOVE 0 only says whether the cursor is on a row. FETCH 0
+			// re-fetches it, stepping back first; BACKWARD 0 runs the
+			// executor backward even off a row.
+			switch {
+			case move && onRow:
+				return 1, nil
+			case move:
+				return 0, nil
+			case onRow || f.Direction == pgfront.FetchBackward:
 				return 0, errBackward()
 			}
 			return 0, nil
 		}
-		return forward(f.Count, sink)
-	case pgfront.FetchBackward:
+		if f.Direction == pgfront.FetchForward {
+			return forward(f.Count, sink)
+		}
 		// PostgreSQL rewinds for MOVE BACKWARD ALL, which is allowed
 		// where nothing has been read yet; every other backward move
 		// needs SCROLL.
@@ -209,10 +230,7 @@ func (c *conn) fetch(p *portal, f *pgfront.FetchSpec, sink rowSink, move bool) (
 		case f.Count < 0:
 			return 0, errBackward()
 		}
-		if onRow {
-			return 0, errBackward()
-		}
-		return 0, nil
+		return c.fetch(p, &pgfront.FetchSpec{Direction: pgfront.FetchForward}, sink, move)
 	}
 	return 0, sqlerr.New(sqlerr.InternalError, "internal error: unknown fetch direction %d", f.Direction)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -13,6 +14,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/basaltdb/basalt/server/engine"
+	"github.com/basaltdb/basalt/server/pgwire"
 )
 
 // execAll runs sql with the simple protocol and returns each statement's
@@ -80,7 +84,7 @@ func TestCursors(t *testing.T) {
 		{sql: "rollback"},
 		{sql: "begin; declare d cursor for select 1; move backward all in d; fetch last from d", code: "55000"},
 		{sql: "rollback"},
-		{sql: "begin; declare d scroll cursor for select 1", code: "0A000"},
+		{sql: "begin; declare d scroll no scroll cursor for select 1", code: "42P11"},
 		{sql: "rollback"},
 		// COMMIT closes cursors without HOLD and keeps the others.
 		{sql: "begin; declare h cursor with hold for select id from t where id >= 4990 order by id; declare n cursor for select 1; fetch 2 from h; commit",
@@ -491,4 +495,184 @@ func TestPortalLifetime(t *testing.T) {
 	if _, vals := r.until("ReadyForQuery"); len(vals) != 1 || vals[0] != "7" {
 		t.Fatalf("held cursor: %v", vals)
 	}
+}
+
+// scrollSteps are FETCH and MOVE on a SCROLL cursor over 1..10 with the
+// rows and tags PostgreSQL 15 returns for each.
+var scrollSteps = []struct{ sql, rows, tag string }{
+	{"fetch 3 from c", "1,2,3", "FETCH 3"},
+	{"fetch prior from c", "2", "FETCH 1"},
+	{"fetch backward 5 from c", "1", "FETCH 1"},
+	{"fetch backward 1 from c", "", "FETCH 0"},
+	{"fetch next from c", "1", "FETCH 1"},
+	{"fetch relative 0 from c", "1", "FETCH 1"},
+	{"fetch forward 0 from c", "1", "FETCH 1"},
+	{"fetch absolute 4 from c", "4", "FETCH 1"},
+	{"fetch relative 3 from c", "7", "FETCH 1"},
+	{"fetch relative -2 from c", "5", "FETCH 1"},
+	{"fetch absolute -1 from c", "10", "FETCH 1"},
+	{"fetch next from c", "", "FETCH 0"},
+	{"fetch next from c", "", "FETCH 0"},
+	{"fetch prior from c", "10", "FETCH 1"},
+	{"fetch absolute 0 from c", "", "FETCH 0"},
+	{"fetch relative 0 from c", "", "FETCH 0"},
+	{"fetch absolute 11 from c", "", "FETCH 0"},
+	{"fetch backward 2 from c", "10,9", "FETCH 2"},
+	{"fetch absolute -10 from c", "1", "FETCH 1"},
+	{"fetch absolute -11 from c", "", "FETCH 0"},
+	{"fetch next from c", "1", "FETCH 1"},
+	{"fetch last from c", "10", "FETCH 1"},
+	{"fetch first from c", "1", "FETCH 1"},
+	{"move forward 5 in c", "", "MOVE 5"},
+	{"fetch c", "7", "FETCH 1"},
+	{"move backward all in c", "", "MOVE 6"},
+	{"fetch forward all from c", "1,2,3,4,5,6,7,8,9,10", "FETCH 10"},
+	{"move backward 3 in c", "", "MOVE 3"},
+	{"fetch backward all from c", "7,6,5,4,3,2,1", "FETCH 7"},
+	{"move absolute 5 in c", "", "MOVE 1"},
+	{"move absolute 50 in c", "", "MOVE 0"},
+	{"move relative -3 in c", "", "MOVE 1"},
+	{"fetch -2 from c", "7,6", "FETCH 2"},
+	{"move 0 in c", "", "MOVE 1"},
+	{"fetch relative 20 from c", "", "FETCH 0"},
+	{"fetch relative -20 from c", "", "FETCH 0"},
+	{"fetch relative -1 from c", "", "FETCH 0"},
+}
+
+// TestScrollCursor moves a SCROLL cursor in every direction, with the
+// query read ahead in small steps and its rows held against the budget.
+func TestScrollCursor(t *testing.T) {
+	addr := startServer(t)
+	c := connect(t, addr, pgx.QueryExecModeSimpleProtocol).PgConn()
+	for _, decl := range []string{
+		"declare c scroll cursor for select g from generate_series(1, 10) as s(g)",
+		// 2500 rows in two row groups, read by parallel scans: ordered.
+		"declare c scroll cursor for select id + 1 from t where id < 10 order by id",
+	} {
+		if _, _, err := execAll(t, c, "begin; "+decl); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range scrollSteps {
+			rows, tags, err := execAll(t, c, s.sql)
+			if err != nil {
+				t.Fatalf("%s: %v", s.sql, err)
+			}
+			var got []string
+			for _, r := range rows {
+				got = append(got, r[0])
+			}
+			if strings.Join(got, ",") != s.rows || tags[0] != s.tag {
+				t.Errorf("%s: got %v %s, want %s %s", s.sql, got, tags[0], s.rows, s.tag)
+			}
+		}
+		execAll(t, c, "rollback")
+	}
+	// Backward over a large result, and Execute on the cursor's portal.
+	if _, _, err := execAll(t, c, "begin; declare big scroll cursor with hold for select id from t order by id; move forward 4000 in big"); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _, err := execAll(t, c, "fetch backward 3 from big; fetch absolute 5000 from big; fetch absolute 2 from big; commit"); err != nil || flat(rows) != "3998 3997 3996 4999 1" {
+		t.Errorf("big scroll: %v %v", flat(rows), err)
+	}
+	if rows, tags, err := execAll(t, c, "fetch last from big; move backward all in big; close big"); err != nil || flat(rows) != "4999" || tags[1] != "MOVE 4999" {
+		t.Errorf("held scroll: %v %v %v", flat(rows), tags, err)
+	}
+}
+
+// TestScrollCursorBudget: the rows a SCROLL cursor keeps count against the
+// query's memory budget; past it FETCH fails with 53200.
+func TestScrollCursorBudget(t *testing.T) {
+	eng, err := engine.Open(context.Background(), engine.Config{DataDir: t.TempDir(), MemoryLimit: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := pgwire.New(pgwire.Config{Engine: eng, Logf: t.Logf})
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+		eng.Close()
+	})
+	c := connect(t, ln.Addr().String(), pgx.QueryExecModeSimpleProtocol).PgConn()
+	// 2M bigints are 16 MB kept; a forward-only cursor needs none of it.
+	q := "select g from generate_series(1, 2000000) as s(g)"
+	if rows, _, err := execAll(t, c, "begin; declare f cursor for "+q+"; move forward all in f; fetch forward 0 from f; rollback"); err != nil || len(rows) != 0 {
+		t.Fatalf("forward-only cursor: %v %v", rows, err)
+	}
+	if _, _, err := execAll(t, c, "begin; declare s scroll cursor for "+q+"; fetch last from s"); sqlState(err) != "53200" {
+		t.Fatalf("scroll past the budget: %v", err)
+	}
+	if rows, _, err := execAll(t, c, "rollback; begin; declare s scroll cursor for "+q+"; fetch absolute 1000 from s; fetch prior from s; rollback"); err != nil || flat(rows) != "1000 999" {
+		t.Fatalf("scroll within the budget: %v %v", rows, err)
+	}
+}
+
+// TestCursorsMatchPostgres runs every FETCH and MOVE form after several
+// starting positions on NO SCROLL and SCROLL cursors, over rows and over
+// none, on Basalt and on a real PostgreSQL (BASALT_PG_DSN), and compares
+// rows, tags and SQLSTATEs.
+func TestCursorsMatchPostgres(t *testing.T) {
+	dsn := os.Getenv("BASALT_PG_DSN")
+	if dsn == "" {
+		t.Skip("BASALT_PG_DSN is not set")
+	}
+	ctx := context.Background()
+	pg, err := pgconn.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close(ctx)
+	bc := connect(t, startServer(t), pgx.QueryExecModeSimpleProtocol).PgConn()
+	prefixes := []string{"", "fetch 2 from c", "fetch all from c", "move 20 in c", "fetch 10 from c", "fetch last from c; fetch prior from c"}
+	stmts := []string{"fetch 0 from c", "fetch backward 0 from c", "fetch relative 0 from c", "fetch prior from c", "fetch absolute 0 from c",
+		"fetch absolute 1 from c", "fetch absolute 3 from c", "fetch absolute 11 from c", "fetch absolute 12 from c", "fetch absolute -1 from c",
+		"fetch absolute -10 from c", "fetch absolute -11 from c", "fetch first from c", "fetch last from c", "move backward all in c",
+		"fetch backward all from c", "fetch relative 2 from c", "fetch relative -1 from c", "fetch relative -20 from c", "move absolute 5 in c",
+		"move 0 in c", "fetch forward all from c", "move backward 0 in c", "fetch -1 from c", "move absolute 0 in c", "move forward 3 in c",
+		"fetch backward 3 from c", "move relative -2 in c", "fetch next from c"}
+	run := func(c *pgconn.PgConn, decl, prefix, stmt string) string {
+		script := "begin; " + decl + "; " + prefix
+		if prefix != "" {
+			script += "; "
+		}
+		rows, tags, err := execAll(t, c, script+stmt)
+		execAll(t, c, "rollback")
+		if err != nil {
+			return "ERROR " + sqlState(err)
+		}
+		// The last statement's rows close the list.
+		last := tags[len(tags)-1]
+		return fmt.Sprint(rows[len(rows)-min(len(rows), rowsOf(last)):], " ", last)
+	}
+	for _, decl := range []string{
+		"declare c no scroll cursor for select g from generate_series(1, 10) as s(g)",
+		"declare c scroll cursor for select g from generate_series(1, 10) as s(g)",
+		"declare c no scroll cursor for select g from generate_series(1, 10) as s(g) where g > 20",
+		"declare c scroll cursor for select g from generate_series(1, 10) as s(g) where g > 20",
+	} {
+		for _, p := range prefixes {
+			for _, s := range stmts {
+				want, got := run(pg, decl, p, s), run(bc, decl, p, s)
+				if got != want {
+					t.Errorf("%s; %s; %s:\n got %s\nwant %s", decl, p, s, got, want)
+				}
+			}
+		}
+	}
+}
+
+// rowsOf is the row count of a FETCH tag (0 for MOVE and others).
+func rowsOf(tag string) int {
+	var n int
+	if _, err := fmt.Sscanf(tag, "FETCH %d", &n); err != nil {
+		return 0
+	}
+	return n
 }
