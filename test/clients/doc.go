@@ -11,6 +11,10 @@
 // per check (see harness_test.go). Checks that fail for a known reason are
 // listed in KNOWN_GAPS.md and skipped with that reason.
 //
+// With BASALT_CLIENTS_TARGET=postgres and BASALT_PG_DSN the same clients
+// run against a real PostgreSQL loaded with the same data, which checks the
+// checks (postgres_test.go).
+//
 // The package has no non-test code and imports nothing of Basalt's: it
 // tests the binary from outside, as a user would.
 package clients

@@ -152,6 +152,9 @@ func (f *fixture) start() error {
 			return err
 		}
 	}
+	if targetPostgres() {
+		return f.loadPostgres()
+	}
 	return f.serve()
 }
 

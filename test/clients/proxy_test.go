@@ -178,7 +178,7 @@ func (r *recorder) report(t *testing.T, client string) {
 	for _, k := range keys {
 		fmt.Fprintf(&sb, "%s (x%d)\n", k, r.failed[k])
 	}
-	t.Logf("statements %s sent that basalt serve answered with an error:\n%s", client, sb.String())
+	t.Logf("statements %s sent that the server answered with an error:\n%s", client, sb.String())
 }
 
 func readStartup(c net.Conn) ([]byte, error) {

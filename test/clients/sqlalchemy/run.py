@@ -80,7 +80,9 @@ def read_sql():
 
 def tpch_query(sql):
     with engine.connect() as c:
-        res = c.exec_driver_sql(sql)
+        # exec_driver_sql hands psycopg2 the text with (empty) parameters,
+        # so psycopg2 reads % as a placeholder: like '%BRASS' must be %%.
+        res = c.exec_driver_sql(sql.replace("%", "%%"))
         return list(res.keys()), res.fetchall()
 
 
