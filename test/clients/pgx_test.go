@@ -51,15 +51,15 @@ func TestClientsPgx(t *testing.T) {
 			out := t.TempDir()
 			client := "pgx/" + m.name
 
-			tables, err := pgxCSV(ctx, conn, "select table_name from information_schema.tables where table_schema = 'public' order by 1")
-			writeOrErr(out, "tables", dropHeader(tables), err)
-			cols, err := pgxCSV(ctx, conn, `select a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+			tables, err := pgxLines(ctx, conn, "select table_name from information_schema.tables where table_schema = 'public' order by 1")
+			writeOrErr(out, "tables", tables, err)
+			cols, err := pgxLines(ctx, conn, `select a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
 				from pg_catalog.pg_attribute a
 				join pg_catalog.pg_class c on c.oid = a.attrelid
 				join pg_catalog.pg_namespace n on n.oid = c.relnamespace
 				where n.nspname = 'public' and c.relname = 'lineitem' and a.attnum > 0 and not a.attisdropped
 				order by a.attnum`)
-			writeOrErr(out, "columns", dropHeader(cols), err)
+			writeOrErr(out, "columns", cols, err)
 
 			// The types of a result's columns come from RowDescription and
 			// need no catalog.
@@ -114,11 +114,18 @@ func writeOrErr(dir, name, text string, err error) {
 	os.WriteFile(filepath.Join(dir, name+ext), []byte(text), 0o644)
 }
 
-func dropHeader(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
+// pgxLines runs a query of one text column and returns its values, one a
+// line (tables.txt and columns.txt are plain lines, not CSV).
+func pgxLines(ctx context.Context, conn *pgx.Conn, sql string) (string, error) {
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return "", err
 	}
-	return ""
+	vals, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", err
+	}
+	return strings.Join(vals, "\n") + "\n", nil
 }
 
 // pgxCSV runs a query and prints its result in the harness's CSV form.
