@@ -20,6 +20,9 @@ type SetFunc struct {
 	Name string
 	Args []int // input columns holding the arguments
 	T    types.T
+	// Ordinality adds an int8 column numbering the function's values
+	// within each input row from 1 (NULL where padded).
+	Ordinality bool
 }
 
 // ProjectSet runs set-returning functions of a select list, PostgreSQL 10+
@@ -39,6 +42,7 @@ type ProjectSet struct {
 	cur     arrow.RecordBatch // retained input batch
 	row     int               // current input row
 	cursors []setCursor       // the current row's sets; nil entries are exhausted
+	ordinal []int64           // values each function gave for the current row so far
 	out     arrow.RecordBatch
 	done    bool
 }
@@ -75,6 +79,9 @@ func NewProjectSet(input exec.Operator, keep int, funcs []SetFunc, alloc memory.
 			return nil, internalErr("set-returning function %s", f.Name)
 		}
 		fields = append(fields, arrow.Field{Name: f.Name, Type: f.T.Arrow(), Nullable: true})
+		if f.Ordinality {
+			fields = append(fields, arrow.Field{Name: "ordinality", Type: arrow.PrimitiveTypes.Int64, Nullable: true})
+		}
 	}
 	return &ProjectSet{input: input, keep: keep, funcs: funcs, alloc: alloc, schema: arrow.NewSchema(fields, nil)}, nil
 }
@@ -119,6 +126,8 @@ func (p *ProjectSet) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		return nil, io.EOF
 	}
 	var rows []int32 // input row of each output row
+	ords := make([][]int64, len(p.funcs))
+	ordNull := make([][]bool, len(p.funcs))
 	chunks := make([][]arrow.Array, len(p.funcs))
 	idx := make([][]int32, len(p.funcs)) // position in the function's concatenated chunks, -1 for NULL
 	base := make([]int32, len(p.funcs))
@@ -157,6 +166,7 @@ func (p *ProjectSet) Next(ctx context.Context) (arrow.RecordBatch, error) {
 				return nil, err
 			}
 			p.cursors = cs
+			p.ordinal = make([]int64, len(p.funcs))
 		}
 		room := exec.BatchSize - len(rows)
 		got := make([]int, len(p.funcs))
@@ -186,15 +196,20 @@ func (p *ProjectSet) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			p.row++
 			continue
 		}
-		for k := range p.funcs {
+		for k, f := range p.funcs {
 			for j := 0; j < longest; j++ {
 				if j < got[k] {
 					idx[k] = append(idx[k], base[k]+int32(j))
 				} else {
 					idx[k] = append(idx[k], -1)
 				}
+				if f.Ordinality {
+					ords[k] = append(ords[k], p.ordinal[k]+int64(j)+1)
+					ordNull[k] = append(ordNull[k], j >= got[k])
+				}
 			}
 			base[k] += int32(got[k])
+			p.ordinal[k] += int64(got[k])
 		}
 		for j := 0; j < longest; j++ {
 			rows = append(rows, int32(p.row))
@@ -223,6 +238,9 @@ func (p *ProjectSet) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		cols = append(cols, take(p.alloc, src, idx[k]))
 		src.Release()
+		if f.Ordinality {
+			cols = append(cols, fixedArray(p.alloc, arrow.PrimitiveTypes.Int64, ords[k], ordNull[k]))
+		}
 	}
 	p.out = newBatch(p.schema, cols, len(rows))
 	return p.out, nil

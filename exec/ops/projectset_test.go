@@ -90,3 +90,23 @@ func TestProjectSetErrors(t *testing.T) {
 		t.Fatal("unnest over an int4 column was accepted")
 	}
 }
+
+func TestProjectSetOrdinality(t *testing.T) {
+	alloc := checked(t)
+	lists := intLists(alloc, [][]*int32{{ip(7), nil}, nil, {ip(9)}})
+	schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: lists.DataType(), Nullable: true}}, nil)
+	b := newBatch(schema, []arrow.Array{lists}, 3)
+	src := newSource(schema, b)
+	b.Release()
+	ps, err := NewProjectSet(src, 0, []SetFunc{{Name: "unnest", Args: []int{0}, T: types.Int32T, Ordinality: true}}, alloc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := drainPG(t, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"7|1", "|2", "9|1"}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

@@ -443,6 +443,9 @@ type SetFunc struct {
 	Name string
 	Args []expr.Expr
 	T    types.T
+	// Ordinality adds a bigint column after the function's numbering its
+	// values from 1 (WITH ORDINALITY).
+	Ordinality bool
 }
 
 func (n *ProjectSet) Schema() Schema   { return n.Out }

@@ -100,14 +100,22 @@ func prune(n logical.Node, req []bool) (logical.Node, []int) {
 		c := &logical.ProjectSet{Input: in, Out: append(logical.Schema(nil), in.Schema()...)}
 		out := make([]int, len(x.Out))
 		copy(out, m)
-		for k, f := range x.Funcs {
-			nf := logical.SetFunc{Name: f.Name, T: f.T}
+		pos := nIn
+		for _, f := range x.Funcs {
+			nf := logical.SetFunc{Name: f.Name, T: f.T, Ordinality: f.Ordinality}
 			for _, a := range f.Args {
 				nf.Args = append(nf.Args, expr.Remap(a, remap(m)))
 			}
 			c.Funcs = append(c.Funcs, nf)
-			out[nIn+k] = len(c.Out)
-			c.Out = append(c.Out, x.Out[nIn+k])
+			n := 1
+			if f.Ordinality {
+				n = 2
+			}
+			for ; n > 0; n-- {
+				out[pos] = len(c.Out)
+				c.Out = append(c.Out, x.Out[pos])
+				pos++
+			}
 		}
 		return c, out
 	case *logical.Project:

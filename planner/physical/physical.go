@@ -656,7 +656,7 @@ func (p *Planner) projectSet(x *logical.ProjectSet) ([]exec.Operator, error) {
 	}
 	funcs := make([]ops.SetFunc, len(x.Funcs))
 	for k, f := range x.Funcs {
-		funcs[k] = ops.SetFunc{Name: f.Name, T: f.T}
+		funcs[k] = ops.SetFunc{Name: f.Name, T: f.T, Ordinality: f.Ordinality}
 		for _, a := range f.Args {
 			funcs[k].Args = append(funcs[k].Args, len(exprs))
 			exprs = append(exprs, a)

@@ -247,6 +247,17 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 					}
 					break
 				}
+				if f.FnName.L == "__pg_srf_ordinality" {
+					ps, err := b.bindOrdinalitySRF(f)
+					if err != nil {
+						return nil, nil, err
+					}
+					plan, names = ps, []string{alias, "ordinality"}
+					if alias == "" {
+						names[0] = ps.Funcs[0].Name
+					}
+					break
+				}
 				tf, err := b.bindTableFunc(f)
 				if err != nil {
 					return nil, nil, err
@@ -507,7 +518,7 @@ func srfCall(sel *ast.SelectStmt) *ast.FuncCallExpr {
 		return nil
 	}
 	f, ok := sel.Fields.Fields[0].Expr.(*ast.FuncCallExpr)
-	if !ok || f.FnName.L != "__pg_srf" || len(f.Args) == 0 {
+	if !ok || (f.FnName.L != "__pg_srf" && f.FnName.L != "__pg_srf_ordinality") || len(f.Args) == 0 {
 		return nil
 	}
 	return f

@@ -202,24 +202,33 @@ func (b *Binder) bindLateralSRF(j *ast.Join, left logical.Node, ls *scope, bindE
 	if err != nil {
 		return nil, nil, true, err
 	}
+	ord := f.FnName.L == "__pg_srf_ordinality"
 	alias := ts.AsName.O
-	col := alias
+	cols := []string{alias}
+	if ord {
+		cols = append(cols, "ordinality")
+	}
 	if al := b.ColumnAliases[strings.ToLower(alias)]; len(al) > 0 {
-		if len(al) > 1 {
-			return nil, nil, true, sqlerr.New(sqlerr.InvalidColumnReference, "table %q has 1 columns available but %d columns specified", alias, len(al))
+		if len(al) > len(cols) {
+			return nil, nil, true, sqlerr.New(sqlerr.InvalidColumnReference, "table %q has %d columns available but %d columns specified", alias, len(cols), len(al))
 		}
-		col = al[0]
+		copy(cols, al)
 	}
 	width := len(left.Schema())
 	ps := &logical.ProjectSet{Input: left, Out: append(logical.Schema(nil), left.Schema()...),
-		Funcs: []logical.SetFunc{{Name: name, Args: args, T: t}}}
-	ps.Out = append(ps.Out, logical.Column{Name: col, Table: alias, T: t, Nullable: true})
+		Funcs: []logical.SetFunc{{Name: name, Args: args, T: t, Ordinality: ord}}}
+	ps.Out = append(ps.Out, logical.Column{Name: cols[0], Table: alias, T: t, Nullable: true})
+	rs := &scope{cols: []scopeCol{{name: cols[0], table: alias, t: t, idx: 0}}}
+	if ord {
+		ps.Out = append(ps.Out, logical.Column{Name: cols[1], Table: alias, T: types.Int64T})
+		rs.cols = append(rs.cols, scopeCol{name: cols[1], table: alias, t: types.Int64T, idx: 1})
+	}
 	for _, tn := range tableNames(ls) {
 		if tn == alias {
 			return nil, nil, true, sqlerr.New(sqlerr.DuplicateAlias, "table name %q specified more than once", alias)
 		}
 	}
-	sc := concat(ls, &scope{cols: []scopeCol{{name: col, table: alias, t: t, idx: 0}}}, width)
+	sc := concat(ls, rs, width)
 	sc.parent = ls.parent
 	var plan logical.Node = ps
 	if j.On != nil {
@@ -230,4 +239,29 @@ func (b *Binder) bindLateralSRF(j *ast.Join, left logical.Node, ls *scope, bindE
 		plan = &logical.Filter{Input: plan, Cond: cond}
 	}
 	return plan, sc, true, nil
+}
+
+// bindOrdinalitySRF binds "f(args) WITH ORDINALITY" in FROM over constant
+// arguments: a ProjectSet over one empty row numbers the values.
+func (b *Binder) bindOrdinalitySRF(f *ast.FuncCallExpr) (*logical.ProjectSet, error) {
+	name, _ := constString(f.Args[0])
+	if !isSetFunc(name) {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "function %s in FROM is not supported", name)
+	}
+	ctx := &exprCtx{sc: &scope{}, clause: "FROM"}
+	var args []expr.Expr
+	for _, a := range f.Args[1:] {
+		x, err := b.bindExpr(a, ctx)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, x)
+	}
+	args, t, err := b.typeSetFunc(name, args)
+	if err != nil {
+		return nil, err
+	}
+	return &logical.ProjectSet{Input: &logical.Values{Rows: [][]expr.Expr{{}}},
+		Funcs: []logical.SetFunc{{Name: name, Args: args, T: t, Ordinality: true}},
+		Out:   logical.Schema{{Name: name, T: t, Nullable: true}, {Name: "ordinality", T: types.Int64T}}}, nil
 }

@@ -932,14 +932,20 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 			return 0, err
 		}
 		pos := n.tok.pos
-		parts := []*node{synth("(select __pg_srf("+quoteString(w), pos)}
+		k := i + 2
+		marker := "__pg_srf("
+		if k+1 < len(in) && in[k].isWord("with") && in[k+1].isWord("ordinality") {
+			// WITH ORDINALITY numbers the function's rows in a second column.
+			marker = "__pg_srf_ordinality("
+			k += 2
+		}
+		parts := []*node{synth("(select "+marker+quoteString(w), pos)}
 		if len(g.kids) > 0 {
 			parts = append(parts, synth(", ", pos))
 			parts = append(parts, g.kids...)
 		}
 		parts = append(parts, synth("))", g.close.pos))
 		s.push(rawNode(parts...))
-		k := i + 2
 		if k >= len(in) || !(in[k].isWord("as") || in[k].kind == nLeaf && in[k].tok.kind == tokIdent && !clauseStop[strings.ToLower(in[k].tok.val)] && !in[k].isWord("on") && !in[k].isWord("where") && !in[k].isWord("join") && !in[k].isWord("cross") && !in[k].isWord("inner") && !in[k].isWord("left") && !in[k].isWord("right") && !in[k].isWord("natural") && !in[k].isWord("group") && !in[k].isWord("order") && !in[k].isWord("limit")) {
 			s.push(synth(" as "+w, pos))
 		}
