@@ -50,6 +50,8 @@ public class Main {
             check(c, "prepared_binary", Main::preparedBinary);
             check(c, "prepared_typed_params", Main::typedParams);
             check(c, "fetch_size", Main::fetchSize);
+            check(c, "result_metadata", Main::resultMetadata);
+            check(c, "query_timeout", Main::queryTimeout);
             tpch(c);
         }
     }
@@ -276,6 +278,40 @@ public class Main {
         c.setAutoCommit(true);
         require(n == want, n + " rows, want " + want);
         require(sum > n, "l_linenumber sums to " + sum);
+    }
+
+    // ResultSetMetaData comes from RowDescription (type OID and modifier):
+    // what BI tools read to format columns.
+    static void resultMetadata(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select l_orderkey, l_quantity, l_returnflag, l_shipdate, count(*) over () as n, l_tax * 2 as t from lineitem limit 1")) {
+            ResultSetMetaData md = rs.getMetaData();
+            String got = "";
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                got += md.getColumnLabel(i) + ":" + md.getColumnTypeName(i) + ":" + md.getColumnType(i) + " ";
+            }
+            String want = "l_orderkey:int4:4 l_quantity:numeric:2 l_returnflag:text:12 l_shipdate:date:91 n:int8:-5 t:numeric:2 ";
+            require(got.equals(want), "columns " + got + ", want " + want);
+            require(md.getPrecision(2) == 15 && md.getScale(2) == 2, "l_quantity precision/scale " + md.getPrecision(2) + "/" + md.getScale(2) + ", want 15/2");
+        }
+    }
+
+    // setQueryTimeout makes pgjdbc send a CancelRequest when the time is
+    // up; the statement must fail with 57014 and the connection stay usable.
+    static void queryTimeout(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.setQueryTimeout(1);
+            long start = System.nanoTime();
+            try {
+                s.executeQuery("select count(*) from lineitem a, lineitem b where a.l_quantity + b.l_quantity > 0");
+                throw new AssertionError("the query was not canceled");
+            } catch (SQLException e) {
+                require("57014".equals(e.getSQLState()), "SQLSTATE " + e.getSQLState() + ": " + e.getMessage());
+            }
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            require(ms < 10_000, "the cancel took " + ms + " ms");
+        }
+        connect(c);
     }
 
     static void tpch(Connection c) throws IOException {

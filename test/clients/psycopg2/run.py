@@ -99,6 +99,24 @@ def server_cursor(withhold):
     return run
 
 
+def statement_timeout():
+    # statement_timeout ends a long query with 57014 (QueryCanceled); the
+    # connection stays usable after the rollback.
+    with conn.cursor() as cur:
+        cur.execute("set statement_timeout = 500")
+        try:
+            cur.execute("select count(*) from lineitem a, lineitem b where a.l_quantity + b.l_quantity > 0")
+            raise AssertionError("the query was not canceled")
+        except psycopg2.errors.QueryCanceled:
+            pass
+    conn.rollback()
+    with conn.cursor() as cur:
+        cur.execute("set statement_timeout = 0")
+        cur.execute("select 1")
+        require(cur.fetchone() == (1,), "select 1 after the timeout")
+    conn.commit()
+
+
 def tpch_query(sql):
     try:
         return query(sql)
@@ -114,5 +132,6 @@ check("params", params, rollback)
 check("result_types", result_types, rollback)
 check("server_cursor", server_cursor(False), rollback)
 check("server_cursor_withhold", server_cursor(True), rollback)
+check("statement_timeout", statement_timeout, rollback)
 tpch(tpch_query)
 conn.close()
