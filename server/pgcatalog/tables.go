@@ -139,10 +139,6 @@ func typeRows(v *View) []map[string]any {
 func procRows(v *View) []map[string]any {
 	out := make([]map[string]any, 0, len(v.c.procs))
 	for _, p := range v.c.procs {
-		args := make([]string, len(p.argtypes))
-		for i, a := range p.argtypes {
-			args[i] = strconv.FormatInt(a, 10)
-		}
 		rows := float64(0)
 		if p.retset {
 			rows = 1000
@@ -152,7 +148,7 @@ func procRows(v *View) []map[string]any {
 			"prolang": p.lang, "procost": float64(1), "prorows": rows, "provariadic": int64(0), "prosupport": int64(0),
 			"prokind": p.kind, "prosecdef": false, "proleakproof": false, "proisstrict": p.strict,
 			"proretset": p.retset, "provolatile": p.volatile, "proparallel": "s", "pronargs": p.nargs,
-			"pronargdefaults": int64(0), "prorettype": p.rettype, "proargtypes": strings.Join(args, " "),
+			"pronargdefaults": int64(0), "prorettype": p.rettype, "proargtypes": p.argtypes,
 			"prosrc": p.name,
 		})
 	}

@@ -102,13 +102,24 @@ func TestPsqlDescribe(t *testing.T) {
 		})
 	}
 	t.Run(`\d t`, func(t *testing.T) {
-		// psql's \d also asks for the table's publications with
-		// generate_series(0, array_upper(pr.prattrs, 1)) in FROM,
-		// correlated to the outer row: set-returning functions in FROM
-		// with arguments from an enclosing query are not supported yet.
-		t.Skip("correlated set-returning function in FROM (psql's publication query) not supported yet")
 		out := run(t, `\d t`)
-		for _, w := range []string{`Table "public.t"`, "id     | bigint", "n      | numeric(12,2)", "ts     | timestamp without time zone"} {
+		for _, w := range []string{`Table "public.t"`, " id     | bigint ", " n      | numeric(12,2) ", " ts     | timestamp without time zone ", " s      | text "} {
+			if !strings.Contains(out, w) {
+				t.Errorf("output lacks %q:\n%s", w, out)
+			}
+		}
+	})
+	t.Run(`\d+ t`, func(t *testing.T) {
+		out := run(t, `\d+ t`)
+		for _, w := range []string{`Table "public.t"`, "| Storage  |", " d      | date ", "Access method: heap"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("output lacks %q:\n%s", w, out)
+			}
+		}
+	})
+	t.Run(`\dS+ pg_class`, func(t *testing.T) {
+		out := run(t, `\dS+ pg_class`)
+		for _, w := range []string{`Table "pg_catalog.pg_class"`, " relname             | name ", " relkind             | \"char\" ", " relacl              | aclitem[] "} {
 			if !strings.Contains(out, w) {
 				t.Errorf("output lacks %q:\n%s", w, out)
 			}

@@ -258,9 +258,12 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 					}
 					break
 				}
-				tf, err := b.bindTableFunc(f)
+				tf, err := b.bindTableFunc(f, parent)
 				if err != nil {
 					return nil, nil, err
+				}
+				if hasOuterRef(tf.Args) {
+					return b.correlatedTableFunc(ts, tf, parent)
 				}
 				plan, names = tf, []string{alias}
 				if alias == "" {
@@ -354,7 +357,7 @@ func (b *Binder) bindJoin(j *ast.Join, parent *scope) (logical.Node, *scope, err
 	using := j.Using
 	if j.NaturalJoin {
 		for _, lc := range ls.cols {
-			if lc.hidden {
+			if lc.hidden || lc.corrOf > 0 {
 				continue
 			}
 			if c, _ := rs.lookup("", lc.name); c != nil {
@@ -527,9 +530,10 @@ func srfCall(sel *ast.SelectStmt) *ast.FuncCallExpr {
 // bindTableFunc types generate_series(start, stop [, step]) like
 // PostgreSQL: integers stay integer, any numeric argument makes numeric,
 // timestamps step by an interval.
-func (b *Binder) bindTableFunc(f *ast.FuncCallExpr) (*logical.TableFunc, error) {
+func (b *Binder) bindTableFunc(f *ast.FuncCallExpr, parent *scope) (*logical.TableFunc, error) {
 	name, _ := constString(f.Args[0])
-	ctx := &exprCtx{sc: &scope{}, clause: "FROM"}
+	// Arguments may read an enclosing query's columns (OuterRef).
+	ctx := &exprCtx{sc: &scope{parent: parent}, clause: "FROM"}
 	if name == "unnest" {
 		if len(f.Args) != 2 {
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "unnest of several arrays is not supported yet")

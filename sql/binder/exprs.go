@@ -928,7 +928,18 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		return b.callFunc(expr.Slice, nil, n.Args, ctx)
 	case "__pg_subscript":
 		// arr[i]: the executor's subscript function (1-based, NULL outside).
-		return b.callFunc(expr.Subscript, nil, n.Args, ctx)
+		e, err := b.callFunc(expr.Subscript, nil, n.Args, ctx)
+		if err != nil {
+			return nil, err
+		}
+		// int2vector and oidvector count from 0.
+		if c, ok := e.(*expr.Call); ok && len(c.Args) == 2 && c.Args[0].Type().IsVector() {
+			one := &expr.Const{Value: int64(1), T: c.Args[1].Type()}
+			if c.Args[1], err = b.binary("+", c.Args[1], one); err != nil {
+				return nil, err
+			}
+		}
+		return e, nil
 	case "__pg_cardinality":
 		name = "cardinality"
 	case "__pg_any", "__pg_all":

@@ -18,6 +18,11 @@ type scopeCol struct {
 	t      types.T
 	idx    int
 	hidden bool // not expanded by *, not found unqualified (the right side of USING)
+	// corrOf is 1 + the index of the enclosing query's column this one
+	// copies (a correlated set-returning function in FROM carries the
+	// outer values it was computed for); 0 for ordinary columns. Such a
+	// column is not expanded by *.
+	corrOf int
 }
 
 // scope is the set of names an expression may use; parent is the enclosing
@@ -28,6 +33,10 @@ type scope struct {
 	// merged are the positions (idx) of the columns JOIN ... USING merged,
 	// which SELECT * lists first, as PostgreSQL does.
 	merged []int
+	// plan is the FROM clause's plan the columns index, once bound; a
+	// correlated set-returning function in a subquery reads the distinct
+	// outer values from it.
+	plan logical.Node
 }
 
 func scopeOf(s logical.Schema, table string) *scope {

@@ -44,6 +44,7 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 		sc = &scope{}
 	}
 	sc.parent = parent
+	sc.plan = cur
 
 	// WHERE: subquery predicates become joins; correlated conjuncts are
 	// lifted out for the enclosing query to join on.
@@ -53,6 +54,15 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 		cur, corr, err = b.bindWhere(cur, sc, sel.Where)
 		if err != nil {
 			return nil, err
+		}
+	}
+	// A correlated set-returning function in FROM ran for the distinct
+	// outer values; each row matches the outer rows with its values.
+	for _, c := range sc.cols {
+		if c.corrOf > 0 {
+			corr = append(corr, &expr.Call{Fn: "=", Args: []expr.Expr{
+				&expr.ColRef{Idx: c.idx, T: c.t, Name: c.name},
+				&expr.OuterRef{Depth: 1, Idx: c.corrOf - 1, T: c.t, Name: c.name}}, T: types.BoolT})
 		}
 	}
 
@@ -84,7 +94,7 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 				cols = starOrder(sc)
 			}
 			for _, c := range cols {
-				if c.hidden || (tbl != "" && c.table != tbl) {
+				if c.hidden || c.corrOf > 0 || (tbl != "" && c.table != tbl) {
 					continue
 				}
 				items = append(items, selectItem{name: c.name, e: &expr.ColRef{Idx: c.idx, T: c.t, Name: qualified(c.table, c.name)}})

@@ -19,6 +19,16 @@ func AppendArray(dst []byte, a *array.List, i int, t types.T) []byte {
 	}
 	s, e := a.ValueOffsets(i)
 	vals := a.ListValues()
+	if t.IsVector() {
+		// int2vector and oidvector print as space-separated numbers.
+		for j := int(s); j < int(e); j++ {
+			if j > int(s) {
+				dst = append(dst, ' ')
+			}
+			dst = AppendValue(dst, vals, j, elem)
+		}
+		return dst
+	}
 	dst = append(dst, '{')
 	var tmp []byte
 	for j := int(s); j < int(e); j++ {

@@ -70,8 +70,8 @@ const (
 	RegOper
 	Name       // Text: an identifier (PostgreSQL truncates to 63 bytes)
 	Char       // Text: "char", one byte
-	Int2Vector // Text: space-separated int2 values, as PostgreSQL prints them
-	OidVector  // Text: space-separated oids
+	Int2Vector // Array of Int16: PostgreSQL's int2vector (0-based, printed space-separated)
+	OidVector  // Array of Int64 oids: oidvector (0-based, printed space-separated)
 	PgNodeTree // Text
 	AclItem    // Text (arrays of it are always NULL here)
 	Varchar    // Text: character varying
@@ -91,8 +91,8 @@ var (
 	RegOperT      = T{Kind: Int64, Variant: RegOper}
 	NameT         = T{Kind: Text, Variant: Name}
 	CharT         = T{Kind: Text, Variant: Char}
-	Int2VectorT   = T{Kind: Text, Variant: Int2Vector}
-	OidVectorT    = T{Kind: Text, Variant: OidVector}
+	Int2VectorT   = T{Kind: Array, Elem: Int16, Variant: Int2Vector}
+	OidVectorT    = T{Kind: Array, Elem: Int64, Variant: OidVector}
 	PgNodeTreeT   = T{Kind: Text, Variant: PgNodeTree}
 	VarcharT      = T{Kind: Text, Variant: Varchar}
 	AclItemArrayT = T{Kind: Array, Elem: Text, Variant: AclItem}
@@ -135,8 +135,19 @@ func ArrayOf(e T) T {
 
 // ElemType is the element type of an array type.
 func (t T) ElemType() T {
-	return T{Kind: t.Elem, Precision: t.Precision, Scale: t.Scale, Variant: t.Variant}
+	v := t.Variant
+	switch v {
+	case Int2Vector:
+		v = NoVariant
+	case OidVector:
+		v = Oid
+	}
+	return T{Kind: t.Elem, Precision: t.Precision, Scale: t.Scale, Variant: v}
 }
+
+// IsVector reports whether t is int2vector or oidvector: arrays whose
+// subscripts start at 0 and whose text form is space-separated.
+func (t T) IsVector() bool { return t.Variant == Int2Vector || t.Variant == OidVector }
 
 // Convenience values for the parameterless types.
 var (
@@ -254,7 +265,7 @@ func FromArrow(dt arrow.DataType) (T, error) {
 // String is the PostgreSQL name of t, as format_type prints it.
 func (t T) String() string {
 	if v, ok := variantInfo[t.Variant]; ok {
-		if t.Kind == Array {
+		if t.Kind == Array && !t.IsVector() {
 			return v.name + "[]"
 		}
 		return v.name
@@ -301,7 +312,7 @@ func (t T) String() string {
 // OID is the PostgreSQL type OID of t.
 func (t T) OID() uint32 {
 	if v, ok := variantInfo[t.Variant]; ok {
-		if t.Kind == Array {
+		if t.Kind == Array && !t.IsVector() {
 			return v.arr
 		}
 		return v.oid
