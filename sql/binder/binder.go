@@ -83,6 +83,12 @@ type boundQuery struct {
 func (b *Binder) BindQuery(stmt ast.StmtNode) (*Bound, error) {
 	rs, ok := stmt.(ast.ResultSetNode)
 	if !ok {
+		if cmd := writeCommand(stmt); cmd != "" {
+			// Basalt only reads: answer writes as PostgreSQL does in a
+			// read-only transaction, which clients such as pgbench (its
+			// TRUNCATE of pgbench_history) report and carry on from.
+			return nil, sqlerr.New(codeReadOnlyTransaction, "cannot execute %s in a read-only transaction", cmd)
+		}
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "statement not supported: %T", stmt)
 	}
 	q, err := b.bindResultSet(rs, nil)
@@ -598,4 +604,41 @@ func (b *Binder) bindTableFunc(f *ast.FuncCallExpr, parent *scope) (*logical.Tab
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "function generate_series(%s, %s) does not exist", t, t)
 	}
 	return &logical.TableFunc{Name: name, Args: args, Out: logical.Schema{{Name: name, T: t, Nullable: false}}}, nil
+}
+
+const codeReadOnlyTransaction = "25006"
+
+// writeCommand is PostgreSQL's command name for a statement that writes,
+// or "" for anything else.
+func writeCommand(stmt ast.StmtNode) string {
+	switch s := stmt.(type) {
+	case *ast.InsertStmt:
+		return "INSERT"
+	case *ast.UpdateStmt:
+		return "UPDATE"
+	case *ast.DeleteStmt:
+		return "DELETE"
+	case *ast.TruncateTableStmt:
+		return "TRUNCATE TABLE"
+	case *ast.CreateTableStmt:
+		return "CREATE TABLE"
+	case *ast.DropTableStmt:
+		if s.IsView {
+			return "DROP VIEW"
+		}
+		return "DROP TABLE"
+	case *ast.CreateViewStmt:
+		return "CREATE VIEW"
+	case *ast.CreateIndexStmt:
+		return "CREATE INDEX"
+	case *ast.DropIndexStmt:
+		return "DROP INDEX"
+	case *ast.AlterTableStmt:
+		return "ALTER TABLE"
+	case *ast.CreateDatabaseStmt:
+		return "CREATE DATABASE"
+	case *ast.DropDatabaseStmt:
+		return "DROP DATABASE"
+	}
+	return ""
 }
