@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -32,6 +33,19 @@ func compileSysFunc(fn string, args []node, t types.T) (node, bool, error) {
 				return err
 			}
 			appendTextList(bld, parts, nil)
+			return nil
+		})
+	case "similar_to_escape":
+		return row(true, true, func(a rowArgs, i int, bld array.Builder) error {
+			esc := "\\"
+			if len(args) == 2 {
+				esc = a.str(1, i)
+			}
+			re, err := similarToRegex(a.str(0, i), esc)
+			if err != nil {
+				return err
+			}
+			appendText(bld, re)
 			return nil
 		})
 	case "pg_encoding_to_char":
@@ -293,4 +307,69 @@ func charToEncoding(name string) int32 {
 		}
 	}
 	return -1
+}
+
+// similarToRegex is PostgreSQL's similar_to_escape: a SQL regular
+// expression (SIMILAR TO) as a POSIX one anchored at both ends. % and _
+// are .* and ., groups do not capture, ., ^, $ and \ are literal, the
+// escape character quotes the next one, and escape-" splits the pattern
+// into the parts substring(... SIMILAR ...) uses.
+func similarToRegex(pat, esc string) (string, error) {
+	if utf8.RuneCountInString(esc) > 1 {
+		return "", &sqlerr.Error{Code: "22025", Message: "invalid escape string",
+			Hint: "Escape string must be empty or one character."}
+	}
+	e, _ := utf8.DecodeRuneInString(esc)
+	if esc == "" {
+		e = -1
+	}
+	var sb strings.Builder
+	sb.WriteString("^(?:")
+	afterEscape, inClass, quotes := false, false, 0
+	for _, c := range pat {
+		switch {
+		case afterEscape:
+			if c == '"' && !inClass {
+				switch quotes {
+				case 0:
+					sb.WriteString("){1,1}?(")
+				case 1:
+					sb.WriteString("){1,1}(?:")
+				default:
+					return "", &sqlerr.Error{Code: "2201B", Message: "SQL regular expression may not contain more than two escape-double-quote separators"}
+				}
+				quotes++
+			} else {
+				sb.WriteByte('\\')
+				sb.WriteRune(c)
+			}
+			afterEscape = false
+		case c == e:
+			afterEscape = true
+		case inClass:
+			if c == '\\' {
+				sb.WriteByte('\\')
+			}
+			sb.WriteRune(c)
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			sb.WriteRune(c)
+			inClass = true
+		case c == '%':
+			sb.WriteString(".*")
+		case c == '_':
+			sb.WriteByte('.')
+		case c == '(':
+			sb.WriteString("(?:")
+		case c == '\\' || c == '.' || c == '^' || c == '$':
+			sb.WriteByte('\\')
+			sb.WriteRune(c)
+		default:
+			sb.WriteRune(c)
+		}
+	}
+	sb.WriteString(")$")
+	return sb.String(), nil
 }

@@ -20,6 +20,10 @@ func resolveSys(name string, args []types.T) (argTypes []types.T, ret types.T, o
 		if n == 3 && args[0].Kind == types.Array && isIntish(args[1]) && isIntish(args[2]) {
 			return []types.T{args[0], I, I}, args[0], true
 		}
+	case "similar_to_escape":
+		if (n == 1 || n == 2) && allKind(args, isTextish) {
+			return repeatT(T, n), T, true
+		}
 	case "parse_ident":
 		if (n == 1 || n == 2) && isTextish(args[0]) && (n == 1 || args[1].Kind == types.Bool || args[1].Kind == types.Unknown) {
 			return []types.T{T, types.BoolT}[:n], types.ArrayOf(T), true

@@ -684,6 +684,10 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 		if l := s.last(); l != nil && l.operand {
 			return rw.collate(s, in, i)
 		}
+	case "similar":
+		if l := s.last(); nx != nil && nx.isWord("to") && l != nil && (l.operand || l.isWord("not")) {
+			return rw.similarTo(s, in, i)
+		}
 	case "cast":
 		if callNext {
 			return rw.cast(s, in, i)
@@ -1992,4 +1996,37 @@ func (rw *rewriter) collate(s *seqState, in []*node, i int) (int, error) {
 	return 0, &sqlerr.Error{Code: sqlerr.UndefinedObject,
 		Message:  fmt.Sprintf("collation \"%s\" for encoding \"UTF8\" does not exist", name),
 		Position: charPos(rw.src, in[i].tok.pos)}
+}
+
+// similarTo rewrites "a [NOT] SIMILAR TO p [ESCAPE e]" into a regular
+// expression match, "a [NOT] REGEXP __pg_similar(p [, e])": the binder
+// turns the pattern into PostgreSQL's regular expression with
+// similar_to_escape.
+func (rw *rewriter) similarTo(s *seqState, in []*node, i int) (int, error) {
+	pos := in[i].tok.pos
+	end, err := rw.primaryEnd(in, i+2, s.close)
+	if err != nil {
+		return 0, err
+	}
+	pat, err := rw.seqOperand(in[i+2:end], s.close)
+	if err != nil {
+		return 0, err
+	}
+	parts := []*node{synth("__pg_similar(", pos), pat}
+	if end < len(in) && in[end].isWord("escape") {
+		e2, err := rw.primaryEnd(in, end+1, s.close)
+		if err != nil {
+			return 0, err
+		}
+		esc, err := rw.seqOperand(in[end+1:e2], s.close)
+		if err != nil {
+			return 0, err
+		}
+		parts = append(parts, synth(", ", pos), esc)
+		end = e2
+	}
+	parts = append(parts, synth(")", pos))
+	s.push(synth("regexp", pos))
+	s.push(rawNode(parts...))
+	return end, nil
 }
