@@ -354,16 +354,11 @@ func (b *Binder) sessionFunc(name string, n *ast.FuncCallExpr, ctx *exprCtx) (x 
 		}
 		return &expr.Const{Value: false, T: types.BoolT}, true, nil
 	case "pg_typeof":
-		// PostgreSQL returns regtype, whose text is the type's name without
-		// modifiers; text carries the same output.
+		// The argument's type as regtype (its OID, shown by name).
 		if err := arity(1); err != nil {
 			return nil, true, err
 		}
-		t := args[0].Type()
-		if t.Kind == types.Numeric {
-			t = types.NumericT(0, 0)
-		}
-		return textConst(t.String()), true, nil
+		return &expr.Const{Value: int64(args[0].Type().OID()), T: types.RegTypeT}, true, nil
 	case "current_query":
 		if err := arity(0); err != nil {
 			return nil, true, err
