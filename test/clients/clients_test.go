@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -12,18 +13,37 @@ import (
 // jdbcJar is Debian's pgjdbc (package libpostgresql-jdbc-java).
 const jdbcJar = "/usr/share/java/postgresql.jar"
 
-func TestClientsJDBC(t *testing.T) {
+var (
+	javaOnce    sync.Once
+	javaClasses string
+	javaErr     error
+)
+
+// jdbcMain compiles jdbc/Main.java once per test binary and returns the
+// java command line that runs it.
+func jdbcMain(t *testing.T) (java string, args []string) {
+	t.Helper()
 	javac := requireTool(t, "javac")
-	java := requireTool(t, "java")
+	java = requireTool(t, "java")
 	if _, err := os.Stat(jdbcJar); err != nil {
 		missing(t, jdbcJar+" is missing (apt-get install libpostgresql-jdbc-java)")
 	}
-	f := server(t)
-	classes := t.TempDir()
-	if out, err := exec.Command(javac, "-cp", jdbcJar, "-d", classes, filepath.Join("jdbc", "Main.java")).CombinedOutput(); err != nil {
-		t.Fatalf("javac: %v\n%s", err, out)
+	javaOnce.Do(func() {
+		javaClasses = filepath.Join(tmpRoot, "jdbc-classes")
+		if out, err := exec.Command(javac, "-cp", jdbcJar, "-d", javaClasses, filepath.Join("jdbc", "Main.java")).CombinedOutput(); err != nil {
+			javaErr = fmt.Errorf("javac: %v\n%s", err, out)
+		}
+	})
+	if javaErr != nil {
+		t.Fatal(javaErr)
 	}
-	rec := runClient(t, "jdbc", f, 5*time.Minute, java, "-cp", classes+string(os.PathListSeparator)+jdbcJar, "Main")
+	return java, []string{"-cp", javaClasses + string(os.PathListSeparator) + jdbcJar, "Main"}
+}
+
+func TestClientsJDBC(t *testing.T) {
+	f := server(t)
+	java, args := jdbcMain(t)
+	rec := runClient(t, "jdbc", f, 5*time.Minute, java, args...)
 	// The checks above pass with any protocol path; these make sure the
 	// paths the brief names were taken: binary results after
 	// prepareThreshold, and a portal read 100 rows at a time.

@@ -76,18 +76,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fix.srv != nil && fix.srv.Process != nil {
-		// SIGINT is basalt serve's graceful shutdown, as Ctrl-C.
-		_ = fix.srv.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = fix.srv.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = fix.srv.Process.Kill()
-			<-done
-		}
-	}
+	stopServe(fix.srv)
 	if tmpRoot != "" {
 		os.RemoveAll(tmpRoot)
 	}
@@ -160,29 +149,40 @@ func (f *fixture) start() error {
 
 // serve starts basalt serve on a free port and waits for its ready line.
 func (f *fixture) serve() error {
+	var err error
+	f.srv, f.srvLog, f.host, f.port, err = startServe(f.bin, f.data, nil)
+	return err
+}
+
+// startServe runs `basalt serve` on a free loopback port with extra flags
+// and environment, and returns once it printed its ready line. The log
+// buffer gathers its stdout and stderr.
+func startServe(bin, data string, env []string, extra ...string) (*exec.Cmd, *bytes.Buffer, string, string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return nil, nil, "", "", err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	f.host, f.port, _ = net.SplitHostPort(addr)
-	f.srvLog = &bytes.Buffer{}
-	f.srv = exec.Command(f.bin, "serve", "--data", f.data, "--pg-addr", addr)
-	f.srv.Stderr = &syncWriter{w: f.srvLog}
-	stdout, err := f.srv.StdoutPipe()
+	host, port, _ := net.SplitHostPort(addr)
+	logBuf := &bytes.Buffer{}
+	logw := &syncWriter{w: logBuf}
+	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--pg-addr", addr}, extra...)...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = logw
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return nil, nil, "", "", err
 	}
-	if err := f.srv.Start(); err != nil {
-		return err
+	if err := cmd.Start(); err != nil {
+		return nil, nil, "", "", err
 	}
 	ready := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		sent := false
 		for sc.Scan() {
-			f.srvLog.WriteString(sc.Text() + "\n")
+			logw.Write([]byte(sc.Text() + "\n"))
 			if !sent && strings.Contains(sc.Text(), "ready") {
 				ready <- true
 				sent = true
@@ -195,11 +195,30 @@ func (f *fixture) serve() error {
 	select {
 	case ok := <-ready:
 		if !ok {
-			return fmt.Errorf("basalt serve exited before it was ready")
+			cmd.Wait()
+			return cmd, logBuf, host, port, fmt.Errorf("basalt serve exited before it was ready")
 		}
-		return nil
+		return cmd, logBuf, host, port, nil
 	case <-time.After(60 * time.Second):
-		return fmt.Errorf("basalt serve did not print ready within 60s")
+		cmd.Process.Kill()
+		cmd.Wait()
+		return cmd, logBuf, host, port, fmt.Errorf("basalt serve did not print ready within 60s")
+	}
+}
+
+// stopServe ends a server the way Ctrl-C does, killing it if it lingers.
+func stopServe(cmd *exec.Cmd) {
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
 	}
 }
 

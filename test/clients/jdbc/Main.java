@@ -32,6 +32,10 @@ public class Main {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("auth")) {
+            auth();
+            return;
+        }
         String url = "jdbc:postgresql://" + System.getenv("PGHOST") + ":" + System.getenv("PGPORT") + "/"
                 + System.getenv("PGDATABASE");
         Properties props = new Properties();
@@ -53,6 +57,36 @@ public class Main {
             check(c, "result_metadata", Main::resultMetadata);
             check(c, "query_timeout", Main::queryTimeout);
             tpch(c);
+        }
+    }
+
+    // auth logs in with PGPASSWORD over TLS (sslmode=require: encrypted,
+    // certificate not verified) and SCRAM-SHA-256; run by TestClientsAuth.
+    static void auth() {
+        String url = "jdbc:postgresql://" + System.getenv("PGHOST") + ":" + System.getenv("PGPORT") + "/"
+                + System.getenv("PGDATABASE");
+        Properties props = new Properties();
+        props.setProperty("user", System.getenv("PGUSER"));
+        props.setProperty("password", System.getenv("PGPASSWORD"));
+        props.setProperty("sslmode", "require");
+        try (Connection c = DriverManager.getConnection(url, props);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select current_user")) {
+            require(rs.next() && System.getenv("PGUSER").equals(rs.getString(1)), "current_user " + rs.getString(1));
+            System.out.println("CHECK scram_tls ok");
+        } catch (Throwable e) {
+            System.out.println("CHECK scram_tls FAIL " + oneLine(e));
+            e.printStackTrace();
+        }
+        props.setProperty("password", "wrong");
+        try (Connection c = DriverManager.getConnection(url, props)) {
+            System.out.println("CHECK wrong_password FAIL a wrong password logged in");
+        } catch (SQLException e) {
+            if ("28P01".equals(e.getSQLState())) {
+                System.out.println("CHECK wrong_password ok");
+            } else {
+                System.out.println("CHECK wrong_password FAIL " + oneLine(e));
+            }
         }
     }
 

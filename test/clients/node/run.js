@@ -132,7 +132,34 @@ async function main() {
   await client.end();
 }
 
-main().catch((e) => {
+// auth logs in with PGPASSWORD over TLS (PGSSLMODE=no-verify) with
+// SCRAM-SHA-256; run by TestClientsAuth.
+async function auth() {
+  await check('scram_tls', async () => {
+    const client = new Client();
+    await client.connect();
+    try {
+      const r = await client.query('select current_user as u');
+      require_(r.rows[0].u === process.env.PGUSER, `current_user ${r.rows[0].u}`);
+      require_(client.connection.stream.encrypted === true, 'the connection is not TLS');
+    } finally {
+      await client.end();
+    }
+  });
+  await check('wrong_password', async () => {
+    const client = new Client({ password: 'wrong' });
+    try {
+      await client.connect();
+    } catch (e) {
+      require_(e.code === '28P01', `${oneLine(e)}`);
+      return;
+    }
+    await client.end();
+    throw new Error('a wrong password logged in');
+  });
+}
+
+(process.argv[2] === 'auth' ? auth() : main()).catch((e) => {
   console.error(e);
   process.exit(1);
 });

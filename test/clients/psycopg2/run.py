@@ -15,6 +15,35 @@ import psycopg2  # noqa: E402
 
 from basaltcheck import COLUMNS_SQL, TABLES_SQL, check, require, tpch, write  # noqa: E402
 
+
+def auth():
+    """Logs in with PGPASSWORD over TLS (PGSSLMODE=require) with
+    SCRAM-SHA-256; run by TestClientsAuth."""
+    def scram_tls():
+        c = psycopg2.connect("")
+        with c.cursor() as cur:
+            cur.execute("select current_user")
+            who = cur.fetchone()[0]
+        require(who == os.environ["PGUSER"], f"current_user {who}")
+        require(c.info.ssl_in_use, "the connection is not TLS")
+        c.close()
+
+    def wrong_password():
+        try:
+            psycopg2.connect("", password="wrong")
+        except psycopg2.OperationalError as e:
+            require("password authentication failed" in str(e), str(e))
+            return
+        raise AssertionError("a wrong password logged in")
+
+    check("scram_tls", scram_tls)
+    check("wrong_password", wrong_password)
+
+
+if sys.argv[1:] == ["auth"]:
+    auth()
+    sys.exit(0)
+
 conn = psycopg2.connect("")
 print(f"# psycopg2 {psycopg2.__version__}, server_version {conn.server_version}", flush=True)
 
