@@ -187,6 +187,12 @@ var inference = []struct {
 	{q: "select current_setting($1)", oids: []uint32{25}},
 	{q: "select current_setting($1, $2)", oids: []uint32{25, 16}},
 	{q: "select set_config($1, $2, $3)", oids: []uint32{25, 25, 16}},
+	{q: "select $1 union select 1", oids: []uint32{23}},
+	{q: "select i from pt union all select $1", oids: []uint32{23}},
+	{q: "select $1 union select $2", oids: []uint32{25, 25}},
+	{q: "select * from (values ($1, $2), ($3, 'a'), (4, $4)) v(a, b)", oids: []uint32{23, 25, 23, 25}},
+	{q: "select $1 from pt group by 1", oids: []uint32{25}},
+	{q: "select $2, count(*) from pt group by $1", oids: []uint32{25, 25}},
 }
 
 // TestParamInference checks the parameter types Basalt infers against
@@ -566,6 +572,11 @@ func TestParamsProtocol(t *testing.T) {
 		run(t, "select count(*) from pt where n between $1 and $2 and tz >= $3 and ts + $4 > $5", nil,
 			txt("1.25", "4.25", "2024-01-02 01:00:00+00", "1 hour", "2024-01-03"), [][]string{{"2"}})
 		run(t, "select i from pt where i = any($1) order by 1", nil, txt("{4,1,NULL}"), [][]string{{"1"}, {"4"}})
+		// The literal row types the VALUES column (integer); without it
+		// $1 and $3 would be text, as in PostgreSQL.
+		run(t, "select * from (values ($1, $2), ($3, 'a'), (0, 'z')) v(a, b) order by a", nil, txt("10", "x", "2"), [][]string{{"0", "z"}, {"2", "a"}, {"10", "x"}})
+		run(t, "select i from pt where i < 2 union select $1 order by 1", nil, txt("7"), [][]string{{"0"}, {"1"}, {"7"}})
+		run(t, "select $1, count(*) from pt group by 1", nil, txt("g"), [][]string{{"g", "5"}})
 		run(t, "explain select i from pt where i = $1", nil, txt("1"), nil)
 	})
 

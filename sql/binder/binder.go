@@ -74,7 +74,10 @@ type boundQuery struct {
 	// untyped marks output columns that are bare NULL or string literals:
 	// a UNION takes their type from its other branches, as PostgreSQL does.
 	untyped []bool
-	count   bool // its single output is a bare count(): NULL means 0 after an outer join
+	// untypedParams lists, per untyped column, the parameters it alone
+	// typed (as text, for now): a UNION gives them the other side's type.
+	untypedParams [][]*paramRef
+	count         bool // its single output is a bare count(): NULL means 0 after an outer join
 	// countCols marks the outputs that are bare count()s.
 	countCols []bool
 }

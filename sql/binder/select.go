@@ -319,11 +319,18 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 		if err != nil {
 			return nil, err
 		}
+		// SELECT $1 makes $1 text unless another use typed it; in a UNION
+		// branch the other branches decide (untypedParams).
+		var fresh []*paramRef
+		if r, ok := e.(*paramRef); ok && r.slot().Kind == types.Unknown {
+			fresh = []*paramRef{r}
+		}
 		proj.Exprs = append(proj.Exprs, finishUnknown(e))
 		proj.Out = append(proj.Out, logical.Column{Name: it.name, T: finishUnknown(e).Type(), Nullable: true})
 		q.names = append(q.names, it.name)
 		_, isConst := e.(*expr.Const)
-		q.untyped = append(q.untyped, isConst && e.Type().Kind == types.Unknown)
+		q.untyped = append(q.untyped, isConst && e.Type().Kind == types.Unknown || fresh != nil)
+		q.untypedParams = append(q.untypedParams, fresh)
 	}
 	if q.agg {
 		for i := 0; i < nExtra; i++ {
@@ -594,6 +601,10 @@ func (b *Binder) bindGroupItem(e ast.ExprNode, sc *scope, items []selectItem) (e
 	case *ast.PositionExpr:
 		if n.N < 1 || n.N > len(items) {
 			return nil, sqlerr.New(sqlerr.InvalidColumnReference, "GROUP BY position %d is not in select list", n.N)
+		}
+		if r, ok := items[n.N-1].e.(*paramRef); ok {
+			// SELECT $1 ... GROUP BY 1: a grouping key is text.
+			return finishUnknown(r), nil
 		}
 		return items[n.N-1].e, nil
 	case *ast.ColumnNameExpr:

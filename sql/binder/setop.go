@@ -97,7 +97,7 @@ func (b *Binder) bindSetList(l *ast.SetOprSelectList, parent *scope) (*boundQuer
 		var plan logical.Node
 		switch *op {
 		case ast.Union, ast.UnionAll:
-			if plan, err = b.union(acc.plan, q.plan, acc.names, acc.untyped, q.untyped); err != nil {
+			if plan, err = b.union(acc, q); err != nil {
 				return nil, err
 			}
 			if *op == ast.Union {
@@ -121,10 +121,14 @@ func (b *Binder) bindSetList(l *ast.SetOprSelectList, parent *scope) (*boundQuer
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported yet", op.String())
 		}
 		untyped := make([]bool, acc.nOut)
+		params := make([][]*paramRef, acc.nOut)
 		for i := range untyped {
 			untyped[i] = at(acc.untyped, i) && at(q.untyped, i)
+			if untyped[i] {
+				params[i] = append(paramsAt(acc, i), paramsAt(q, i)...)
+			}
 		}
-		acc = &boundQuery{plan: plan, names: acc.names, nOut: acc.nOut, untyped: untyped}
+		acc = &boundQuery{plan: plan, names: acc.names, nOut: acc.nOut, untyped: untyped, untypedParams: params}
 	}
 	if l.OrderBy != nil || l.Limit != nil {
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "ORDER BY/LIMIT inside a parenthesised set operand is not supported yet")
@@ -134,9 +138,18 @@ func (b *Binder) bindSetList(l *ast.SetOprSelectList, parent *scope) (*boundQuer
 
 func at(flags []bool, i int) bool { return i < len(flags) && flags[i] }
 
+func paramsAt(q *boundQuery, i int) []*paramRef {
+	if i < len(q.untypedParams) {
+		return q.untypedParams[i]
+	}
+	return nil
+}
+
 // union casts both sides to common column types and concatenates them. A
-// column that is an untyped literal on one side takes the other side's type.
-func (b *Binder) union(l, r logical.Node, names []string, lu, ru []bool) (logical.Node, error) {
+// column that is an untyped literal or parameter on one side takes the
+// other side's type.
+func (b *Binder) union(lq, rq *boundQuery) (logical.Node, error) {
+	l, r, names, lu, ru := lq.plan, rq.plan, lq.names, lq.untyped, rq.untyped
 	ls, rs := l.Schema(), r.Schema()
 	lp := &logical.Project{Input: l}
 	rp := &logical.Project{Input: r}
@@ -154,6 +167,16 @@ func (b *Binder) union(l, r logical.Node, names []string, lu, ru []bool) (logica
 		t, err := commonType([]expr.Expr{&expr.Const{T: lt}, &expr.Const{T: rt}}, "UNION")
 		if err != nil {
 			return nil, err
+		}
+		// Described only (a run binds typed parameters): the branch's
+		// column stays text, which is never run; the parameter's type is
+		// what Describe reports and what the run binds it as.
+		for _, q := range []*boundQuery{lq, rq} {
+			if at(q.untyped, i) {
+				for _, p := range paramsAt(q, i) {
+					*p.slot() = paramType(t)
+				}
+			}
 		}
 		if le, err = b.coerce(le, t, "UNION"); err != nil {
 			return nil, err
@@ -191,7 +214,7 @@ func (b *Binder) intersectExcept(l, r logical.Node, names []string, intersect bo
 		p.Out = append(p.Out, logical.Column{Name: "l", T: types.Int32T}, logical.Column{Name: "r", T: types.Int32T})
 		return p
 	}
-	u, err := b.union(tag(l, true), tag(r, false), append(append([]string(nil), names...), "l", "r"), nil, nil)
+	u, err := b.union(&boundQuery{plan: tag(l, true), names: append(append([]string(nil), names...), "l", "r")}, &boundQuery{plan: tag(r, false)})
 	if err != nil {
 		return nil, err
 	}
