@@ -49,16 +49,7 @@ func Fold(e expr.Expr) (expr.Expr, error) {
 		if ferr != nil {
 			return x
 		}
-		switch x.(type) {
-		case *expr.Const, *expr.ColRef, *expr.OuterRef, *expr.Param:
-			return x
-		}
-		for _, c := range expr.Children(x) {
-			if _, ok := c.(*expr.Const); !ok {
-				return x
-			}
-		}
-		if call, ok := x.(*expr.Call); ok && !foldable(call.Fn, len(call.Args)) {
+		if _, ok := x.(*expr.Const); ok || !columnFree(x) {
 			return x
 		}
 		if x.Type().Kind == types.Array {
@@ -78,6 +69,30 @@ func Fold(e expr.Expr) (expr.Expr, error) {
 		return nil, ferr
 	}
 	return out, nil
+}
+
+// columnFree reports whether x reads no column, outer reference or
+// parameter and calls nothing volatile, so it has one value per statement.
+// Its children need not be constants themselves: an array-typed child
+// (which expr.Const cannot hold) or one that failed to evaluate is still
+// constant, and the whole of x can be evaluated: array_upper(ARRAY['a'], 1)
+// folds to 1 (generate_series in FROM needs constant bounds), and
+// CASE WHEN false THEN 1/0 ELSE 2 END to 2.
+func columnFree(x expr.Expr) bool {
+	switch n := x.(type) {
+	case *expr.ColRef, *expr.OuterRef, *expr.Param:
+		return false
+	case *expr.Call:
+		if !foldable(n.Fn, len(n.Args)) {
+			return false
+		}
+	}
+	for _, c := range expr.Children(x) {
+		if !columnFree(c) {
+			return false
+		}
+	}
+	return true
 }
 
 var emptySchema = arrow.NewSchema(nil, nil)

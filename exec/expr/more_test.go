@@ -180,6 +180,28 @@ func TestFoldAndFilter(t *testing.T) {
 	if _, isConst := z.(*expr.Const); isConst {
 		t.Fatalf("1/0 folded to a constant")
 	}
+	// A scalar over an array-typed constant (which Const cannot hold)
+	// folds whole: generate_series in FROM needs such bounds as constants.
+	arrT := types.ArrayOf(types.TextT)
+	au, err := Fold(call("array_upper", i4, cast(lit("{a,b,c}", types.TextT), arrT), lit(int64(1), i4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := au.(*expr.Const); !ok || c.Value != int64(3) {
+		t.Fatalf("array_upper of a constant array folded to %s", au)
+	}
+	// So does a CASE whose unreached branch fails.
+	cs, err := Fold(&expr.Case{Whens: []expr.When{{Cond: lit(false, types.BoolT), Result: binop(t, "/", lit(int64(1), i4), lit(int64(0), i4))}}, Else: lit(int64(2), i4), T: i4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := cs.(*expr.Const); !ok || c.Value != int64(2) {
+		t.Fatalf("CASE WHEN false THEN 1/0 ELSE 2 folded to %s", cs)
+	}
+	// A column anywhere below keeps the expression.
+	if _, ok := mustFold(t, call("array_upper", i4, cast(ref(0, types.TextT), arrT), lit(int64(1), i4))).(*expr.Const); ok {
+		t.Fatal("array_upper of a column folded")
+	}
 	d, err := Fold(cast(lit("1998-12-01", types.UnknownT), dte))
 	if err != nil || d.(*expr.Const).Value != int32(10561) {
 		t.Fatalf("date literal folded to %v, %v", d, err)
@@ -332,4 +354,13 @@ func TestSlicedBatch(t *testing.T) {
 	if err != nil || strings.Join(got, ",") != "8,10,NULL,14,16,18,20,22" {
 		t.Fatalf("arith on slice: %v %v", got, err)
 	}
+}
+
+func mustFold(t *testing.T, e expr.Expr) expr.Expr {
+	t.Helper()
+	f, err := Fold(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
