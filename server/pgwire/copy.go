@@ -12,6 +12,7 @@ import (
 	"github.com/basaltdb/basalt/server/engine"
 	"github.com/basaltdb/basalt/sql/pgfront"
 	"github.com/basaltdb/basalt/sql/sqlerr"
+	"github.com/basaltdb/basalt/sql/types"
 )
 
 // COPY ... TO STDOUT streams a query's rows in PostgreSQL's text, CSV or
@@ -306,7 +307,8 @@ func (c *conn) runCopy(sp *pgfront.Special) error {
 	if f.format == "binary" {
 		overall = 1
 		for i, col := range p.cols {
-			if !binarySupported(col.Type) {
+			// An untyped NULL column has only NULLs, which need no encoder.
+			if col.Type.Kind != types.Unknown && !binarySupported(col.Type) {
 				return sqlerr.New(sqlerr.FeatureNotSupported, "binary output of type %s is not supported", col.Type)
 			}
 			colFormats[i] = 1

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/basaltdb/basalt/test/slt"
 )
@@ -54,6 +55,9 @@ var copyStatements = []string{
 	"copy (select array[1, 2, null] as a, array['x', 'y z', null, ''] as b, array[1.5, 2.5] as c) to stdout (format csv)",
 	"copy (select array[1, 2, null] as a, array['x', 'y z', null, ''] as b) to stdout (format binary)",
 	"copy times to stdout",
+	"copy (select null as n, 1 as one) to stdout",
+	"copy (select null as n, 1 as one) to stdout (format csv, header)",
+	"copy (select null as n, 1 as one) to stdout (format binary)",
 	`copy (select interval '1 year 2 mons 3 days 04:05:06.789' as i, interval '-1 day' as j, 'NaN'::float8 as n, '-Infinity'::float8 as m,
 		'infinity'::date as d, 12345678901234.5678::numeric as big, 0.0001::numeric as small, -0.5::numeric as neg, true as b, 'x'::bytea as byt) to stdout`,
 	`copy (select interval '1 year 2 mons 3 days 04:05:06.789' as i, interval '-1 day' as j, 'NaN'::float8 as n, '-Infinity'::float8 as m,
@@ -241,5 +245,34 @@ func TestCopyLarge(t *testing.T) {
 	t.Logf("heap grew by %d MB for a %d MB COPY", (int64(peak)-int64(before.HeapAlloc))>>20, w.bytes>>20)
 	if grow := int64(peak) - int64(before.HeapAlloc); grow > int64(w.bytes)/2 {
 		t.Errorf("heap grew by %d MB for a %d MB COPY", grow>>20, w.bytes>>20)
+	}
+}
+
+// TestCopyCancelAndDisconnect: a cancel request stops a COPY with 57014
+// and the connection goes on; a client that leaves mid-COPY does not stop
+// the server.
+func TestCopyCancelAndDisconnect(t *testing.T) {
+	addr := startServer(t)
+	c := connect(t, addr, pgx.QueryExecModeSimpleProtocol).PgConn()
+	time.AfterFunc(300*time.Millisecond, func() { _ = c.CancelRequest(context.Background()) })
+	var w countingWriter
+	_, err := c.CopyTo(context.Background(), &w, "copy (select g from generate_series(1, 1000000000) as s(g)) to stdout")
+	if sqlState(err) != "57014" || w.lines == 0 {
+		t.Fatalf("canceled COPY: %v after %d lines, want 57014", err, w.lines)
+	}
+	if rows, _, err := execAll(t, c, "select 1"); err != nil || flat(rows) != "1" {
+		t.Fatalf("after cancel: %v %v", rows, err)
+	}
+	r := dialRaw(t, addr)
+	r.send(&pgproto3.Query{String: "copy (select g from generate_series(1, 1000000000) as s(g)) to stdout (format csv)"})
+	for i := 0; i < 100; i++ {
+		if _, err := r.fe.Receive(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.close()
+	c2 := connect(t, addr, pgx.QueryExecModeSimpleProtocol).PgConn()
+	if rows, _, err := execAll(t, c2, "select count(*) from t"); err != nil || flat(rows) != "5000" {
+		t.Fatalf("after a client left mid-COPY: %v %v", rows, err)
 	}
 }

@@ -246,8 +246,11 @@ func TestBinaryArrays(t *testing.T) {
 // rawConn is a pgproto3 frontend after startup.
 type rawConn struct {
 	t  *testing.T
+	nc net.Conn
 	fe *pgproto3.Frontend
 }
+
+func (r *rawConn) close() { r.nc.Close() }
 
 func dialRaw(t *testing.T, addr string) *rawConn {
 	nc, err := net.Dial("tcp", addr)
@@ -260,7 +263,7 @@ func dialRaw(t *testing.T, addr string) *rawConn {
 	if err := fe.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	r := &rawConn{t: t, fe: fe}
+	r := &rawConn{t: t, nc: nc, fe: fe}
 	r.until("ReadyForQuery")
 	return r
 }
