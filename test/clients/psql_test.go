@@ -168,7 +168,7 @@ func TestClientsPsql(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(out, q+".csv"), []byte(stdout), 0o644)
 	}
-	compareTPCH(t, "psql", f, out)
+	compareTPCH(t, "psql", "tpch", f, out)
 }
 
 // psqlCancel runs a long query and sends psql SIGINT, as Ctrl-C does: psql

@@ -56,7 +56,14 @@ public class Main {
             check(c, "fetch_size", Main::fetchSize);
             check(c, "result_metadata", Main::resultMetadata);
             check(c, "query_timeout", Main::queryTimeout);
-            tpch(c);
+            tpch(c, "tpch");
+        }
+        // prepareThreshold=-1 makes every statement a named server-side one
+        // with binary results from its first execution: the 22 answers
+        // then come back in binary (numeric, date, int8 ...).
+        props.setProperty("prepareThreshold", "-1");
+        try (Connection c = DriverManager.getConnection(url, props)) {
+            tpch(c, "tpch_binary");
         }
     }
 
@@ -348,13 +355,13 @@ public class Main {
         connect(c);
     }
 
-    static void tpch(Connection c) throws IOException {
-        Path dir = OUT.resolve("tpch");
+    static void tpch(Connection c, String out) throws IOException {
+        Path dir = OUT.resolve(out);
         Files.createDirectories(dir);
         for (int q = 1; q <= 22; q++) {
             String name = String.format("q%02d", q);
             String sql = new String(Files.readAllBytes(QUERIES.resolve(name + ".sql")), StandardCharsets.UTF_8);
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            try (PreparedStatement s = c.prepareStatement(sql); ResultSet rs = s.executeQuery()) {
                 Files.write(dir.resolve(name + ".csv"), csv(rs).getBytes(StandardCharsets.UTF_8));
             } catch (SQLException e) {
                 Files.write(dir.resolve(name + ".err"), oneLine(e).getBytes(StandardCharsets.UTF_8));

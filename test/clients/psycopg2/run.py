@@ -146,6 +146,21 @@ def statement_timeout():
     conn.commit()
 
 
+def server_cursor_scroll():
+    # scrollable=True declares SCROLL; scroll() is MOVE, relative or
+    # absolute, backwards too.
+    cur = conn.cursor(name="c_scroll", scrollable=True)
+    cur.execute("select l_orderkey, l_linenumber from lineitem order by l_orderkey, l_linenumber limit 200")
+    first = cur.fetchmany(100)
+    cur.scroll(-50)
+    again = cur.fetchmany(10)
+    require(again == first[50:60], f"after scroll(-50): {again}, want {first[50:60]}")
+    cur.scroll(0, mode="absolute")
+    require(cur.fetchone() == first[0], "after scroll(0, absolute)")
+    cur.close()
+    conn.commit()
+
+
 def tpch_query(sql):
     try:
         return query(sql)
@@ -161,6 +176,7 @@ check("params", params, rollback)
 check("result_types", result_types, rollback)
 check("server_cursor", server_cursor(False), rollback)
 check("server_cursor_withhold", server_cursor(True), rollback)
+check("server_cursor_scroll", server_cursor_scroll, rollback)
 check("statement_timeout", statement_timeout, rollback)
 tpch(tpch_query)
 conn.close()
