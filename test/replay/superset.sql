@@ -154,7 +154,7 @@ SELECT t.typname as "name",
 -- name: get_pk_constraint columns
 -- source: base.py PGDialect.get_pk_constraint (server 8.4+)
 -- expect: rows 0
--- skip: 42883 function unnest(int2vector) does not exist
+-- skip: 42883 function generate_subscripts(int2vector, integer) does not exist
 SELECT a.attname
                 FROM pg_attribute a JOIN (
                     SELECT unnest(ix.indkey) attnum,
@@ -192,7 +192,6 @@ SELECT r.conname,
 -- name: get_indexes
 -- source: base.py PGDialect.get_indexes (server 11+)
 -- expect: rows 0
--- skip: 42804 op ANY/ALL (array) requires array on right side
 SELECT
                   i.relname as relname,
                   ix.indisunique, ix.indexprs,
