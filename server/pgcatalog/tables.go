@@ -39,6 +39,7 @@ var producers = map[string]producer{
 	"pg_catalog.pg_statio_all_tables":  {rows: statioTablesRows(false)},
 	"pg_catalog.pg_stat_activity":      {rows: activityRows, perSession: true},
 	"pg_catalog.pg_stat_database":      {rows: statDatabaseRows, perSession: true},
+	"pg_catalog.pg_cursors":            {rows: cursorsRows, perSession: true},
 
 	"information_schema.information_schema_catalog_name": {rows: catalogNameRows, perSession: true},
 	"information_schema.schemata":                        {rows: schemataRows, perSession: true},

@@ -2,12 +2,14 @@ package pgwire
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/basaltdb/basalt/server/engine"
 	"github.com/basaltdb/basalt/sql/pgfront"
+	sqlsession "github.com/basaltdb/basalt/sql/session"
 	"github.com/basaltdb/basalt/sql/sqlerr"
 )
 
@@ -24,8 +26,11 @@ import (
 // plans cannot.) A WITH HOLD cursor keeps streaming after COMMIT where
 // PostgreSQL would materialise the rest of its rows.
 type cursor struct {
-	hold   bool
-	scroll *scrollBuf // SCROLL cursors keep the rows they read
+	decl    string // the DECLARE statement, for pg_cursors
+	binary  bool
+	created time.Time
+	hold    bool
+	scroll  *scrollBuf // SCROLL cursors keep the rows they read
 	// inTx is set while the transaction that declared the cursor is open:
 	// its rollback drops even a WITH HOLD cursor.
 	inTx bool
@@ -65,7 +70,7 @@ func (c *conn) runCursor(fp *portal) error {
 	sp := fp.st.Special
 	switch sp.Kind {
 	case pgfront.SpecialDeclare:
-		return c.declare(sp, fp.params)
+		return c.declare(sp, fp.st.Text, fp.params)
 	case pgfront.SpecialClose:
 		if sp.Name == "" {
 			for k, p := range c.portals {
@@ -120,7 +125,7 @@ func (c *conn) runCursor(fp *portal) error {
 	return nil
 }
 
-func (c *conn) declare(sp *pgfront.Special, params *engine.Params) error {
+func (c *conn) declare(sp *pgfront.Special, decl string, params *engine.Params) error {
 	cs := sp.Cursor
 	if c.tx == 'I' && !cs.Hold && !c.implicitTx {
 		return sqlerr.New(codeNoActiveSQLTransaction, "DECLARE CURSOR can only be used in transaction blocks")
@@ -139,7 +144,7 @@ func (c *conn) declare(sp *pgfront.Special, params *engine.Params) error {
 	if err != nil {
 		return err
 	}
-	p.cur = &cursor{hold: cs.Hold, inTx: c.tx != 'I' || c.implicitTx}
+	p.cur = &cursor{decl: decl, binary: cs.Binary, created: time.Now(), hold: cs.Hold, inTx: c.tx != 'I' || c.implicitTx}
 	if cs.Scroll {
 		p.cur.scroll = &scrollBuf{res: p.res}
 	}
@@ -233,6 +238,20 @@ func (c *conn) fetch(p *portal, f *pgfront.FetchSpec, sink rowSink, move bool) (
 		return c.fetch(p, &pgfront.FetchSpec{Direction: pgfront.FetchForward}, sink, move)
 	}
 	return 0, sqlerr.New(sqlerr.InternalError, "internal error: unknown fetch direction %d", f.Direction)
+}
+
+// Cursors lists the connection's cursors for pg_cursors (portals made by
+// Bind are not cursors there, as in PostgreSQL).
+func (i info) Cursors() []sqlsession.Cursor {
+	var out []sqlsession.Cursor
+	for name, p := range i.c.portals {
+		if p.cur == nil {
+			continue
+		}
+		out = append(out, sqlsession.Cursor{Name: name, Statement: p.cur.decl, Holdable: p.cur.hold,
+			Binary: p.cur.binary, Scrollable: p.cur.scroll != nil, Created: p.cur.created})
+	}
+	return out
 }
 
 // endTransaction closes the portals a transaction's end closes, as

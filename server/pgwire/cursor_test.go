@@ -98,6 +98,10 @@ func TestCursors(t *testing.T) {
 		{sql: "declare h2 cursor with hold for select id from t where id < 3 order by id", tags: "DECLARE CURSOR"},
 		{sql: "begin; declare h3 cursor with hold for select 1; rollback", tags: "BEGIN DECLARE CURSOR ROLLBACK"},
 		{sql: "fetch h3", code: "34000"},
+		{sql: "begin; declare b binary scroll cursor for select 1", tags: "BEGIN DECLARE CURSOR"},
+		{sql: "select name, statement, is_holdable, is_binary, is_scrollable, creation_time <= now() from pg_cursors order by name",
+			rows: "b,declare b binary scroll cursor for select 1,f,t,t,t h2,declare h2 cursor with hold for select id from t where id < 3 order by id,t,f,f,t"},
+		{sql: "rollback; select count(*) from pg_catalog.pg_cursors", rows: "1", tags: "ROLLBACK SELECT 1"},
 		{sql: "fetch all h2", rows: "0 1 2", tags: "FETCH 3"},
 		// A Query of several statements is one implicit transaction.
 		{sql: "declare i cursor for select id from t where id < 2 order by id; fetch all from i", rows: "0 1", tags: "DECLARE CURSOR FETCH 2"},
