@@ -129,7 +129,10 @@ func (p *Planner) tableFunc(x *logical.TableFunc) ([]exec.Operator, error) {
 		}
 		c, ok := f.(*expr.Const)
 		if !ok {
-			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "generate_series arguments must be constants")
+			// Arguments that do not fold (a function of a constant the
+			// folder leaves alone) are computed at run time, over one row.
+			return p.projectSet(&logical.ProjectSet{Input: &logical.Values{Rows: [][]expr.Expr{{}}},
+				Funcs: []logical.SetFunc{{Name: x.Name, Args: x.Args, T: t}}, Out: x.Out})
 		}
 		vals[i] = c.Value
 	}

@@ -267,6 +267,15 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 					}
 					break
 				}
+				if name, _ := constString(f.Args[0]); !isSetFunc(name) {
+					// Any other function in FROM is one row holding its value.
+					p, err := b.bindScalarFromFunc(name, f, parent, alias)
+					if err != nil {
+						return nil, nil, err
+					}
+					plan, names = p, []string{alias}
+					break
+				}
 				tf, err := b.bindTableFunc(f, parent)
 				if err != nil {
 					return nil, nil, err
@@ -543,6 +552,21 @@ func (b *Binder) bindTableFunc(f *ast.FuncCallExpr, parent *scope) (*logical.Tab
 	name, _ := constString(f.Args[0])
 	// Arguments may read an enclosing query's columns (OuterRef).
 	ctx := &exprCtx{sc: &scope{parent: parent}, clause: "FROM"}
+	if name == "generate_subscripts" {
+		var args []expr.Expr
+		for _, a := range f.Args[1:] {
+			x, err := b.bindExpr(a, ctx)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, x)
+		}
+		fn, args, t, err := b.typeSetFuncAs(name, args)
+		if err != nil {
+			return nil, err
+		}
+		return &logical.TableFunc{Name: fn, Args: args, Out: logical.Schema{{Name: name, T: t}}}, nil
+	}
 	if name == "unnest" {
 		if len(f.Args) != 2 {
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "unnest of several arrays is not supported yet")

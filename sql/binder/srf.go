@@ -25,7 +25,81 @@ func (s *srfRef) String() string { return fmt.Sprintf("srf#%d", s.i) }
 
 // isSetFunc reports whether name is a set-returning function Basalt runs in
 // a select list.
-func isSetFunc(name string) bool { return name == "generate_series" || name == "unnest" }
+func isSetFunc(name string) bool {
+	return name == "generate_series" || name == "unnest" || name == "generate_subscripts"
+}
+
+// typeSetFuncAs is typeSetFunc for every set-returning function: fn is the
+// one that runs (generate_subscripts is a generate_series over the array's
+// bounds).
+func (b *Binder) typeSetFuncAs(name string, args []expr.Expr) (fn string, out []expr.Expr, t types.T, err error) {
+	if name != "generate_subscripts" {
+		out, t, err = b.typeSetFunc(name, args)
+		return name, out, t, err
+	}
+	if len(args) != 2 && len(args) != 3 {
+		return "", nil, types.T{}, sqlerr.New(sqlerr.UndefinedFunction, "function generate_subscripts with %d arguments does not exist", len(args))
+	}
+	arr := args[0]
+	if arr.Type().Kind != types.Array {
+		return "", nil, types.T{}, sqlerr.New(sqlerr.UndefinedFunction, "function generate_subscripts(%s, %s) does not exist", arr.Type(), args[1].Type())
+	}
+	dim, ok := constArg(args[1])
+	if !ok {
+		return "", nil, types.T{}, sqlerr.New(sqlerr.FeatureNotSupported, "generate_subscripts with a non-constant dimension is not supported")
+	}
+	reverse := false
+	if len(args) == 3 {
+		r, null, err := constBoolArg(args[2], name)
+		if err != nil {
+			return "", nil, types.T{}, err
+		}
+		reverse = r && !null
+	}
+	// Arrays are one-dimensional with lower bound 1; int2vector and
+	// oidvector start at 0. Another dimension has no subscripts.
+	lo := int64(1)
+	if arr.Type().IsVector() {
+		lo = 0
+	}
+	card, err := b.callFuncBound("cardinality", []expr.Expr{arr})
+	if err != nil {
+		return "", nil, types.T{}, err
+	}
+	hi, err := b.binary("-", card, &expr.Const{Value: 1 - lo, T: types.Int32T})
+	if err != nil {
+		return "", nil, types.T{}, err
+	}
+	if d, isInt := dim.(int64); !isInt || d != 1 {
+		hi = &expr.Const{T: types.Int32T}
+	}
+	start, step := expr.Expr(&expr.Const{Value: lo, T: types.Int32T}), int64(1)
+	if reverse {
+		start, hi, step = hi, start, -1
+	}
+	return "generate_series", []expr.Expr{start, hi, &expr.Const{Value: step, T: types.Int32T}}, types.Int32T, nil
+}
+
+// bindScalarFromFunc binds a function that returns one value, called in
+// FROM ("FROM string_to_array(...) s"): one row with the value in a
+// column named after the alias.
+func (b *Binder) bindScalarFromFunc(name string, f *ast.FuncCallExpr, parent *scope, alias string) (logical.Node, error) {
+	call := &ast.FuncCallExpr{FnName: ast.NewCIStr(name), Args: f.Args[1:]}
+	x, err := b.bindExpr(call, &exprCtx{sc: &scope{parent: parent}, clause: "FROM"})
+	if err != nil {
+		return nil, err
+	}
+	if hasOuterRef([]expr.Expr{x}) {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "function %s in FROM reading the enclosing query is not supported", name)
+	}
+	x = finishUnknown(x)
+	col := alias
+	if col == "" {
+		col = name
+	}
+	return &logical.Project{Input: &logical.Values{Rows: [][]expr.Expr{{}}}, Exprs: []expr.Expr{x},
+		Out: logical.Schema{{Name: col, T: x.Type(), Nullable: true}}}, nil
+}
 
 // bindSetFunc binds generate_series/unnest in a select list: the arguments
 // over the row, the call collected for the ProjectSet.
@@ -46,11 +120,11 @@ func (b *Binder) bindSetFunc(name string, n *ast.FuncCallExpr, ctx *exprCtx) (ex
 		}
 		args = append(args, x)
 	}
-	args, t, err := b.typeSetFunc(name, args)
+	fn, args, t, err := b.typeSetFuncAs(name, args)
 	if err != nil {
 		return nil, err
 	}
-	*ctx.srfs = append(*ctx.srfs, &logical.SetFunc{Name: name, Args: args, T: t})
+	*ctx.srfs = append(*ctx.srfs, &logical.SetFunc{Name: fn, Args: args, T: t})
 	return &srfRef{i: len(*ctx.srfs) - 1, t: t}, nil
 }
 
@@ -198,7 +272,7 @@ func (b *Binder) bindLateralSRF(j *ast.Join, left logical.Node, ls *scope, bindE
 		}
 		args = append(args, x)
 	}
-	args, t, err := b.typeSetFunc(name, args)
+	fn, args, t, err := b.typeSetFuncAs(name, args)
 	if err != nil {
 		return nil, nil, true, err
 	}
@@ -216,7 +290,7 @@ func (b *Binder) bindLateralSRF(j *ast.Join, left logical.Node, ls *scope, bindE
 	}
 	width := len(left.Schema())
 	ps := &logical.ProjectSet{Input: left, Out: append(logical.Schema(nil), left.Schema()...),
-		Funcs: []logical.SetFunc{{Name: name, Args: args, T: t, Ordinality: ord}}}
+		Funcs: []logical.SetFunc{{Name: fn, Args: args, T: t, Ordinality: ord}}}
 	ps.Out = append(ps.Out, logical.Column{Name: cols[0], Table: alias, T: t, Nullable: true})
 	rs := &scope{cols: []scopeCol{{name: cols[0], table: alias, t: t, idx: 0}}}
 	if ord {
@@ -257,11 +331,11 @@ func (b *Binder) bindOrdinalitySRF(f *ast.FuncCallExpr) (*logical.ProjectSet, er
 		}
 		args = append(args, x)
 	}
-	args, t, err := b.typeSetFunc(name, args)
+	fn, args, t, err := b.typeSetFuncAs(name, args)
 	if err != nil {
 		return nil, err
 	}
 	return &logical.ProjectSet{Input: &logical.Values{Rows: [][]expr.Expr{{}}},
-		Funcs: []logical.SetFunc{{Name: name, Args: args, T: t, Ordinality: true}},
+		Funcs: []logical.SetFunc{{Name: fn, Args: args, T: t, Ordinality: true}},
 		Out:   logical.Schema{{Name: name, T: t, Nullable: true}, {Name: "ordinality", T: types.Int64T}}}, nil
 }

@@ -49,7 +49,6 @@ SELECT schema_name AS "name"
 -- mode: extended
 -- expect: cell lineitem
 -- expect: rows 8
--- skip: 0A000 function string_to_array in FROM is not supported
 SELECT
     CASE WHEN 
           quote_ident(table_schema) IN (
@@ -104,7 +103,6 @@ SELECT quote_ident(table_name) AS "table"
 -- mode: extended
 -- expect: rows 16
 -- expect: cell l_shipdate
--- skip: 0A000 function string_to_array in FROM is not supported
 SELECT quote_ident(column_name) AS "column", data_type AS "type"
     FROM information_schema.columns
     WHERE
@@ -130,7 +128,6 @@ SELECT quote_ident(column_name) AS "column", data_type AS "type"
 -- source: postgresMetaQuery.ts getSchema('public.lineitem')
 -- mode: extended
 -- expect: rows 16
--- skip: 0A000 function string_to_array in FROM is not supported
 SELECT quote_ident(column_name) AS "column", data_type AS "type"
     FROM information_schema.columns
     WHERE

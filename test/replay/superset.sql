@@ -154,7 +154,6 @@ SELECT t.typname as "name",
 -- name: get_pk_constraint columns
 -- source: base.py PGDialect.get_pk_constraint (server 8.4+)
 -- expect: rows 0
--- skip: 42883 function generate_subscripts(int2vector, integer) does not exist
 SELECT a.attname
                 FROM pg_attribute a JOIN (
                     SELECT unnest(ix.indkey) attnum,
