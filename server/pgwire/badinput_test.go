@@ -290,6 +290,37 @@ func TestDisconnectMidResult(t *testing.T) {
 	stillServes(t, addr)
 }
 
+// TestDisconnectWhileComputing: a client that leaves while its statement
+// computes without sending rows (a long aggregate) also ends it: the
+// server notices the closed socket instead of running on for nobody.
+func TestDisconnectWhileComputing(t *testing.T) {
+	addr := startServer(t)
+	stillServes(t, addr)
+	base, _ := settle(0, 200*time.Millisecond)
+	for _, extended := range []bool{false, true} {
+		nc, fe := rawSession(t, addr)
+		q := "select count(*) from big a, big b, big c"
+		if extended {
+			fe.SendParse(&pgproto3.Parse{Query: q})
+			fe.SendBind(&pgproto3.Bind{})
+			fe.SendExecute(&pgproto3.Execute{})
+			fe.SendSync(&pgproto3.Sync{})
+		} else {
+			fe.SendQuery(&pgproto3.Query{String: q})
+		}
+		fe.Flush()
+		time.Sleep(300 * time.Millisecond)
+		if n := runtime.NumGoroutine(); n <= base {
+			t.Fatalf("%d goroutines while the query runs, %d before", n, base)
+		}
+		nc.Close()
+		if n, ok := settle(base, 15*time.Second); !ok {
+			t.Fatalf("extended %v: %d goroutines 15 s after the client left, %d before: the statement still runs", extended, n, base)
+		}
+	}
+	stillServes(t, addr)
+}
+
 // TestClientNeverReads: a client that sends a big query and never reads
 // fills its socket; other clients are served meanwhile, and the write
 // deadline ends the stuck statement.

@@ -606,6 +606,7 @@ func (c *conn) pump(p *portal, maxRows int64, sink rowSink) (sent int64, more bo
 		c.running = nil
 		c.mu.Unlock()
 	}()
+	defer c.watchPeer(p.cancel)()
 	if d := c.sess.statementTimeout(); d > 0 {
 		t := time.AfterFunc(d, func() { p.cancel(errTimeout) })
 		defer t.Stop()
