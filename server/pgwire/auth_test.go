@@ -475,3 +475,36 @@ func md5Of(s string) string {
 	sum := md5.Sum([]byte(s))
 	return "md5" + hex.EncodeToString(sum[:])
 }
+
+// TestSCRAMOverTLS: over TLS, clients that could bind channels say so
+// ("y,," in the GS2 header) since the server offers no SCRAM-SHA-256-PLUS;
+// the exchange must accept that, and refuse a client that insists on
+// channel binding.
+func TestSCRAMOverTLS(t *testing.T) {
+	certFile, keyFile := selfSignedCert(t, t.TempDir())
+	tc, err := pgwire.LoadTLS(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := testUsers(t)
+	addr := startServerCfg(t, nil, func(c *pgwire.Config) { c.TLS, c.Auth, c.Users = tc, pgwire.AuthSCRAM, users })
+	host, port, _ := net.SplitHostPort(addr)
+	c, err := connectDSN(t, "postgres://scramuser:pw-scramuser@"+addr+"/basalt?sslmode=require")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.PgConn().Conn().(*tls.Conn); !ok {
+		t.Error("not TLS")
+	}
+	selectOne(t, c)
+	if _, err := connectDSN(t, "postgres://scramuser:wrong@"+addr+"/basalt?sslmode=require"); sqlState(err) != "28P01" {
+		t.Errorf("wrong password over TLS: %v", err)
+	}
+	if _, err := connectDSN(t, "postgres://scramuser:pw-scramuser@"+addr+"/basalt?sslmode=require&channel_binding=require"); err == nil {
+		t.Error("channel_binding=require accepted without SCRAM-SHA-256-PLUS")
+	}
+	out, err := runPsql(t, fmt.Sprintf("host=%s port=%s user=scramuser dbname=basalt sslmode=require", host, port), `select 3`, "PGPASSWORD=pw-scramuser")
+	if err != nil || out != "3\n" {
+		t.Errorf("psql over TLS with SCRAM: %v %q", err, out)
+	}
+}
