@@ -30,7 +30,10 @@ type cursor struct {
 	binary  bool
 	created time.Time
 	hold    bool
-	scroll  *scrollBuf // SCROLL cursors keep the rows they read
+	// saves is how many savepoints were open at DECLARE: rolling back to
+	// one of them closes the cursor.
+	saves  int
+	scroll *scrollBuf // SCROLL cursors keep the rows they read
 	// inTx is set while the transaction that declared the cursor is open:
 	// its rollback drops even a WITH HOLD cursor.
 	inTx bool
@@ -148,6 +151,9 @@ func (c *conn) declare(sp *pgfront.Special, decl string, params *engine.Params) 
 	if cs.Scroll {
 		p.cur.scroll = &scrollBuf{res: p.res}
 	}
+	if c.txs != nil {
+		p.cur.saves = len(c.txs.saves)
+	}
 	c.portals[sp.Name] = p
 	c.send(&pgproto3.CommandComplete{CommandTag: []byte("DECLARE CURSOR")})
 	return nil
@@ -252,6 +258,27 @@ func (i info) Cursors() []sqlsession.Cursor {
 			Binary: p.cur.binary, Scrollable: p.cur.scroll != nil, Created: p.cur.created})
 	}
 	return out
+}
+
+// savepointCursors follows a ROLLBACK TO (rollback) or RELEASE of a
+// savepoint: cursors declared after the savepoint was taken close with
+// its rollback and pass to the enclosing level with its release.
+func (c *conn) savepointCursors(rollback bool) {
+	open := 0
+	if c.txs != nil {
+		open = len(c.txs.saves)
+	}
+	for k, p := range c.portals {
+		if p.cur == nil || p.cur.saves < open || (!rollback && p.cur.saves == open) {
+			continue
+		}
+		if rollback {
+			p.close()
+			delete(c.portals, k)
+			continue
+		}
+		p.cur.saves = open
+	}
 }
 
 // endTransaction closes the portals a transaction's end closes, as

@@ -102,6 +102,12 @@ func TestCursors(t *testing.T) {
 		{sql: "select name, statement, is_holdable, is_binary, is_scrollable, creation_time <= now() from pg_cursors order by name",
 			rows: "b,declare b binary scroll cursor for select 1,f,t,t,t h2,declare h2 cursor with hold for select id from t where id < 3 order by id,t,f,f,t"},
 		{sql: "rollback; select count(*) from pg_catalog.pg_cursors", rows: "1", tags: "ROLLBACK SELECT 1"},
+		// ROLLBACK TO closes the cursors declared since the savepoint;
+		// RELEASE hands them to the enclosing level.
+		{sql: "begin; declare a cursor for select 1; savepoint s; declare b cursor for select 2; savepoint s2; declare c cursor for select 3; release s2; rollback to s; select name from pg_cursors where name <> 'h2' order by 1; commit",
+			rows: "a"},
+		{sql: "begin; savepoint s; declare b cursor for select 2; release s; savepoint t; rollback to t; select name from pg_cursors where name <> 'h2' order by 1; commit",
+			rows: "b"},
 		{sql: "fetch all h2", rows: "0 1 2", tags: "FETCH 3"},
 		// A Query of several statements is one implicit transaction.
 		{sql: "declare i cursor for select id from t where id < 2 order by id; fetch all from i", rows: "0 1", tags: "DECLARE CURSOR FETCH 2"},

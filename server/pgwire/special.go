@@ -129,11 +129,13 @@ func (c *conn) runSpecial(p *portal) error {
 			if err := c.releaseSavepoint(sp.Name); err != nil {
 				return err
 			}
+			c.savepointCursors(false)
 			break
 		}
 		if err := c.rollbackToSavepoint(sp.Name); err != nil {
 			return err
 		}
+		c.savepointCursors(true)
 		c.tx = 'T'
 		tag = "ROLLBACK"
 	case pgfront.SpecialSetTransaction:
