@@ -65,6 +65,14 @@ func FoldConstants(n logical.Node) (logical.Node, error) {
 			c.Aggs[i] = &ac
 		}
 		return &c, nil
+	case *logical.TableFunc:
+		// generate_series(1, array_upper(current_schemas(false), 1)):
+		// arguments that fold to constants are what the operator takes.
+		c := *x
+		if c.Args, err = fold(x.Args); err != nil {
+			return nil, err
+		}
+		return &c, nil
 	case *logical.Values:
 		c := *x
 		c.Rows = make([][]sqlexpr.Expr, len(x.Rows))

@@ -563,6 +563,15 @@ func (v *View) Function(name string, args []expr.Expr) (f *expr.Native, argTypes
 		}
 		return v.native(name, true, func([]any) (any, error) { return "", nil }), []types.T{oidT}, textT, true, nil
 	}
+	if strings.HasPrefix(name, "pg_stat_get_") && n == 1 && name != "pg_stat_get_activity" {
+		// Per-relation statistics counters (pg_stat_get_numscans ...):
+		// Basalt keeps none, so every counter reads 0, as on a fresh
+		// PostgreSQL; timestamps (pg_stat_get_last_*) are NULL.
+		if strings.Contains(name, "_last_") {
+			return null(types.TimestampTZT, oidT)
+		}
+		return v.native(name, true, func([]any) (any, error) { return int64(0), nil }), []types.T{oidT}, int8T, true, nil
+	}
 	if strings.HasPrefix(name, "has_") && strings.HasSuffix(name, "_privilege") {
 		return v.privilege(name, args)
 	}

@@ -1,6 +1,7 @@
 package pgcatalog
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -245,12 +246,27 @@ var settingNames = []string{
 // settingDisplay maps lower-case names to PostgreSQL's spelling.
 var settingDisplay = map[string]string{"datestyle": "DateStyle", "intervalstyle": "IntervalStyle", "timezone": "TimeZone"}
 
+// fixedSettings are read-only parameters fixed when PostgreSQL is built;
+// clients read them (pgjdbc's getMaxIndexKeys reads max_index_keys) and
+// the session does not keep them.
+var fixedSettings = map[string]string{
+	"block_size": "8192", "max_function_args": "100", "max_index_keys": "32", "segment_size": "131072",
+	"wal_block_size": "8192", "data_checksums": "off", "ssl": "off", "max_connections": "100",
+}
+
 func settingsRows(v *View) []map[string]any {
 	var out []map[string]any
-	for _, n := range settingNames {
+	names := append([]string(nil), settingNames...)
+	for n := range fixedSettings {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
 		val, ok := v.sess.Setting(n)
 		if !ok {
-			continue
+			if val, ok = fixedSettings[n]; !ok {
+				continue
+			}
 		}
 		name := n
 		if d, ok := settingDisplay[n]; ok {
@@ -260,14 +276,16 @@ func settingsRows(v *View) []map[string]any {
 		switch n {
 		case "integer_datetimes", "standard_conforming_strings", "is_superuser", "default_transaction_read_only", "transaction_read_only":
 			vartype = "bool"
-		case "max_identifier_length", "server_version_num", "extra_float_digits":
+		case "max_identifier_length", "server_version_num", "extra_float_digits", "block_size", "max_function_args",
+			"max_index_keys", "segment_size", "wal_block_size", "max_connections":
 			vartype = "integer"
 		case "statement_timeout", "idle_in_transaction_session_timeout":
 			vartype, unit = "integer", "ms"
 		}
 		context := "user"
 		switch n {
-		case "server_version", "server_version_num", "server_encoding", "integer_datetimes", "max_identifier_length", "lc_collate", "lc_ctype":
+		case "server_version", "server_version_num", "server_encoding", "integer_datetimes", "max_identifier_length", "lc_collate",
+			"lc_ctype", "block_size", "max_function_args", "max_index_keys", "segment_size", "wal_block_size", "data_checksums":
 			context = "internal"
 		}
 		out = append(out, map[string]any{"name": name, "setting": val, "unit": unit, "category": "Client Connection Defaults",

@@ -522,9 +522,19 @@ func commonType(es []expr.Expr, what string) (types.T, error) {
 		case et.Kind == types.Unknown:
 		case t.Kind == types.Unknown:
 			t = et
+		case t.Identical(et):
+		case (t.Variant == types.Oid || t.IsReg()) && et.Variant == types.NoVariant && (et.Kind == types.Int16 || et.Kind == types.Int32):
+			// int2 and int4 cast to oid implicitly: CASE ... THEN typelem ELSE 0 END is oid.
+		case (et.Variant == types.Oid || et.IsReg()) && t.Variant == types.NoVariant && (t.Kind == types.Int16 || t.Kind == types.Int32):
+			t = et
 		case t.IsNumeric() && et.IsNumeric():
 			t = types.CommonNumeric(t, et)
 		case t.Kind == et.Kind:
+			if t.Variant != et.Variant && t.Kind != types.Text {
+				t = t.Plain()
+			}
+			// name and text cast to each other implicitly, so PostgreSQL
+			// keeps the first one's type (coalesce(relname, 'x'::text) is name).
 		case (t.Kind == types.Date || t.Kind == types.Timestamp || t.Kind == types.TimestampTZ) &&
 			(et.Kind == types.Date || et.Kind == types.Timestamp || et.Kind == types.TimestampTZ):
 			if t.Kind == types.TimestampTZ || et.Kind == types.TimestampTZ {

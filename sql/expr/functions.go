@@ -114,9 +114,16 @@ func CommonType(ts ...types.T) (types.T, bool) {
 		}
 		switch {
 		case out.Identical(t):
+		case (out.Variant == types.Oid || out.IsReg()) && t.Variant == types.NoVariant && (t.Kind == types.Int16 || t.Kind == types.Int32):
+			// int2 and int4 cast to oid implicitly (CASE ... typelem ... ELSE 0 is oid).
+		case (t.Variant == types.Oid || t.IsReg()) && out.Variant == types.NoVariant && (out.Kind == types.Int16 || out.Kind == types.Int32):
+			out = t
 		case out.Kind == t.Kind && out.Kind != types.Numeric && out.Variant != t.Variant:
-			// name and text, oid and int8 ...: the plain type.
-			out = out.Plain()
+			// oid and int8 ...: the plain type. name and text cast to
+			// each other implicitly, so PostgreSQL keeps the first.
+			if out.Kind != types.Text {
+				out = out.Plain()
+			}
 		case out.IsNumeric() && t.IsNumeric():
 			out = types.CommonNumeric(out, t)
 		case temporalRank(out.Kind) > 0 && temporalRank(t.Kind) > 0:

@@ -204,7 +204,6 @@ ORDER BY c.oid
 -- source: PostgreSchema.java IndexCache.prepareObjectsStatement for one table
 -- param: int8 ${table_oid}
 -- expect: rows 0
--- skip: 42883 function pg_stat_get_numscans(oid) does not exist
 SELECT i.*,i.indkey as keys,c.relname,c.relnamespace,c.relam,c.reltablespace,tc.relname as tabrelname,dsc.description,pg_catalog.pg_get_expr(i.indpred, i.indrelid) as pred_expr,pg_catalog.pg_get_expr(i.indexprs, i.indrelid, true) as expr,pg_catalog.pg_relation_size(i.indexrelid) as index_rel_size,pg_catalog.pg_stat_get_numscans(i.indexrelid) as index_num_scans
 FROM pg_catalog.pg_index i
 INNER JOIN pg_catalog.pg_class c ON c.oid=i.indexrelid
