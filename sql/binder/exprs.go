@@ -934,6 +934,8 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		return b.bindAggCall(n, nil, false, ctx)
 	case "__pg_array":
 		return b.bindArray(n.Args, nil, ctx)
+	case "__pg_field":
+		return b.bindField(n, ctx)
 	case "__pg_similar":
 		name = "similar_to_escape"
 	case expr.Slice:

@@ -745,6 +745,12 @@ func columnName(e ast.ExprNode) string {
 			return "array"
 		case "__pg_extract":
 			return "extract"
+		case "__pg_field":
+			if len(n.Args) == 2 {
+				if f, ok := constString(n.Args[1]); ok {
+					return f
+				}
+			}
 		case "__pg_interval":
 			return "interval"
 		case "__pg_position":

@@ -16,8 +16,9 @@ import (
 // srfRef stands for the i-th set-returning function of a select list; the
 // ProjectSet built after windows gives it a column.
 type srfRef struct {
-	i int
-	t types.T
+	i   int
+	t   types.T
+	ord bool // the function's ordinality column rather than its value
 }
 
 func (s *srfRef) Type() types.T  { return s.t }
@@ -202,8 +203,22 @@ func (b *Binder) buildProjectSet(cur logical.Node, srfs []*logical.SetFunc, post
 			}
 			sf.Args = append(sf.Args, x)
 		}
+		sf.Ordinality = f.Ordinality
 		ps.Funcs = append(ps.Funcs, sf)
 		ps.Out = append(ps.Out, logical.Column{Name: f.Name, T: f.T, Nullable: true})
+		if f.Ordinality {
+			ps.Out = append(ps.Out, logical.Column{Name: "ordinality", T: types.Int64T, Nullable: true})
+		}
+	}
+	// Each function's value column, then its ordinality if it has one.
+	cols := make([]int, len(srfs))
+	next := len(in)
+	for i, f := range srfs {
+		cols[i] = next
+		next++
+		if f.Ordinality {
+			next++
+		}
 	}
 	mapped := func(e expr.Expr) (expr.Expr, error) {
 		e, err := post(e)
@@ -212,7 +227,10 @@ func (b *Binder) buildProjectSet(cur logical.Node, srfs []*logical.SetFunc, post
 		}
 		return mapExpr(e, func(x expr.Expr) (expr.Expr, bool, error) {
 			if s, ok := x.(*srfRef); ok {
-				return &expr.ColRef{Idx: len(in) + s.i, T: s.t, Name: srfs[s.i].Name}, true, nil
+				if s.ord {
+					return &expr.ColRef{Idx: cols[s.i] + 1, T: s.t, Name: "ordinality"}, true, nil
+				}
+				return &expr.ColRef{Idx: cols[s.i], T: s.t, Name: srfs[s.i].Name}, true, nil
 			}
 			return x, false, nil
 		})
@@ -338,4 +356,42 @@ func (b *Binder) bindOrdinalitySRF(f *ast.FuncCallExpr) (*logical.ProjectSet, er
 	return &logical.ProjectSet{Input: &logical.Values{Rows: [][]expr.Expr{{}}},
 		Funcs: []logical.SetFunc{{Name: fn, Args: args, T: t, Ordinality: true}},
 		Out:   logical.Schema{{Name: name, T: t, Nullable: true}, {Name: "ordinality", T: types.Int64T}}}, nil
+}
+
+// bindField binds (expr).field. Basalt has no composite types; the one
+// composite clients select fields of is information_schema._pg_expandarray
+// (arr), whose rows are (x, n): the elements and their positions, as pgjdbc
+// and Metabase read index and key columns. It is unnest(arr) WITH
+// ORDINALITY in the select list.
+func (b *Binder) bindField(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) {
+	field, _ := constString(n.Args[1])
+	inner := n.Args[0]
+	for {
+		p, ok := inner.(*ast.ParenthesesExpr)
+		if !ok {
+			break
+		}
+		inner = p.Expr
+	}
+	f, ok := inner.(*ast.FuncCallExpr)
+	if !ok || f.FnName.L != "_pg_expandarray" || f.Schema.L != "information_schema" {
+		x, err := b.bindExpr(inner, ctx)
+		if err != nil {
+			return nil, err
+		}
+		return nil, sqlerr.New(sqlerr.WrongObjectType, "column notation .%s applied to type %s, which is not a composite type", field, x.Type())
+	}
+	if field != "x" && field != "n" {
+		return nil, sqlerr.New(sqlerr.UndefinedColumn, "column \"%s\" not found in data type record", field)
+	}
+	x, err := b.bindSetFunc("unnest", f, ctx)
+	if err != nil {
+		return nil, err
+	}
+	ref := x.(*srfRef)
+	if field == "x" {
+		return ref, nil
+	}
+	(*ctx.srfs)[ref.i].Ordinality = true
+	return &srfRef{i: ref.i, t: types.Int64T, ord: true}, nil
 }

@@ -223,6 +223,13 @@ func (rw *rewriter) step(s *seqState, in []*node, i int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		if l := s.last(); g.tok.val == "(" && (l == nil || !l.name) && i+2 < len(in) && in[i+1].isPunct(".") &&
+			(in[i+2].leafKind(tokIdent) || in[i+2].leafKind(tokQIdent)) {
+			// (expr).field: a field of a composite value.
+			f := in[i+2].tok
+			s.push(rawNode(synth("__pg_field(", g.tok.pos), g, synth(", "+quoteString(f.val)+")", f.pos)))
+			return i + 3, nil
+		}
 		if g.tok.val == "[" {
 			// arr[i]: an array subscript on the operand before it.
 			if l := s.last(); l != nil && l.operand && !l.isWord("array") {
