@@ -22,12 +22,14 @@
 SELECT current_setting('server_version_num')::int/100 as version
 
 -- name: getTimescaleDBVersion
+-- compare: rows
 -- source: postgresMetaQuery.ts getTimescaleDBVersion
 -- mode: extended
 -- expect: rows 0
 SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'
 
 -- name: showSchemas
+-- compare: rows
 -- source: postgresMetaQuery.ts showSchemas
 -- mode: extended
 -- expect: cell public
@@ -45,6 +47,7 @@ SELECT schema_name AS "name"
     ORDER BY schema_name
 
 -- name: showTables
+-- compare: rows
 -- source: postgresMetaQuery.ts showTables() (datasource.ts fetchTables)
 -- mode: extended
 -- expect: cell lineitem
@@ -86,6 +89,7 @@ SELECT
           ) THEN 0 ELSE 1 END, 1
 
 -- name: showTables public
+-- compare: rows
 -- source: postgresMetaQuery.ts showTables('public')
 -- mode: extended
 -- expect: cell lineitem
@@ -96,6 +100,7 @@ SELECT quote_ident(table_name) AS "table"
       ORDER BY 1
 
 -- name: getSchema lineitem
+-- compare: rows
 -- expect: row l_orderkey | integer
 -- expect: row l_quantity | numeric
 -- expect: row l_shipdate | date
@@ -124,6 +129,7 @@ SELECT quote_ident(column_name) AS "column", data_type AS "type"
       END
 
 -- name: getSchema public.lineitem
+-- compare: rows
 -- expect: row l_quantity | numeric
 -- source: postgresMetaQuery.ts getSchema('public.lineitem')
 -- mode: extended

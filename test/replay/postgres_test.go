@@ -66,6 +66,9 @@ func TestReplayMatchesPostgres(t *testing.T) {
 					continue // TestReplay reports it
 				}
 				d := shapeDiff(po, bo)
+				if d == "" && r.CompareRows {
+					d = rowsDiff(po, bo)
+				}
 				if d == "" {
 					continue
 				}
@@ -115,6 +118,39 @@ func shapeDiff(pg, b outcome) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// rowsDiff compares the rows of two outcomes as sorted text.
+func rowsDiff(pg, b outcome) string {
+	for i := range pg.sets {
+		p, q := sortedRows(pg.sets[i].rows), sortedRows(b.sets[i].rows)
+		if len(p) != len(q) {
+			return fmt.Sprintf("%d rows, PostgreSQL %d", len(q), len(p))
+		}
+		for j := range p {
+			if p[j] != q[j] {
+				return fmt.Sprintf("row %q, PostgreSQL %q", q[j], p[j])
+			}
+		}
+	}
+	return ""
+}
+
+func sortedRows(rows [][]*string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		cells := make([]string, len(r))
+		for j, c := range r {
+			if c == nil {
+				cells[j] = "NULL"
+			} else {
+				cells[j] = *c
+			}
+		}
+		out[i] = strings.Join(cells, " | ")
+	}
+	sort.Strings(out)
+	return out
 }
 
 var oidNames = map[uint32]string{
@@ -168,7 +204,8 @@ func setupPostgres(ctx context.Context, dsn string) (*pgconn.Config, error) {
 }
 
 // basaltDDL writes CREATE TABLE statements for the tables Basalt serves,
-// from the column types its wire server describes for SELECT * of each.
+// from the column types its wire server describes for SELECT * of each and
+// the nullability its information_schema reports.
 func basaltDDL(ctx context.Context) (string, error) {
 	ents, err := os.ReadDir(tpchDir)
 	if err != nil {
@@ -192,11 +229,25 @@ func basaltDDL(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("describe %s on basalt: %w", n, err)
 		}
+		// Columns Basalt reports as NOT NULL (Parquet's required
+		// columns) are NOT NULL in PostgreSQL too, so nullability in the
+		// catalogs compares; without a catalog every column is nullable.
+		notNull := map[string]bool{}
+		rr := c.ExecParams(ctx, "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 AND is_nullable = 'NO'",
+			[][]byte{[]byte(n)}, nil, nil, nil).Read()
+		if rr.Err == nil {
+			for _, row := range rr.Rows {
+				notNull[string(row[0])] = true
+			}
+		}
 		var cols []string
 		for _, f := range sd.Fields {
 			typ, err := ddlType(f.DataTypeOID, f.TypeModifier)
 			if err != nil {
 				return "", fmt.Errorf("%s.%s: %w", n, f.Name, err)
+			}
+			if notNull[f.Name] {
+				typ += " NOT NULL"
 			}
 			cols = append(cols, fmt.Sprintf("%q %s", f.Name, typ))
 		}

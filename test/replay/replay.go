@@ -57,6 +57,9 @@ type Record struct {
 	Capture string
 	// Skip, when not empty, is why Basalt cannot run this record yet.
 	Skip string
+	// CompareRows asks the PostgreSQL comparison to compare the rows too
+	// (sorted, as text), for answers that do not depend on OIDs or data.
+	CompareRows bool
 	// ShapeDiff, when not empty, says how the columns of Basalt's answer
 	// still differ from PostgreSQL's (names or types).
 	ShapeDiff string
@@ -71,7 +74,8 @@ var typeOIDs = map[string]uint32{
 
 // ParseFile reads a replay file. A record starts at a "-- name:" line; the
 // header lines right after it ("-- source:", "-- mode:", "-- param:",
-// "-- expect:", "-- capture:", "-- skip:", "-- shapediff:", "-- note:")
+// "-- expect:", "-- capture:", "-- compare:", "-- skip:", "-- shapediff:",
+// "-- note:")
 // describe it; every
 // other line up to the next "-- name:" is the statement text, comments
 // included (tools send comments too).
@@ -158,6 +162,13 @@ func (r *Record) headerLine(line string) (bool, error) {
 			return false, fmt.Errorf("skip needs a reason")
 		}
 		r.Skip = v
+		return true, nil
+	}
+	if v, ok := header(line, "compare"); ok {
+		if v != "rows" {
+			return false, fmt.Errorf("unknown comparison %q", v)
+		}
+		r.CompareRows = true
 		return true, nil
 	}
 	if v, ok := header(line, "shapediff"); ok {

@@ -345,7 +345,7 @@ func rewriteHeaders(path string, recs []*Record, key string, msgs map[*Record]st
 }
 
 func isHeader(l string) bool {
-	for _, k := range []string{"source", "note", "skip", "shapediff", "capture", "mode", "param", "expect"} {
+	for _, k := range []string{"source", "note", "skip", "shapediff", "capture", "compare", "mode", "param", "expect"} {
 		if _, ok := header(l, k); ok {
 			return true
 		}

@@ -22,11 +22,13 @@ select pg_catalog.version()
 select current_schema()
 
 -- name: transaction isolation
+-- compare: rows
 -- source: base.py PGDialect.get_isolation_level
 -- expect: cell read committed
 show transaction isolation level
 
 -- name: standard_conforming_strings
+-- compare: rows
 -- source: base.py PGDialect.initialize
 -- expect: cell on
 show standard_conforming_strings
@@ -44,27 +46,32 @@ SELECT CAST('test plain returns' AS VARCHAR(60)) AS anon_1
 SELECT CAST('test unicode returns' AS VARCHAR(60)) AS anon_1
 
 -- name: get_schema_names
+-- compare: rows
 -- source: base.py PGDialect.get_schema_names
 -- expect: cell public
 SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' ORDER BY nspname
 
 -- name: get_table_names
+-- compare: rows
 -- source: base.py PGDialect.get_table_names(schema='public')
 -- expect: cell lineitem
 -- expect: rows 8
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind in ('r', 'p')
 
 -- name: get_view_names
+-- compare: rows
 -- source: base.py PGDialect.get_view_names(schema='public')
 -- expect: rows 0
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm')
 
 -- name: get_foreign_table_names
+-- compare: rows
 -- source: base.py PGDialect._get_foreign_table_names(schema='public')
 -- expect: rows 0
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'f'
 
 -- name: has_table
+-- compare: rows
 -- source: base.py PGDialect.has_table(schema='public')
 -- expect: rows 1
 select relname from pg_class c join pg_namespace n on n.oid=c.relnamespace where n.nspname='public' and relname='lineitem'
@@ -137,6 +144,7 @@ SELECT t.typname as "name",
             WHERE t.typtype = 'd'
 
 -- name: load enums
+-- compare: rows
 -- source: base.py PGDialect._load_enums(schema='*') (called by get_columns)
 -- expect: rows 0
 SELECT t.typname as "name",
@@ -152,6 +160,7 @@ SELECT t.typname as "name",
         ORDER BY "schema", "name", e.oid
 
 -- name: get_pk_constraint columns
+-- compare: rows
 -- source: base.py PGDialect.get_pk_constraint (server 8.4+)
 -- expect: rows 0
 SELECT a.attname
@@ -165,6 +174,7 @@ SELECT a.attname
                 ORDER BY k.ord
 
 -- name: get_pk_constraint name
+-- compare: rows
 -- source: base.py PGDialect.get_pk_constraint
 -- expect: rows 0
 SELECT conname
@@ -173,6 +183,7 @@ SELECT conname
            ORDER BY 1
 
 -- name: get_foreign_keys
+-- compare: rows
 -- source: base.py PGDialect.get_foreign_keys
 -- expect: rows 0
 SELECT r.conname,
@@ -189,8 +200,10 @@ SELECT r.conname,
           ORDER BY 1
 
 -- name: get_indexes
+-- compare: rows
 -- source: base.py PGDialect.get_indexes (server 11+)
 -- expect: rows 0
+-- shapediff: indkey is text, PostgreSQL varchar; indoption is text, PostgreSQL varchar
 SELECT
                   i.relname as relname,
                   ix.indisunique, ix.indexprs,
@@ -222,6 +235,7 @@ SELECT
                   i.relname
 
 -- name: get_unique_constraints
+-- compare: rows
 -- source: base.py PGDialect.get_unique_constraints
 -- expect: rows 0
 SELECT
@@ -239,6 +253,7 @@ SELECT
                 cons.contype = 'u'
 
 -- name: get_table_comment
+-- compare: rows
 -- source: base.py PGDialect.get_table_comment
 -- expect: rows 0
 SELECT
@@ -250,6 +265,7 @@ SELECT
                 pgd.objoid = ${table_oid}
 
 -- name: get_check_constraints
+-- compare: rows
 -- source: base.py PGDialect.get_check_constraints
 -- expect: rows 0
 SELECT

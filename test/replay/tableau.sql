@@ -47,6 +47,7 @@ SELECT current_database() AS "TABLE_CAT", n.nspname AS "TABLE_SCHEM", c.relname 
 SELECT * FROM (SELECT current_database() AS current_database, n.nspname,c.relname,a.attname,a.atttypid,a.attnotnull  OR (t.typtype = 'd' AND t.typnotnull) AS attnotnull,a.atttypmod,a.attlen,t.typtypmod,row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS attnum, nullif(a.attidentity, '') as attidentity,nullif(a.attgenerated, '') as attgenerated,pg_catalog.pg_get_expr(def.adbin, def.adrelid) AS adsrc,dsc.description,t.typbasetype,t.typtype  FROM pg_catalog.pg_namespace n  JOIN pg_catalog.pg_class c ON (c.relnamespace = n.oid)  JOIN pg_catalog.pg_attribute a ON (a.attrelid=c.oid)  JOIN pg_catalog.pg_type t ON (a.atttypid = t.oid)  LEFT JOIN pg_catalog.pg_attrdef def ON (a.attrelid=def.adrelid AND a.attnum = def.adnum)  LEFT JOIN pg_catalog.pg_description dsc ON (c.oid=dsc.objoid AND a.attnum = dsc.objsubid)  LEFT JOIN pg_catalog.pg_class dc ON (dc.oid=dsc.classoid AND dc.relname='pg_class')  LEFT JOIN pg_catalog.pg_namespace dn ON (dc.relnamespace=dn.oid AND dn.nspname='pg_catalog')  WHERE c.relkind in ('r','p','v','f','m') and a.attnum > 0 AND NOT a.attisdropped  AND n.nspname LIKE $1 AND c.relname LIKE $2) c WHERE true  AND attname LIKE $3 ORDER BY nspname,c.relname,attnum 
 
 -- name: pgjdbc getPrimaryKeys
+-- compare: rows
 -- source: PgDatabaseMetaData.getPrimaryKeys(null, "public", "lineitem")
 -- param: varchar public
 -- param: varchar lineitem
@@ -105,11 +106,13 @@ GROUP BY 1
 show "lc_collate"
 
 -- name: odbc datestyle
+-- compare: rows
 -- source: psqlodbc connection.c CC_connect
 -- expect: rows 1
 SHOW DateStyle;
 
 -- name: odbc isolation
+-- compare: rows
 -- source: psqlodbc connection.c ISOLATION_SHOW_QUERY
 -- expect: rows 1
 show transaction_isolation
