@@ -261,12 +261,15 @@ func (v *View) database() string {
 	return v.sess.Database()
 }
 
-// parseColumns reads "name type,name type" as PostgreSQL prints types.
+// parseColumns reads "name type,name type!" as PostgreSQL prints types; !
+// marks a NOT NULL column.
 func parseColumns(spec string) []storage.Column {
 	var out []storage.Column
 	for _, f := range strings.Split(spec, ",") {
 		name, typ, _ := strings.Cut(f, " ")
-		out = append(out, storage.Column{Name: name, Type: specType(typ), Nullable: true})
+		notNull := strings.HasSuffix(typ, "!")
+		typ = strings.TrimSuffix(typ, "!")
+		out = append(out, storage.Column{Name: name, Type: specType(typ), Nullable: !notNull})
 	}
 	return out
 }

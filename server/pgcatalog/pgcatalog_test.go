@@ -107,8 +107,21 @@ func TestRelationsHaveProducersForTheirColumns(t *testing.T) {
 	c := testCatalog(t)
 	v := c.View(nil)
 	for _, r := range c.rels {
-		if _, err := v.rowsOf(r); err != nil {
+		rows, err := v.rowsOf(r)
+		if err != nil {
 			t.Errorf("%s.%s: %v", r.schema, r.name, err)
+		}
+		// NOT NULL columns (the planner trusts Nullable) must be filled.
+		missing := map[string]bool{}
+		for _, row := range rows {
+			for i, val := range row {
+				if val == nil && !r.cols[i].Nullable {
+					missing[r.cols[i].Name] = true
+				}
+			}
+		}
+		for name := range missing {
+			t.Errorf("%s.%s: NOT NULL column %s has NULLs", r.schema, r.name, name)
 		}
 	}
 	for name := range producers {

@@ -1,9 +1,10 @@
 // Code generated from PostgreSQL 15 (psql: each relation's pg_attribute rows, format_type of
-// each column, information_schema domains replaced by their base types); DO NOT EDIT.
+// each column and its attnotnull, information_schema domains replaced by their base types);
+// DO NOT EDIT.
 
 package pgcatalog
 
-// relationSpecs: schema.name|oid|relkind|column type,column type,...
+// relationSpecs: schema.name|oid|relkind|column type,column type,... (a trailing ! marks NOT NULL)
 const relationSpecs = `
 information_schema.applicable_roles|13236|v|grantee name,role_name name,is_grantable character varying(3)
 information_schema.attributes|13245|v|udt_catalog name,udt_schema name,udt_name name,attribute_name name,ordinal_position integer,attribute_default character varying,is_nullable character varying(3),data_type character varying,character_maximum_length integer,character_octet_length integer,character_set_catalog name,character_set_schema name,character_set_name name,collation_catalog name,collation_schema name,collation_name name,numeric_precision integer,numeric_precision_radix integer,numeric_scale integer,datetime_precision integer,interval_type character varying,interval_precision integer,attribute_udt_catalog name,attribute_udt_schema name,attribute_udt_name name,scope_catalog name,scope_schema name,scope_name name,maximum_cardinality integer,dtd_identifier name,is_derived_reference_attribute character varying(3)
@@ -31,61 +32,61 @@ information_schema.tables|13425|v|table_catalog name,table_schema name,table_nam
 information_schema.triggers|13440|v|trigger_catalog name,trigger_schema name,trigger_name name,event_manipulation character varying,event_object_catalog name,event_object_schema name,event_object_table name,action_order integer,action_condition character varying,action_statement character varying,action_orientation character varying,action_timing character varying,action_reference_old_table name,action_reference_new_table name,action_reference_old_row name,action_reference_new_row name,created timestamp(2) with time zone
 information_schema.usage_privileges|13454|v|grantor name,grantee name,object_catalog name,object_schema name,object_name name,object_type character varying,privilege_type character varying,is_grantable character varying(3)
 information_schema.views|13483|v|table_catalog name,table_schema name,table_name name,view_definition character varying,check_option character varying,is_updatable character varying(3),is_insertable_into character varying(3),is_trigger_updatable character varying(3),is_trigger_deletable character varying(3),is_trigger_insertable_into character varying(3)
-pg_catalog.pg_aggregate|2600|r|aggfnoid regproc,aggkind "char",aggnumdirectargs smallint,aggtransfn regproc,aggfinalfn regproc,aggcombinefn regproc,aggserialfn regproc,aggdeserialfn regproc,aggmtransfn regproc,aggminvtransfn regproc,aggmfinalfn regproc,aggfinalextra boolean,aggmfinalextra boolean,aggfinalmodify "char",aggmfinalmodify "char",aggsortop oid,aggtranstype oid,aggtransspace integer,aggmtranstype oid,aggmtransspace integer,agginitval text,aggminitval text
-pg_catalog.pg_amop|2602|r|oid oid,amopfamily oid,amoplefttype oid,amoprighttype oid,amopstrategy smallint,amoppurpose "char",amopopr oid,amopmethod oid,amopsortfamily oid
-pg_catalog.pg_amproc|2603|r|oid oid,amprocfamily oid,amproclefttype oid,amprocrighttype oid,amprocnum smallint,amproc regproc
-pg_catalog.pg_am|2601|r|oid oid,amname name,amhandler regproc,amtype "char"
-pg_catalog.pg_attrdef|2604|r|oid oid,adrelid oid,adnum smallint,adbin pg_node_tree
-pg_catalog.pg_attribute|1249|r|attrelid oid,attname name,atttypid oid,attstattarget integer,attlen smallint,attnum smallint,attndims integer,attcacheoff integer,atttypmod integer,attbyval boolean,attalign "char",attstorage "char",attcompression "char",attnotnull boolean,atthasdef boolean,atthasmissing boolean,attidentity "char",attgenerated "char",attisdropped boolean,attislocal boolean,attinhcount integer,attcollation oid,attacl aclitem[],attoptions text[],attfdwoptions text[],attmissingval text[]
-pg_catalog.pg_auth_members|1261|r|roleid oid,member oid,grantor oid,admin_option boolean
-pg_catalog.pg_authid|1260|r|oid oid,rolname name,rolsuper boolean,rolinherit boolean,rolcreaterole boolean,rolcreatedb boolean,rolcanlogin boolean,rolreplication boolean,rolbypassrls boolean,rolconnlimit integer,rolpassword text,rolvaliduntil timestamp with time zone
+pg_catalog.pg_aggregate|2600|r|aggfnoid regproc!,aggkind "char"!,aggnumdirectargs smallint!,aggtransfn regproc!,aggfinalfn regproc!,aggcombinefn regproc!,aggserialfn regproc!,aggdeserialfn regproc!,aggmtransfn regproc!,aggminvtransfn regproc!,aggmfinalfn regproc!,aggfinalextra boolean!,aggmfinalextra boolean!,aggfinalmodify "char"!,aggmfinalmodify "char"!,aggsortop oid!,aggtranstype oid!,aggtransspace integer!,aggmtranstype oid!,aggmtransspace integer!,agginitval text,aggminitval text
+pg_catalog.pg_amop|2602|r|oid oid!,amopfamily oid!,amoplefttype oid!,amoprighttype oid!,amopstrategy smallint!,amoppurpose "char"!,amopopr oid!,amopmethod oid!,amopsortfamily oid!
+pg_catalog.pg_amproc|2603|r|oid oid!,amprocfamily oid!,amproclefttype oid!,amprocrighttype oid!,amprocnum smallint!,amproc regproc!
+pg_catalog.pg_am|2601|r|oid oid!,amname name!,amhandler regproc!,amtype "char"!
+pg_catalog.pg_attrdef|2604|r|oid oid!,adrelid oid!,adnum smallint!,adbin pg_node_tree!
+pg_catalog.pg_attribute|1249|r|attrelid oid!,attname name!,atttypid oid!,attstattarget integer!,attlen smallint!,attnum smallint!,attndims integer!,attcacheoff integer!,atttypmod integer!,attbyval boolean!,attalign "char"!,attstorage "char"!,attcompression "char"!,attnotnull boolean!,atthasdef boolean!,atthasmissing boolean!,attidentity "char"!,attgenerated "char"!,attisdropped boolean!,attislocal boolean!,attinhcount integer!,attcollation oid!,attacl aclitem[],attoptions text[],attfdwoptions text[],attmissingval text[]
+pg_catalog.pg_auth_members|1261|r|roleid oid!,member oid!,grantor oid!,admin_option boolean!
+pg_catalog.pg_authid|1260|r|oid oid!,rolname name!,rolsuper boolean!,rolinherit boolean!,rolcreaterole boolean!,rolcreatedb boolean!,rolcanlogin boolean!,rolreplication boolean!,rolbypassrls boolean!,rolconnlimit integer!,rolpassword text,rolvaliduntil timestamp with time zone
 pg_catalog.pg_available_extensions|12081|v|name name,default_version text,installed_version text,comment text
-pg_catalog.pg_cast|2605|r|oid oid,castsource oid,casttarget oid,castfunc oid,castcontext "char",castmethod "char"
-pg_catalog.pg_class|1259|r|oid oid,relname name,relnamespace oid,reltype oid,reloftype oid,relowner oid,relam oid,relfilenode oid,reltablespace oid,relpages integer,reltuples real,relallvisible integer,reltoastrelid oid,relhasindex boolean,relisshared boolean,relpersistence "char",relkind "char",relnatts smallint,relchecks smallint,relhasrules boolean,relhastriggers boolean,relhassubclass boolean,relrowsecurity boolean,relforcerowsecurity boolean,relispopulated boolean,relreplident "char",relispartition boolean,relrewrite oid,relfrozenxid xid,relminmxid xid,relacl aclitem[],reloptions text[],relpartbound pg_node_tree
-pg_catalog.pg_collation|3456|r|oid oid,collname name,collnamespace oid,collowner oid,collprovider "char",collisdeterministic boolean,collencoding integer,collcollate text,collctype text,colliculocale text,collversion text
-pg_catalog.pg_constraint|2606|r|oid oid,conname name,connamespace oid,contype "char",condeferrable boolean,condeferred boolean,convalidated boolean,conrelid oid,contypid oid,conindid oid,conparentid oid,confrelid oid,confupdtype "char",confdeltype "char",confmatchtype "char",conislocal boolean,coninhcount integer,connoinherit boolean,conkey smallint[],confkey smallint[],conpfeqop oid[],conppeqop oid[],conffeqop oid[],confdelsetcols smallint[],conexclop oid[],conbin pg_node_tree
-pg_catalog.pg_conversion|2607|r|oid oid,conname name,connamespace oid,conowner oid,conforencoding integer,contoencoding integer,conproc regproc,condefault boolean
+pg_catalog.pg_cast|2605|r|oid oid!,castsource oid!,casttarget oid!,castfunc oid!,castcontext "char"!,castmethod "char"!
+pg_catalog.pg_class|1259|r|oid oid!,relname name!,relnamespace oid!,reltype oid!,reloftype oid!,relowner oid!,relam oid!,relfilenode oid!,reltablespace oid!,relpages integer!,reltuples real!,relallvisible integer!,reltoastrelid oid!,relhasindex boolean!,relisshared boolean!,relpersistence "char"!,relkind "char"!,relnatts smallint!,relchecks smallint!,relhasrules boolean!,relhastriggers boolean!,relhassubclass boolean!,relrowsecurity boolean!,relforcerowsecurity boolean!,relispopulated boolean!,relreplident "char"!,relispartition boolean!,relrewrite oid!,relfrozenxid xid!,relminmxid xid!,relacl aclitem[],reloptions text[],relpartbound pg_node_tree
+pg_catalog.pg_collation|3456|r|oid oid!,collname name!,collnamespace oid!,collowner oid!,collprovider "char"!,collisdeterministic boolean!,collencoding integer!,collcollate text,collctype text,colliculocale text,collversion text
+pg_catalog.pg_constraint|2606|r|oid oid!,conname name!,connamespace oid!,contype "char"!,condeferrable boolean!,condeferred boolean!,convalidated boolean!,conrelid oid!,contypid oid!,conindid oid!,conparentid oid!,confrelid oid!,confupdtype "char"!,confdeltype "char"!,confmatchtype "char"!,conislocal boolean!,coninhcount integer!,connoinherit boolean!,conkey smallint[],confkey smallint[],conpfeqop oid[],conppeqop oid[],conffeqop oid[],confdelsetcols smallint[],conexclop oid[],conbin pg_node_tree
+pg_catalog.pg_conversion|2607|r|oid oid!,conname name!,connamespace oid!,conowner oid!,conforencoding integer!,contoencoding integer!,conproc regproc!,condefault boolean!
 pg_catalog.pg_cursors|12077|v|name text,statement text,is_holdable boolean,is_binary boolean,is_scrollable boolean,creation_time timestamp with time zone
-pg_catalog.pg_database|1262|r|oid oid,datname name,datdba oid,encoding integer,datlocprovider "char",datistemplate boolean,datallowconn boolean,datconnlimit integer,datfrozenxid xid,datminmxid xid,dattablespace oid,datcollate text,datctype text,daticulocale text,datcollversion text,datacl aclitem[]
-pg_catalog.pg_db_role_setting|2964|r|setdatabase oid,setrole oid,setconfig text[]
-pg_catalog.pg_default_acl|826|r|oid oid,defaclrole oid,defaclnamespace oid,defaclobjtype "char",defaclacl aclitem[]
-pg_catalog.pg_depend|2608|r|classid oid,objid oid,objsubid integer,refclassid oid,refobjid oid,refobjsubid integer,deptype "char"
-pg_catalog.pg_description|2609|r|objoid oid,classoid oid,objsubid integer,description text
-pg_catalog.pg_enum|3501|r|oid oid,enumtypid oid,enumsortorder real,enumlabel name
-pg_catalog.pg_event_trigger|3466|r|oid oid,evtname name,evtevent name,evtowner oid,evtfoid oid,evtenabled "char",evttags text[]
-pg_catalog.pg_extension|3079|r|oid oid,extname name,extowner oid,extnamespace oid,extrelocatable boolean,extversion text,extconfig oid[],extcondition text[]
-pg_catalog.pg_foreign_data_wrapper|2328|r|oid oid,fdwname name,fdwowner oid,fdwhandler oid,fdwvalidator oid,fdwacl aclitem[],fdwoptions text[]
-pg_catalog.pg_foreign_server|1417|r|oid oid,srvname name,srvowner oid,srvfdw oid,srvtype text,srvversion text,srvacl aclitem[],srvoptions text[]
-pg_catalog.pg_foreign_table|3118|r|ftrelid oid,ftserver oid,ftoptions text[]
+pg_catalog.pg_database|1262|r|oid oid!,datname name!,datdba oid!,encoding integer!,datlocprovider "char"!,datistemplate boolean!,datallowconn boolean!,datconnlimit integer!,datfrozenxid xid!,datminmxid xid!,dattablespace oid!,datcollate text!,datctype text!,daticulocale text,datcollversion text,datacl aclitem[]
+pg_catalog.pg_db_role_setting|2964|r|setdatabase oid!,setrole oid!,setconfig text[]
+pg_catalog.pg_default_acl|826|r|oid oid!,defaclrole oid!,defaclnamespace oid!,defaclobjtype "char"!,defaclacl aclitem[]!
+pg_catalog.pg_depend|2608|r|classid oid!,objid oid!,objsubid integer!,refclassid oid!,refobjid oid!,refobjsubid integer!,deptype "char"!
+pg_catalog.pg_description|2609|r|objoid oid!,classoid oid!,objsubid integer!,description text!
+pg_catalog.pg_enum|3501|r|oid oid!,enumtypid oid!,enumsortorder real!,enumlabel name!
+pg_catalog.pg_event_trigger|3466|r|oid oid!,evtname name!,evtevent name!,evtowner oid!,evtfoid oid!,evtenabled "char"!,evttags text[]
+pg_catalog.pg_extension|3079|r|oid oid!,extname name!,extowner oid!,extnamespace oid!,extrelocatable boolean!,extversion text!,extconfig oid[],extcondition text[]
+pg_catalog.pg_foreign_data_wrapper|2328|r|oid oid!,fdwname name!,fdwowner oid!,fdwhandler oid!,fdwvalidator oid!,fdwacl aclitem[],fdwoptions text[]
+pg_catalog.pg_foreign_server|1417|r|oid oid!,srvname name!,srvowner oid!,srvfdw oid!,srvtype text,srvversion text,srvacl aclitem[],srvoptions text[]
+pg_catalog.pg_foreign_table|3118|r|ftrelid oid!,ftserver oid!,ftoptions text[]
 pg_catalog.pg_group|12010|v|groname name,grosysid oid,grolist oid[]
 pg_catalog.pg_indexes|12043|v|schemaname name,tablename name,indexname name,tablespace name,indexdef text
-pg_catalog.pg_index|2610|r|indexrelid oid,indrelid oid,indnatts smallint,indnkeyatts smallint,indisunique boolean,indnullsnotdistinct boolean,indisprimary boolean,indisexclusion boolean,indimmediate boolean,indisclustered boolean,indisvalid boolean,indcheckxmin boolean,indisready boolean,indislive boolean,indisreplident boolean,indkey int2vector,indcollation oidvector,indclass oidvector,indoption int2vector,indexprs pg_node_tree,indpred pg_node_tree
-pg_catalog.pg_inherits|2611|r|inhrelid oid,inhparent oid,inhseqno integer,inhdetachpending boolean
-pg_catalog.pg_init_privs|3394|r|objoid oid,classoid oid,objsubid integer,privtype "char",initprivs aclitem[]
-pg_catalog.pg_language|2612|r|oid oid,lanname name,lanowner oid,lanispl boolean,lanpltrusted boolean,lanplcallfoid oid,laninline oid,lanvalidator oid,lanacl aclitem[]
-pg_catalog.pg_largeobject_metadata|2995|r|oid oid,lomowner oid,lomacl aclitem[]
+pg_catalog.pg_index|2610|r|indexrelid oid!,indrelid oid!,indnatts smallint!,indnkeyatts smallint!,indisunique boolean!,indnullsnotdistinct boolean!,indisprimary boolean!,indisexclusion boolean!,indimmediate boolean!,indisclustered boolean!,indisvalid boolean!,indcheckxmin boolean!,indisready boolean!,indislive boolean!,indisreplident boolean!,indkey int2vector!,indcollation oidvector!,indclass oidvector!,indoption int2vector!,indexprs pg_node_tree,indpred pg_node_tree
+pg_catalog.pg_inherits|2611|r|inhrelid oid!,inhparent oid!,inhseqno integer!,inhdetachpending boolean!
+pg_catalog.pg_init_privs|3394|r|objoid oid!,classoid oid!,objsubid integer!,privtype "char"!,initprivs aclitem[]!
+pg_catalog.pg_language|2612|r|oid oid!,lanname name!,lanowner oid!,lanispl boolean!,lanpltrusted boolean!,lanplcallfoid oid!,laninline oid!,lanvalidator oid!,lanacl aclitem[]
+pg_catalog.pg_largeobject_metadata|2995|r|oid oid!,lomowner oid!,lomacl aclitem[]
 pg_catalog.pg_locks|12073|v|locktype text,database oid,relation oid,page integer,tuple smallint,virtualxid text,transactionid xid,classid oid,objid oid,objsubid smallint,virtualtransaction text,pid integer,mode text,granted boolean,fastpath boolean,waitstart timestamp with time zone
 pg_catalog.pg_matviews|12038|v|schemaname name,matviewname name,matviewowner name,tablespace name,hasindexes boolean,ispopulated boolean,definition text
-pg_catalog.pg_namespace|2615|r|oid oid,nspname name,nspowner oid,nspacl aclitem[]
-pg_catalog.pg_opclass|2616|r|oid oid,opcmethod oid,opcname name,opcnamespace oid,opcowner oid,opcfamily oid,opcintype oid,opcdefault boolean,opckeytype oid
-pg_catalog.pg_operator|2617|r|oid oid,oprname name,oprnamespace oid,oprowner oid,oprkind "char",oprcanmerge boolean,oprcanhash boolean,oprleft oid,oprright oid,oprresult oid,oprcom oid,oprnegate oid,oprcode regproc,oprrest regproc,oprjoin regproc
-pg_catalog.pg_opfamily|2753|r|oid oid,opfmethod oid,opfname name,opfnamespace oid,opfowner oid
-pg_catalog.pg_partitioned_table|3350|r|partrelid oid,partstrat "char",partnatts smallint,partdefid oid,partattrs int2vector,partclass oidvector,partcollation oidvector,partexprs pg_node_tree
-pg_catalog.pg_policy|3256|r|oid oid,polname name,polrelid oid,polcmd "char",polpermissive boolean,polroles oid[],polqual pg_node_tree,polwithcheck pg_node_tree
+pg_catalog.pg_namespace|2615|r|oid oid!,nspname name!,nspowner oid!,nspacl aclitem[]
+pg_catalog.pg_opclass|2616|r|oid oid!,opcmethod oid!,opcname name!,opcnamespace oid!,opcowner oid!,opcfamily oid!,opcintype oid!,opcdefault boolean!,opckeytype oid!
+pg_catalog.pg_operator|2617|r|oid oid!,oprname name!,oprnamespace oid!,oprowner oid!,oprkind "char"!,oprcanmerge boolean!,oprcanhash boolean!,oprleft oid!,oprright oid!,oprresult oid!,oprcom oid!,oprnegate oid!,oprcode regproc!,oprrest regproc!,oprjoin regproc!
+pg_catalog.pg_opfamily|2753|r|oid oid!,opfmethod oid!,opfname name!,opfnamespace oid!,opfowner oid!
+pg_catalog.pg_partitioned_table|3350|r|partrelid oid!,partstrat "char"!,partnatts smallint!,partdefid oid!,partattrs int2vector!,partclass oidvector!,partcollation oidvector!,partexprs pg_node_tree
+pg_catalog.pg_policy|3256|r|oid oid!,polname name!,polrelid oid!,polcmd "char"!,polpermissive boolean!,polroles oid[]!,polqual pg_node_tree,polwithcheck pg_node_tree
 pg_catalog.pg_prepared_statements|12095|v|name text,statement text,prepare_time timestamp with time zone,parameter_types regtype[],from_sql boolean,generic_plans bigint,custom_plans bigint
-pg_catalog.pg_proc|1255|r|oid oid,proname name,pronamespace oid,proowner oid,prolang oid,procost real,prorows real,provariadic oid,prosupport regproc,prokind "char",prosecdef boolean,proleakproof boolean,proisstrict boolean,proretset boolean,provolatile "char",proparallel "char",pronargs smallint,pronargdefaults smallint,prorettype oid,proargtypes oidvector,proallargtypes oid[],proargmodes "char"[],proargnames text[],proargdefaults pg_node_tree,protrftypes oid[],prosrc text,probin text,prosqlbody pg_node_tree,proconfig text[],proacl aclitem[]
-pg_catalog.pg_publication_namespace|6237|r|oid oid,pnpubid oid,pnnspid oid
-pg_catalog.pg_publication_rel|6106|r|oid oid,prpubid oid,prrelid oid,prqual pg_node_tree,prattrs int2vector
-pg_catalog.pg_publication|6104|r|oid oid,pubname name,pubowner oid,puballtables boolean,pubinsert boolean,pubupdate boolean,pubdelete boolean,pubtruncate boolean,pubviaroot boolean
-pg_catalog.pg_range|3541|r|rngtypid oid,rngsubtype oid,rngmultitypid oid,rngcollation oid,rngsubopc oid,rngcanonical regproc,rngsubdiff regproc
-pg_catalog.pg_rewrite|2618|r|oid oid,rulename name,ev_class oid,ev_type "char",ev_enabled "char",is_instead boolean,ev_qual pg_node_tree,ev_action pg_node_tree
+pg_catalog.pg_proc|1255|r|oid oid!,proname name!,pronamespace oid!,proowner oid!,prolang oid!,procost real!,prorows real!,provariadic oid!,prosupport regproc!,prokind "char"!,prosecdef boolean!,proleakproof boolean!,proisstrict boolean!,proretset boolean!,provolatile "char"!,proparallel "char"!,pronargs smallint!,pronargdefaults smallint!,prorettype oid!,proargtypes oidvector!,proallargtypes oid[],proargmodes "char"[],proargnames text[],proargdefaults pg_node_tree,protrftypes oid[],prosrc text!,probin text,prosqlbody pg_node_tree,proconfig text[],proacl aclitem[]
+pg_catalog.pg_publication_namespace|6237|r|oid oid!,pnpubid oid!,pnnspid oid!
+pg_catalog.pg_publication_rel|6106|r|oid oid!,prpubid oid!,prrelid oid!,prqual pg_node_tree,prattrs int2vector
+pg_catalog.pg_publication|6104|r|oid oid!,pubname name!,pubowner oid!,puballtables boolean!,pubinsert boolean!,pubupdate boolean!,pubdelete boolean!,pubtruncate boolean!,pubviaroot boolean!
+pg_catalog.pg_range|3541|r|rngtypid oid!,rngsubtype oid!,rngmultitypid oid!,rngcollation oid!,rngsubopc oid!,rngcanonical regproc!,rngsubdiff regproc!
+pg_catalog.pg_rewrite|2618|r|oid oid!,rulename name!,ev_class oid!,ev_type "char"!,ev_enabled "char"!,is_instead boolean!,ev_qual pg_node_tree!,ev_action pg_node_tree!
 pg_catalog.pg_roles|12000|v|rolname name,rolsuper boolean,rolinherit boolean,rolcreaterole boolean,rolcreatedb boolean,rolcanlogin boolean,rolreplication boolean,rolconnlimit integer,rolpassword text,rolvaliduntil timestamp with time zone,rolbypassrls boolean,rolconfig text[],oid oid
-pg_catalog.pg_seclabel|3596|r|objoid oid,classoid oid,objsubid integer,provider text,label text
+pg_catalog.pg_seclabel|3596|r|objoid oid!,classoid oid!,objsubid integer!,provider text!,label text!
 pg_catalog.pg_sequences|12048|v|schemaname name,sequencename name,sequenceowner name,data_type regtype,start_value bigint,min_value bigint,max_value bigint,increment_by bigint,cycle boolean,cache_size bigint,last_value bigint
-pg_catalog.pg_sequence|2224|r|seqrelid oid,seqtypid oid,seqstart bigint,seqincrement bigint,seqmax bigint,seqmin bigint,seqcache bigint,seqcycle boolean
+pg_catalog.pg_sequence|2224|r|seqrelid oid!,seqtypid oid!,seqstart bigint!,seqincrement bigint!,seqmax bigint!,seqmin bigint!,seqcache bigint!,seqcycle boolean!
 pg_catalog.pg_settings|12104|v|name text,setting text,unit text,category text,short_desc text,extra_desc text,context text,vartype text,source text,min_val text,max_val text,enumvals text[],boot_val text,reset_val text,sourcefile text,sourceline integer,pending_restart boolean
 pg_catalog.pg_shadow|12005|v|usename name,usesysid oid,usecreatedb boolean,usesuper boolean,userepl boolean,usebypassrls boolean,passwd text,valuntil timestamp with time zone,useconfig text[]
-pg_catalog.pg_shdescription|2396|r|objoid oid,classoid oid,description text
+pg_catalog.pg_shdescription|2396|r|objoid oid!,classoid oid!,description text!
 pg_catalog.pg_stat_activity|12222|v|datid oid,datname name,pid integer,leader_pid integer,usesysid oid,usename name,application_name text,client_addr text,client_hostname text,client_port integer,backend_start timestamp with time zone,xact_start timestamp with time zone,query_start timestamp with time zone,state_change timestamp with time zone,wait_event_type text,wait_event text,state text,backend_xid xid,backend_xmin xid,query_id bigint,query text,backend_type text
 pg_catalog.pg_stat_all_tables|12142|v|relid oid,schemaname name,relname name,seq_scan bigint,seq_tup_read bigint,idx_scan bigint,idx_tup_fetch bigint,n_tup_ins bigint,n_tup_upd bigint,n_tup_del bigint,n_tup_hot_upd bigint,n_live_tup bigint,n_dead_tup bigint,n_mod_since_analyze bigint,n_ins_since_vacuum bigint,last_vacuum timestamp with time zone,last_autovacuum timestamp with time zone,last_analyze timestamp with time zone,last_autoanalyze timestamp with time zone,vacuum_count bigint,autovacuum_count bigint,analyze_count bigint,autoanalyze_count bigint
 pg_catalog.pg_stat_database|12266|v|datid oid,datname name,numbackends integer,xact_commit bigint,xact_rollback bigint,blks_read bigint,blks_hit bigint,tup_returned bigint,tup_fetched bigint,tup_inserted bigint,tup_updated bigint,tup_deleted bigint,conflicts bigint,temp_files bigint,temp_bytes bigint,deadlocks bigint,checksum_failures bigint,checksum_last_failure timestamp with time zone,blk_read_time double precision,blk_write_time double precision,session_time double precision,active_time double precision,idle_in_transaction_time double precision,sessions bigint,sessions_abandoned bigint,sessions_fatal bigint,sessions_killed bigint,stats_reset timestamp with time zone
@@ -94,18 +95,18 @@ pg_catalog.pg_stat_user_tables|12161|v|relid oid,schemaname name,relname name,se
 pg_catalog.pg_statio_all_tables|12170|v|relid oid,schemaname name,relname name,heap_blks_read bigint,heap_blks_hit bigint,idx_blks_read bigint,idx_blks_hit bigint,toast_blks_read bigint,toast_blks_hit bigint,tidx_blks_read bigint,tidx_blks_hit bigint
 pg_catalog.pg_statio_user_indexes|12205|v|relid oid,indexrelid oid,schemaname name,relname name,indexrelname name,idx_blks_read bigint,idx_blks_hit bigint
 pg_catalog.pg_statio_user_tables|12179|v|relid oid,schemaname name,relname name,heap_blks_read bigint,heap_blks_hit bigint,idx_blks_read bigint,idx_blks_hit bigint,toast_blks_read bigint,toast_blks_hit bigint,tidx_blks_read bigint,tidx_blks_hit bigint
-pg_catalog.pg_statistic_ext_data|3429|r|stxoid oid,stxdinherit boolean,stxdndistinct pg_ndistinct,stxddependencies pg_dependencies,stxdmcv pg_mcv_list,stxdexpr pg_statistic[]
-pg_catalog.pg_statistic_ext|3381|r|oid oid,stxrelid oid,stxname name,stxnamespace oid,stxowner oid,stxstattarget integer,stxkeys int2vector,stxkind "char"[],stxexprs pg_node_tree
+pg_catalog.pg_statistic_ext_data|3429|r|stxoid oid!,stxdinherit boolean!,stxdndistinct pg_ndistinct,stxddependencies pg_dependencies,stxdmcv pg_mcv_list,stxdexpr pg_statistic[]
+pg_catalog.pg_statistic_ext|3381|r|oid oid!,stxrelid oid!,stxname name!,stxnamespace oid!,stxowner oid!,stxstattarget integer!,stxkeys int2vector!,stxkind "char"[]!,stxexprs pg_node_tree
 pg_catalog.pg_stats|12053|v|schemaname name,tablename name,attname name,inherited boolean,null_frac real,avg_width integer,n_distinct real,most_common_vals text[],most_common_freqs real[],histogram_bounds text[],correlation real,most_common_elems text[],most_common_elem_freqs real[],elem_count_histogram real[]
-pg_catalog.pg_subscription|6100|r|oid oid,subdbid oid,subskiplsn pg_lsn,subname name,subowner oid,subenabled boolean,subbinary boolean,substream boolean,subtwophasestate "char",subdisableonerr boolean,subconninfo text,subslotname name,subsynccommit text,subpublications text[]
-pg_catalog.pg_tablespace|1213|r|oid oid,spcname name,spcowner oid,spcacl aclitem[],spcoptions text[]
+pg_catalog.pg_subscription|6100|r|oid oid!,subdbid oid!,subskiplsn pg_lsn!,subname name!,subowner oid!,subenabled boolean!,subbinary boolean!,substream boolean!,subtwophasestate "char"!,subdisableonerr boolean!,subconninfo text!,subslotname name,subsynccommit text!,subpublications text[]!
+pg_catalog.pg_tablespace|1213|r|oid oid!,spcname name!,spcowner oid!,spcacl aclitem[],spcoptions text[]
 pg_catalog.pg_tables|12033|v|schemaname name,tablename name,tableowner name,tablespace name,hasindexes boolean,hasrules boolean,hastriggers boolean,rowsecurity boolean
 pg_catalog.pg_timezone_names|12126|v|name text,abbrev text,utc_offset interval,is_dst boolean
-pg_catalog.pg_transform|3576|r|oid oid,trftype oid,trflang oid,trffromsql regproc,trftosql regproc
-pg_catalog.pg_trigger|2620|r|oid oid,tgrelid oid,tgparentid oid,tgname name,tgfoid oid,tgtype smallint,tgenabled "char",tgisinternal boolean,tgconstrrelid oid,tgconstrindid oid,tgconstraint oid,tgdeferrable boolean,tginitdeferred boolean,tgnargs smallint,tgattr int2vector,tgargs bytea,tgqual pg_node_tree,tgoldtable name,tgnewtable name
-pg_catalog.pg_ts_config|3602|r|oid oid,cfgname name,cfgnamespace oid,cfgowner oid,cfgparser oid
-pg_catalog.pg_type|1247|r|oid oid,typname name,typnamespace oid,typowner oid,typlen smallint,typbyval boolean,typtype "char",typcategory "char",typispreferred boolean,typisdefined boolean,typdelim "char",typrelid oid,typsubscript regproc,typelem oid,typarray oid,typinput regproc,typoutput regproc,typreceive regproc,typsend regproc,typmodin regproc,typmodout regproc,typanalyze regproc,typalign "char",typstorage "char",typnotnull boolean,typbasetype oid,typtypmod integer,typndims integer,typcollation oid,typdefaultbin pg_node_tree,typdefault text,typacl aclitem[]
-pg_catalog.pg_user_mapping|1418|r|oid oid,umuser oid,umserver oid,umoptions text[]
+pg_catalog.pg_transform|3576|r|oid oid!,trftype oid!,trflang oid!,trffromsql regproc!,trftosql regproc!
+pg_catalog.pg_trigger|2620|r|oid oid!,tgrelid oid!,tgparentid oid!,tgname name!,tgfoid oid!,tgtype smallint!,tgenabled "char"!,tgisinternal boolean!,tgconstrrelid oid!,tgconstrindid oid!,tgconstraint oid!,tgdeferrable boolean!,tginitdeferred boolean!,tgnargs smallint!,tgattr int2vector!,tgargs bytea!,tgqual pg_node_tree,tgoldtable name,tgnewtable name
+pg_catalog.pg_ts_config|3602|r|oid oid!,cfgname name!,cfgnamespace oid!,cfgowner oid!,cfgparser oid!
+pg_catalog.pg_type|1247|r|oid oid!,typname name!,typnamespace oid!,typowner oid!,typlen smallint!,typbyval boolean!,typtype "char"!,typcategory "char"!,typispreferred boolean!,typisdefined boolean!,typdelim "char"!,typrelid oid!,typsubscript regproc!,typelem oid!,typarray oid!,typinput regproc!,typoutput regproc!,typreceive regproc!,typsend regproc!,typmodin regproc!,typmodout regproc!,typanalyze regproc!,typalign "char"!,typstorage "char"!,typnotnull boolean!,typbasetype oid!,typtypmod integer!,typndims integer!,typcollation oid!,typdefaultbin pg_node_tree,typdefault text,typacl aclitem[]
+pg_catalog.pg_user_mapping|1418|r|oid oid!,umuser oid!,umserver oid!,umoptions text[]
 pg_catalog.pg_user|12014|v|usename name,usesysid oid,usecreatedb boolean,usesuper boolean,userepl boolean,usebypassrls boolean,passwd text,valuntil timestamp with time zone,useconfig text[]
 pg_catalog.pg_views|12028|v|schemaname name,viewname name,viewowner name,definition text
 `

@@ -126,3 +126,50 @@ func TestPsqlDescribe(t *testing.T) {
 		}
 	})
 }
+
+// TestEveryCatalogRelation reads every pg_catalog and information_schema
+// relation whole, in text and in the binary formats pgx asks for, so no
+// catalog column has a type the wire cannot carry.
+func TestEveryCatalogRelation(t *testing.T) {
+	addr := startServer(t)
+	ctx := context.Background()
+	list := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
+	rows, err := list.Query(ctx, "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('pg_catalog', 'information_schema') ORDER BY 1, 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rels []string
+	for rows.Next() {
+		var nsp, rel string
+		if err := rows.Scan(&nsp, &rel); err != nil {
+			t.Fatal(err)
+		}
+		rels = append(rels, nsp+"."+rel)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rels) < 90 {
+		t.Fatalf("only %d catalog relations: %v", len(rels), rels)
+	}
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheDescribe} {
+		c := connect(t, addr, mode)
+		for _, rel := range rels {
+			rows, err := c.Query(ctx, "SELECT * FROM "+rel)
+			if err != nil {
+				t.Errorf("mode %v: %s: %v", mode, rel, err)
+				continue
+			}
+			for rows.Next() {
+				if _, err := rows.Values(); err != nil {
+					t.Errorf("mode %v: %s: %v", mode, rel, err)
+					break
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				t.Errorf("mode %v: %s: %v", mode, rel, err)
+			}
+		}
+	}
+}
