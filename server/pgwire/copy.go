@@ -279,9 +279,9 @@ func (c *conn) runCopy(sp *pgfront.Special) error {
 			Hint: "Anyone can COPY to stdout or from stdin. psql's \\copy command also works for anyone."}
 	case cs.From:
 		return sqlerr.New(codeReadOnlyTransaction, "cannot execute COPY FROM in a read-only transaction")
-	case cs.Target != "stdout":
-		return sqlerr.New(sqlerr.SyntaxError, "COPY TO STDIN is not valid")
 	}
+	// STDIN and STDOUT both name the client: PostgreSQL runs COPY ... TO
+	// STDIN as TO STDOUT.
 	f, err := copyOptions(cs)
 	if err != nil {
 		return err

@@ -55,6 +55,7 @@ var copyStatements = []string{
 	"copy (select array[1, 2, null] as a, array['x', 'y z', null, ''] as b, array[1.5, 2.5] as c) to stdout (format csv)",
 	"copy (select array[1, 2, null] as a, array['x', 'y z', null, ''] as b) to stdout (format binary)",
 	"copy times to stdout",
+	"copy (select 1 as one) to stdin",
 	"copy (select null as n, 1 as one) to stdout",
 	"copy (select null as n, 1 as one) to stdout (format csv, header)",
 	"copy (select null as n, 1 as one) to stdout (format binary)",

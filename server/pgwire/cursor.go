@@ -99,12 +99,18 @@ func (c *conn) runCursor(fp *portal) error {
 		return errNoCursor(sp.Name)
 	}
 	move := sp.Kind == pgfront.SpecialMove
+	cols, formats := fp.cols, fp.formats
+	if len(cols) != len(p.cols) {
+		// The FETCH was bound before the cursor existed, so it has no
+		// columns of its own: send the cursor's.
+		cols, formats = p.cols, p.formats
+	}
 	tag := "FETCH "
 	if move {
 		tag = "MOVE "
 	}
 	if p.cur != nil && p.cur.scroll != nil {
-		e := &scrollEmitter{c: c, s: p.cur.scroll, cols: fp.cols, formats: fp.formats, send: !move}
+		e := &scrollEmitter{c: c, s: p.cur.scroll, cols: cols, formats: formats, send: !move}
 		n, err := c.scrollFetch(p, sp.Fetch, e)
 		if err != nil {
 			return err
@@ -117,7 +123,7 @@ func (c *conn) runCursor(fp *portal) error {
 		sink = func(arrow.RecordBatch, int, int) {}
 	} else {
 		sink = func(rec arrow.RecordBatch, from, to int) {
-			c.out = appendDataRows(c.out, rec, fp.cols, fp.formats, from, to)
+			c.out = appendDataRows(c.out, rec, cols, formats, from, to)
 		}
 	}
 	n, err := c.fetch(p, sp.Fetch, sink, move)

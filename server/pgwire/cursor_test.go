@@ -689,3 +689,18 @@ func rowsOf(tag string) int {
 	}
 	return n
 }
+
+// TestFetchBoundBeforeDeclare: a FETCH bound while its cursor did not
+// exist yet still runs once the cursor does.
+func TestFetchBoundBeforeDeclare(t *testing.T) {
+	r := dialRaw(t, startServer(t))
+	r.send(&pgproto3.Query{String: "begin"})
+	r.until("ReadyForQuery")
+	r.send(&pgproto3.Parse{Name: "f", Query: "fetch 2 from c"}, &pgproto3.Bind{PreparedStatement: "f", DestinationPortal: "pf"},
+		&pgproto3.Parse{Name: "d", Query: "declare c cursor for select id, s from t order by id"}, &pgproto3.Bind{PreparedStatement: "d", DestinationPortal: "pd"},
+		&pgproto3.Execute{Portal: "pd"}, &pgproto3.Execute{Portal: "pf"}, &pgproto3.Sync{})
+	names, vals := r.until("ReadyForQuery")
+	if got := strings.Join(names, " "); got != "ParseComplete BindComplete ParseComplete BindComplete CommandComplete DataRow DataRow CommandComplete ReadyForQuery" || strings.Join(vals, " ") != "0 1" {
+		t.Fatalf("got %s %v", got, vals)
+	}
+}
