@@ -193,6 +193,10 @@ var inference = []struct {
 	{q: "select * from (values ($1, $2), ($3, 'a'), (4, $4)) v(a, b)", oids: []uint32{23, 25, 23, 25}},
 	{q: "select $1 from pt group by 1", oids: []uint32{25}},
 	{q: "select $2, count(*) from pt group by $1", oids: []uint32{25, 25}},
+	{q: "select lag(i, $1) over (order by i) from pt", oids: []uint32{23}},
+	{q: "select lead(i, $1, $2) over (order by i) from pt", oids: []uint32{23, 23}},
+	{q: "select ntile($1) over (order by i) from pt", oids: []uint32{23}},
+	{q: "select sum(i) over (order by i rows between $1 preceding and current row) from pt", oids: []uint32{20}},
 }
 
 // TestParamInference checks the parameter types Basalt infers against
@@ -577,6 +581,8 @@ func TestParamsProtocol(t *testing.T) {
 		run(t, "select * from (values ($1, $2), ($3, 'a'), (0, 'z')) v(a, b) order by a", nil, txt("10", "x", "2"), [][]string{{"0", "z"}, {"2", "a"}, {"10", "x"}})
 		run(t, "select i from pt where i < 2 union select $1 order by 1", nil, txt("7"), [][]string{{"0"}, {"1"}, {"7"}})
 		run(t, "select $1, count(*) from pt group by 1", nil, txt("g"), [][]string{{"g", "5"}})
+		run(t, "select i, lag(i, $1) over (order by i), sum(i) over (order by i rows between $2 preceding and current row) from pt where i is not null order by i", nil, txt("-1", "1"),
+			[][]string{{"0", "1", "0"}, {"1", "2", "1"}, {"2", "4", "3"}, {"4", "NULL", "6"}})
 		run(t, "explain select i from pt where i = $1", nil, txt("1"), nil)
 	})
 

@@ -73,7 +73,11 @@ func (b *Binder) bindWindow(n *ast.WindowFuncExpr, ctx *exprCtx) (expr.Expr, err
 		if err != nil {
 			return nil, err
 		}
-		call.fn.Args = append(call.fn.Args, finishUnknown(x))
+		if !isParamRef(x) {
+			// A parameter waits for windowType: lag(x, $1) is integer.
+			x = finishUnknown(x)
+		}
+		call.fn.Args = append(call.fn.Args, x)
 	}
 	if spec.PartitionBy != nil {
 		for _, it := range spec.PartitionBy.Items {
@@ -111,8 +115,27 @@ func (b *Binder) bindWindow(n *ast.WindowFuncExpr, ctx *exprCtx) (expr.Expr, err
 	if err := b.windowType(call, n.Distinct); err != nil {
 		return nil, err
 	}
+	if err := b.finishParamArgs(call); err != nil {
+		return nil, err
+	}
 	*ctx.windows = append(*ctx.windows, call)
 	return &windowRef{i: len(*ctx.windows) - 1, t: call.fn.T}, nil
+}
+
+// finishParamArgs gives parameters that windowType left untyped text,
+// as other untyped arguments are. Their function was typed seeing an
+// unknown argument, so the call is typed again with the text.
+func (b *Binder) finishParamArgs(c *windowCall) error {
+	left := false
+	for i, a := range c.fn.Args {
+		if isParamRef(a) {
+			c.fn.Args[i], left = finishUnknown(a), true
+		}
+	}
+	if !left {
+		return nil
+	}
+	return b.windowType(c, false)
 }
 
 // windowType checks a window call's arguments and sets its result type.
@@ -270,6 +293,12 @@ func (b *Binder) bindFrame(f *ast.FrameClause, ctx *exprCtx) (*logical.WindowFra
 		x, err := b.bindExpr(fb.Expr, ctx)
 		if err != nil {
 			return logical.WindowBound{}, err
+		}
+		if isParamRef(x) && out.Mode != "range" {
+			// ROWS/GROUPS $1 PRECEDING counts rows: bigint.
+			if x, err = b.coerce(x, types.Int64T, "frame"); err != nil {
+				return logical.WindowBound{}, err
+			}
 		}
 		return logical.WindowBound{Kind: kind, Offset: finishUnknown(x)}, nil
 	}

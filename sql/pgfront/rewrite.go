@@ -646,6 +646,25 @@ func (rw *rewriter) word(s *seqState, in []*node, i int) (int, error) {
 				return i + 2, nil
 			}
 		}
+		// lag(x, $1): the grammar takes a "?" marker there (see
+		// limitOperand), not __pg_param(1).
+		if k := first; k >= 0 && k+1 < len(g.kids) && g.kids[k+1].leafKind(tokParam) && (k+2 == len(g.kids) || g.kids[k+2].isPunct(",")) {
+			gg, err := rw.group(g)
+			if err != nil {
+				return 0, err
+			}
+			for j := 0; j+1 < len(gg.kids); j++ {
+				if gg.kids[j].isPunct(",") {
+					if p := gg.kids[j+1]; p.kind == nSynth && strings.HasPrefix(p.text, "__pg_param(") {
+						p.text = "?"
+					}
+					break
+				}
+			}
+			s.push(&node{kind: nLeaf, tok: n.tok, name: true, operand: true})
+			s.push(gg)
+			return i + 2, nil
+		}
 	}
 	if callNext && !notCallee[w] {
 		// mode and div are TiDB keywords (the binder reads __pg_mode and
