@@ -64,7 +64,7 @@ type fixture struct {
 	host     string
 	port     string
 	srv      *exec.Cmd
-	srvLog   *bytes.Buffer
+	srvLog   *syncWriter
 	err      error
 }
 
@@ -157,7 +157,7 @@ func (f *fixture) serve() error {
 // startServe runs `basalt serve` on a free loopback port with extra flags
 // and environment, and returns once it printed its ready line. The log
 // buffer gathers its stdout and stderr.
-func startServe(bin, data string, env []string, extra ...string) (*exec.Cmd, *bytes.Buffer, string, string, error) {
+func startServe(bin, data string, env []string, extra ...string) (*exec.Cmd, *syncWriter, string, string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, "", "", err
@@ -165,8 +165,7 @@ func startServe(bin, data string, env []string, extra ...string) (*exec.Cmd, *by
 	addr := ln.Addr().String()
 	ln.Close()
 	host, port, _ := net.SplitHostPort(addr)
-	logBuf := &bytes.Buffer{}
-	logw := &syncWriter{w: logBuf}
+	logw := &syncWriter{}
 	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--pg-addr", addr}, extra...)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = logw
@@ -196,13 +195,13 @@ func startServe(bin, data string, env []string, extra ...string) (*exec.Cmd, *by
 	case ok := <-ready:
 		if !ok {
 			cmd.Wait()
-			return cmd, logBuf, host, port, fmt.Errorf("basalt serve exited before it was ready")
+			return cmd, logw, host, port, fmt.Errorf("basalt serve exited before it was ready")
 		}
-		return cmd, logBuf, host, port, nil
+		return cmd, logw, host, port, nil
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
 		cmd.Wait()
-		return cmd, logBuf, host, port, fmt.Errorf("basalt serve did not print ready within 60s")
+		return cmd, logw, host, port, fmt.Errorf("basalt serve did not print ready within 60s")
 	}
 }
 
@@ -222,16 +221,23 @@ func stopServe(cmd *exec.Cmd) {
 	}
 }
 
-// syncWriter lets the server's stderr and stdout readers share one log.
+// syncWriter is a server's log: its stderr and the stdout reader write to
+// it while a failing test may read it.
 type syncWriter struct {
 	mu sync.Mutex
-	w  *bytes.Buffer
+	w  bytes.Buffer
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
 }
 
 func errText(err error) string {
