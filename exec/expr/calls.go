@@ -22,7 +22,15 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 		}
 		return &negNode{arg: args[0], t: e.T}, nil
 	}
+	if len(args) == 1 && fn == "~" {
+		return &bitNotNode{arg: args[0], t: e.T}, nil
+	}
 	switch fn {
+	case "&", "|", "#", "<<", ">>":
+		if err := want(2); err != nil {
+			return nil, err
+		}
+		return compileBitwise(fn, args[0], args[1], e.T)
 	case expr.ArrayCtor:
 		return compileArray(e, args)
 	case expr.CheckSingleRow:

@@ -44,6 +44,9 @@ var binaryOps = map[opcode.Op]string{
 	opcode.GE: ">=", opcode.LE: "<=", opcode.EQ: "=", opcode.NE: "<>", opcode.LT: "<", opcode.GT: ">",
 	opcode.Plus: "+", opcode.Minus: "-", opcode.Mul: "*", opcode.Div: "/", opcode.Mod: "%",
 	opcode.IntDiv: "/", opcode.NullEQ: "is not distinct from",
+	// Bitwise operators on integers (pgjdbc's getIndexInfo reads
+	// indoption[i] & 1). The front passes & | << >> through.
+	opcode.And: "&", opcode.Or: "|", opcode.LeftShift: "<<", opcode.RightShift: ">>",
 }
 
 func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
@@ -93,6 +96,8 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 			return b.unary("neg", v)
 		case opcode.Not, opcode.Not2:
 			return b.unary("not", v)
+		case opcode.BitNeg:
+			return b.unary("~", v)
 		}
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "operator does not exist: %s", n.Op.String())
 	case *ast.IsNullExpr:

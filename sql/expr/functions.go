@@ -153,6 +153,13 @@ func fillUnknown(l, r types.T) (types.T, types.T) {
 	return l, r
 }
 
+// bitInteger reports whether t takes the bitwise operators: smallint,
+// integer and bigint (an int2vector element too), not oid or the reg*
+// types, which PostgreSQL does not cast to integers implicitly.
+func bitInteger(t types.T) bool {
+	return t.IsInteger() && t.Variant != types.Oid && t.Variant != types.Xid && !t.IsReg()
+}
+
 // ResolveBinary types `l op r` by PostgreSQL's rules. It returns the types
 // the two operands must be cast to and the result type, or a 42883 error.
 func ResolveBinary(op string, l, r types.T) (lt, rt, ret types.T, err error) {
@@ -202,6 +209,28 @@ func ResolveBinary(op string, l, r types.T) (lt, rt, ret types.T, err error) {
 	}
 	switch op {
 	case "+", "-", "*", "/", "%":
+	case "&", "|", "#":
+		// PostgreSQL has these for int2, int4 and int8 pairs; mixed
+		// widths meet at the wider type by the implicit casts.
+		l2, r2 := fillUnknown(l, r)
+		if !bitInteger(l2) || !bitInteger(r2) {
+			return l, r, ret, undefinedOperator(op, l, r)
+		}
+		c := types.CommonNumeric(l2.Plain(), r2.Plain())
+		return c, c, c, nil
+	case "<<", ">>":
+		// int2/int4/int8 shifted by an int4 count keep their type.
+		l2, r2 := l, r
+		if l2.Kind == types.Unknown {
+			l2 = types.Int32T
+		}
+		if r2.Kind == types.Unknown || r2.Kind == types.Int16 {
+			r2 = types.Int32T
+		}
+		if !bitInteger(l2) || !bitInteger(r2) || r2.Kind != types.Int32 {
+			return l, r, ret, undefinedOperator(op, l, r)
+		}
+		return l2.Plain(), r2.Plain(), l2.Plain(), nil
 	default:
 		return l, r, ret, undefinedOperator(op, l, r)
 	}
@@ -349,6 +378,10 @@ func ResolveUnary(op string, t types.T) (at, ret types.T, err error) {
 	case "+":
 		if t.IsNumeric() || t.Kind == types.Interval {
 			return t, t, nil
+		}
+	case "~":
+		if bitInteger(t) {
+			return t.Plain(), t.Plain(), nil
 		}
 	case "not":
 		if t.Kind == types.Bool || t.Kind == types.Unknown {
