@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -167,5 +168,28 @@ func TestFrontErrorPositions(t *testing.T) {
 		if _, err := c.Exec(context.Background(), "select 1"); err != nil {
 			t.Fatalf("after errors: %v", err)
 		}
+	}
+}
+
+// TestSleepCancels checks that pg_sleep gives up with 57014 when the
+// statement times out instead of holding the connection.
+func TestSleepCancels(t *testing.T) {
+	addr := startServer(t)
+	c := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
+	ctx := context.Background()
+	if _, err := c.Exec(ctx, "set statement_timeout = 200"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := c.Exec(ctx, "select pg_sleep(30)")
+	if sqlState(err) != "57014" {
+		t.Fatalf("pg_sleep under statement_timeout: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("pg_sleep took %v to cancel", d)
+	}
+	var s string
+	if err := c.QueryRow(ctx, "select pg_sleep(0.01)::text").Scan(&s); err != nil || s != "" {
+		t.Fatalf("short sleep: %q %v", s, err)
 	}
 }
