@@ -117,15 +117,19 @@ async function main() {
     write('columns.txt', r.rows.map((x) => `${x.attname} ${x.typ}\n`).join(''));
   });
 
-  for (let q = 1; q <= 22; q++) {
-    const name = 'q' + String(q).padStart(2, '0');
-    const sql = fs.readFileSync(path.join(QUERIES, name + '.sql'), 'utf8');
-    try {
-      // rowMode array keeps duplicate column names and their order.
-      const r = await client.query({ text: sql, rowMode: 'array' });
-      write(`tpch/${name}.csv`, toCSV(r));
-    } catch (e) {
-      write(`tpch/${name}.err`, oneLine(e));
+  // The 22 queries over the simple protocol, then over the extended one
+  // (Parse/Bind/Describe/Execute of an unnamed statement).
+  for (const [dir, mode] of [['tpch', undefined], ['tpch_extended', 'extended']]) {
+    for (let q = 1; q <= 22; q++) {
+      const name = 'q' + String(q).padStart(2, '0');
+      const sql = fs.readFileSync(path.join(QUERIES, name + '.sql'), 'utf8');
+      try {
+        // rowMode array keeps duplicate column names and their order.
+        const r = await client.query({ text: sql, rowMode: 'array', queryMode: mode });
+        write(`${dir}/${name}.csv`, toCSV(r));
+      } catch (e) {
+        write(`${dir}/${name}.err`, oneLine(e));
+      }
     }
   }
   console.log(`# ${version[0][Object.keys(version[0])[0]] || version[0][0]}`);
