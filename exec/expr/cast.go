@@ -22,6 +22,15 @@ type castNode struct {
 
 func compileCast(arg node, to types.T) (node, error) {
 	from := arg.typ()
+	if needsJSONInput(from, to) {
+		if from.Kind != types.Text && from.Kind != types.Unknown {
+			return nil, sqlerr.New(sqlerr.CannotCoerce, "cannot cast type %s to %s", from, to)
+		}
+		if c, ok := arg.(*constNode); ok {
+			return foldCastConst(c, to)
+		}
+		return &castNode{arg: arg, to: to}, nil
+	}
 	if from.Kind == to.Kind && from.Kind != types.Numeric && (from.Kind != types.Array || from.Equal(to)) {
 		return arg, nil
 	}
@@ -81,6 +90,8 @@ func (c *castNode) mayFail() bool {
 		return true
 	}
 	switch {
+	case needsJSONInput(from, c.to):
+		return true
 	case c.to.Kind == types.Text, from.Kind == types.Unknown:
 		return false
 	case from.IsInteger() && (c.to.Kind == types.Float64 || c.to.Kind == types.Int64 && from.Kind != types.Int64):
@@ -202,6 +213,9 @@ func castArray(ec *evalCtx, a arrow.Array, from, to types.T) (arrow.Array, error
 	alloc := ec.alloc
 	if from.Kind == types.Unknown && a.DataType().ID() == arrow.NULL {
 		return array.MakeArrayOfNull(alloc, to.Arrow(), n), nil
+	}
+	if needsJSONInput(from, to) {
+		return castToJSON(alloc, a, from, to)
 	}
 	if to.Kind == types.Text {
 		return castToText(alloc, a, from), nil

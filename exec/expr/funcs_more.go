@@ -26,6 +26,9 @@ func compileMoreFunc(fn string, args []node, t types.T) (node, bool, error) {
 	for k, a := range args {
 		argT[k] = a.typ()
 	}
+	if n, ok, err := compileJSONFunc(fn, args, t); ok || err != nil {
+		return n, ok, err
+	}
 	switch fn {
 	case "~", "~*", "!~", "!~*", "regexp_like":
 		icase := fn == "~*" || fn == "!~*"

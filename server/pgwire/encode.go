@@ -207,6 +207,10 @@ func binaryEncoder(arr arrow.Array, t types.T) valueEncoder {
 			return be.AppendUint64(dst, math.Float64bits(v[i]))
 		}
 	case *array.String:
+		if t.Variant == types.Jsonb {
+			// jsonb_send: version 1, then the text.
+			return func(dst []byte, i int) []byte { return append(append(dst, 1), a.Value(i)...) }
+		}
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
 	case *array.Binary:
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }

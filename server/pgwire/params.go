@@ -72,8 +72,14 @@ func paramText(v []byte, format int16, oid uint32, n int) (string, error) {
 			return "", err
 		}
 		return s, nil
-	case 25, 1043, 1042, 0, 705:
+	case 25, 1043, 1042, 0, 705, 114:
 		return paramText(v, 0, oid, n)
+	case 3802:
+		// jsonb_send: a version byte (1) before the text.
+		if len(v) == 0 || v[0] != 1 {
+			return bad()
+		}
+		return paramText(v[1:], 0, oid, n)
 	case 17:
 		return string(pgtext.AppendBytea(nil, v)), nil
 	case 1082:

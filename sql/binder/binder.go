@@ -50,6 +50,9 @@ type Binder struct {
 	Sys     SystemCatalog
 	ctes    []map[string]*cteDef
 	cteRefs map[*logical.CTE]int
+	// liftOuter asks the next bindSelect (a scalar subquery's) to lift
+	// select-list items that read the enclosing query (liftOuterItems).
+	liftOuter bool
 }
 
 type cteDef struct {
@@ -78,6 +81,10 @@ type boundQuery struct {
 	// typed (as text, for now): a UNION gives them the other side's type.
 	untypedParams [][]*paramRef
 	count         bool // its single output is a bare count(): NULL means 0 after an outer join
+	// lifted holds, per visible column, an item that reads the enclosing
+	// query (nil for the others): the column itself is a non-NULL marker
+	// and the item is computed above the join (liftOuterItems).
+	lifted []expr.Expr
 	// countCols marks the outputs that are bare count()s.
 	countCols []bool
 }
@@ -136,6 +143,7 @@ func (b *Binder) bindResultSet(rs ast.ResultSetNode, parent *scope) (*boundQuery
 	case *ast.SelectStmt:
 		return b.bindSelect(n, parent)
 	case *ast.SetOprStmt:
+		b.liftOuter = false
 		return b.bindSetOpr(n, parent)
 	case *ast.SubqueryExpr:
 		return b.bindResultSet(n.Query, parent)

@@ -261,12 +261,17 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 	case *ast.FuncCallExpr:
 		return b.bindFunc(n, ctx)
 	case *ast.SubqueryExpr:
+		b.liftOuter = true
 		q, err := b.bindResultSet(n.Query, ctx.sc)
+		b.liftOuter = false
 		if err != nil {
 			return nil, err
 		}
 		if q.nOut != 1 {
 			return nil, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column")
+		}
+		if q.lifted != nil && q.lifted[0] != nil {
+			return &subqueryRef{q: q, t: q.lifted[0].Type()}, nil
 		}
 		return &subqueryRef{q: q, t: q.plan.Schema()[0].T}, nil
 	case *ast.ExistsSubqueryExpr:

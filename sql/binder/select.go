@@ -2,6 +2,7 @@ package binder
 
 import (
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -22,6 +23,8 @@ type selectItem struct {
 }
 
 func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, error) {
+	lift := b.liftOuter
+	b.liftOuter = false
 	if err := b.pushCTEs(sel.With, parent); err != nil {
 		return nil, err
 	}
@@ -332,6 +335,13 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 		q.untyped = append(q.untyped, isConst && e.Type().Kind == types.Unknown || fresh != nil)
 		q.untypedParams = append(q.untypedParams, fresh)
 	}
+	nLifted := 0
+	if lift && !aggregated {
+		var err error
+		if nLifted, err = liftOuterItems(q, proj, cur); err != nil {
+			return nil, err
+		}
+	}
 	if q.agg {
 		for i := 0; i < nExtra; i++ {
 			g := &expr.ColRef{Idx: len(groups) - nExtra + i, T: groups[len(groups)-nExtra+i].Type()}
@@ -469,8 +479,8 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 			return nil, err
 		}
 	}
-	if len(proj.Exprs) > nVisible+nExtra && !q.agg && len(corr) == 0 {
-		cur = trimTo(cur, nVisible)
+	if len(proj.Exprs) > nVisible+nExtra+nLifted && !q.agg && len(corr) == 0 {
+		cur = trimTo(cur, nVisible+nLifted)
 	} else if q.agg && len(proj.Exprs) > nVisible+nExtra {
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "ORDER BY in a correlated subquery is not supported")
 	}
@@ -824,4 +834,62 @@ func starOrder(sc *scope) []scopeCol {
 		}
 	}
 	return out
+}
+
+// liftOuterItems handles select-list items of a subquery that read the
+// enclosing query's columns, such as (SELECT json_build_object('x', a.c,
+// 'y', s.v) FROM s WHERE ...): the subquery cannot compute them, since its
+// rows meet the outer ones only in the join that attaches it. Each such
+// item becomes a non-NULL marker column (true, NULL after the outer join
+// when no row matched), and the inner columns it reads are carried right
+// after the visible items; q.lifted keeps the item over those columns and
+// OuterRefs, which attachSubqueries evaluates above the join. It returns
+// the number of carried columns.
+func liftOuterItems(q *boundQuery, proj *logical.Project, cur logical.Node) (int, error) {
+	n := len(proj.Exprs)
+	hasOuter := func(e expr.Expr) bool {
+		return contains(e, func(x expr.Expr) bool { _, ok := x.(*expr.OuterRef); return ok })
+	}
+	found := false
+	for _, e := range proj.Exprs {
+		if hasOuter(e) {
+			found = true
+		}
+	}
+	if !found {
+		return 0, nil
+	}
+	q.lifted = make([]expr.Expr, n)
+	remap := map[int]int{}
+	for i := 0; i < n; i++ {
+		e := proj.Exprs[i]
+		if !hasOuter(e) {
+			continue
+		}
+		if contains(e, func(x expr.Expr) bool { _, ok := x.(*subqueryRef); return ok }) {
+			return 0, sqlerr.New(sqlerr.FeatureNotSupported, "a subquery inside a correlated subquery's select list is not supported yet")
+		}
+		var cols []int
+		for idx := range expr.Columns(e) {
+			cols = append(cols, idx)
+		}
+		sort.Ints(cols) // a stable plan
+		for _, idx := range cols {
+			if _, ok := remap[idx]; !ok {
+				t := cur.Schema()[idx].T
+				remap[idx] = len(proj.Exprs)
+				proj.Exprs = append(proj.Exprs, &expr.ColRef{Idx: idx, T: t})
+				proj.Out = append(proj.Out, logical.Column{Name: "lifted", T: t, Nullable: true})
+			}
+		}
+		q.lifted[i] = expr.Rewrite(e, func(x expr.Expr) expr.Expr {
+			if r, ok := x.(*expr.ColRef); ok {
+				return &expr.ColRef{Idx: remap[r.Idx], T: r.T, Name: r.Name}
+			}
+			return x
+		})
+		proj.Exprs[i] = &expr.Const{Value: true, T: types.BoolT}
+		proj.Out[i].T = types.BoolT
+	}
+	return len(proj.Exprs) - n, nil
 }

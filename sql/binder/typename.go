@@ -105,6 +105,10 @@ func ParseTypeName(s string) (types.T, error) {
 		return types.OidVectorT, nil
 	case "pg_node_tree":
 		return types.PgNodeTreeT, nil
+	case "json":
+		return types.JsonT, nil
+	case "jsonb":
+		return types.JsonbT, nil
 	case "bytea":
 		return types.ByteaT, nil
 	case "date":

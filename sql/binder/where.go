@@ -233,12 +233,30 @@ func (b *Binder) attachSubqueries(cur logical.Node, exprs *[]expr.Expr) (logical
 				return v, true, err
 			}
 			val := expr.Expr(&expr.ColRef{Idx: width, T: s.t, Name: "subquery"})
+			var lifted expr.Expr
+			if q.lifted != nil && q.lifted[0] != nil {
+				// The value reads outer columns: computed over the joined
+				// row, NULL where the marker says no row matched.
+				l, err := pullUp(q.lifted[0], width)
+				if err != nil {
+					return nil, true, err
+				}
+				marker := &expr.ColRef{Idx: width, T: types.BoolT, Name: "subquery"}
+				lifted = &expr.Case{Whens: []expr.When{{Cond: &expr.Call{Fn: "is null", Args: []expr.Expr{marker}, T: types.BoolT},
+					Result: &expr.Const{Value: nil, T: s.t}}}, Else: l, T: s.t}
+				val = lifted
+			}
 			if len(q.corr) == 0 {
-				right := &logical.EnforceSingleRow{Input: trimTo(q.plan, 1)}
+				right := &logical.EnforceSingleRow{Input: trimTo(q.plan, len(q.plan.Schema()))}
+				if lifted == nil {
+					right.Input = trimTo(q.plan, 1)
+				}
 				cur = &logical.Join{Left: cur, Right: right, Kind: logical.Cross}
 				return val, true, nil
 			}
-			if !q.agg {
+			// A lifted value needs the subquery's columns, which the
+			// grouped lookup does not keep: a plain left join.
+			if !q.agg && lifted == nil {
 				if v, next, ok, err := checkedLookup(cur, q, s.t); ok || err != nil {
 					cur = next
 					return v, true, err

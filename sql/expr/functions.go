@@ -740,6 +740,11 @@ func CanCast(from, to types.T) bool {
 	if from.Kind == to.Kind && from.Kind != types.Array || from.Kind == types.Unknown {
 		return true
 	}
+	if to.IsJSON() && !from.IsJSON() {
+		// json and jsonb are read from text only (PostgreSQL has no
+		// int -> json cast: to_json does that).
+		return from.Kind == types.Text
+	}
 	// Every type has text I/O, so casts to and from text always exist.
 	if from.Kind == types.Text || to.Kind == types.Text {
 		return true
@@ -819,6 +824,24 @@ func resolveMore(name string, args []types.T) (argTypes []types.T, ret types.T, 
 	F, I, T := types.Float64T, types.Int32T, types.TextT
 	textArr := types.ArrayOf(types.TextT)
 	switch name {
+	case "json_build_object", "json_build_array", "jsonb_build_object", "jsonb_build_array", "to_json", "to_jsonb":
+		// (variadic) "any": each argument keeps its type, which decides
+		// how it is written; literals are text. The executor checks
+		// json_build_object's pairs, as PostgreSQL does at run time.
+		if strings.HasPrefix(name, "to_") && n != 1 {
+			return nil, T, false
+		}
+		out := make([]types.T, n)
+		for i, a := range args {
+			if a.Kind == types.Unknown {
+				a = T
+			}
+			out[i] = a
+		}
+		if strings.HasPrefix(name, "jsonb") || name == "to_jsonb" {
+			return out, types.JsonbT, true
+		}
+		return out, types.JsonT, true
 	case "cot":
 		if n == 1 && isNum(args[0]) {
 			return []types.T{F}, F, true

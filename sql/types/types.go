@@ -76,6 +76,11 @@ const (
 	AclItem    // Text (arrays of it are always NULL here)
 	Varchar    // Text: character varying
 	Bpchar     // Text: character(n)
+	// json and jsonb hold their text form: json the input as written
+	// (validated), jsonb PostgreSQL's normalized output (keys sorted and
+	// unique, ", " and ": " separators), so output is a copy either way.
+	Json  // Text
+	Jsonb // Text
 )
 
 // Convenience values for the catalog types.
@@ -96,6 +101,8 @@ var (
 	PgNodeTreeT   = T{Kind: Text, Variant: PgNodeTree}
 	VarcharT      = T{Kind: Text, Variant: Varchar}
 	AclItemArrayT = T{Kind: Array, Elem: Text, Variant: AclItem}
+	JsonT         = T{Kind: Text, Variant: Json}
+	JsonbT        = T{Kind: Text, Variant: Jsonb}
 )
 
 // IsReg reports whether t is one of the reg* types, whose text form is an
@@ -126,7 +133,11 @@ var variantInfo = map[Variant]struct {
 	Int2Vector: {"int2vector", 22, 1006}, OidVector: {"oidvector", 30, 1013},
 	PgNodeTree: {"pg_node_tree", 194, 0}, AclItem: {"aclitem", 1033, 1034},
 	Varchar: {"character varying", 1043, 1015}, Bpchar: {"character", 1042, 1014},
+	Json: {"json", 114, 199}, Jsonb: {"jsonb", 3802, 3807},
 }
+
+// IsJSON reports whether t is json or jsonb.
+func (t T) IsJSON() bool { return t.Kind == Text && (t.Variant == Json || t.Variant == Jsonb) }
 
 // ArrayOf returns the type of arrays of e (e must not be an array).
 func ArrayOf(e T) T {
@@ -395,6 +406,10 @@ func FromOID(oid uint32) (T, bool) {
 		return IntervalT, true
 	case 705:
 		return UnknownT, true
+	case 114:
+		return JsonT, true
+	case 3802:
+		return JsonbT, true
 	case 1015, 1014: // varchar[], bpchar[]
 		return ArrayOf(TextT), true
 	}
