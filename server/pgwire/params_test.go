@@ -512,7 +512,7 @@ func TestParamsProtocol(t *testing.T) {
 			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select $1, $3"}}, "42P18"},
 			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select 1 where $1 is null"}}, "42P18"},
 			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select $65536"}}, "42601"},
-			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select $1", ParameterOIDs: []uint32{114}}}, "0A000"},
+			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select $1", ParameterOIDs: []uint32{600}}}, "0A000"}, // point: no such type here
 			{[]pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select i from pt limit $1", ParameterOIDs: []uint32{25}}}, "42804"},
 		} {
 			for _, m := range tc.msgs {
