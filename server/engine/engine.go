@@ -36,6 +36,10 @@ type Config struct {
 	DataDir     string
 	MemoryLimit int64 // bytes per query; 0 = unlimited
 	Parallelism int   // streams per scan; 0 = GOMAXPROCS
+	// SystemTables are the relations of schema system that the server
+	// provides (system.nodes from cluster membership); the engine only
+	// scans them, so it needs nothing of what feeds them.
+	SystemTables []pgcatalog.SystemTable
 }
 
 // Engine is the embedded query engine over one data directory.
@@ -51,7 +55,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, cat: cat, sys: pgcatalog.New(cat)}, nil
+	return &Engine{cfg: cfg, cat: cat, sys: pgcatalog.New(cat, cfg.SystemTables...)}, nil
 }
 
 // Catalog is the engine's table catalog.

@@ -19,7 +19,7 @@ func (c *Catalog) memTable(r *relation, v *View) *storage.Table {
 		v = &View{c: c}
 	}
 	est := int64(100)
-	if r.rows == nil {
+	if r.rows == nil && r.live == nil {
 		est = 0
 	}
 	return storage.NewMemTable(r.schema, r.name, r.cols, est, func(ctx context.Context, alloc memory.Allocator) (arrow.RecordBatch, error) {

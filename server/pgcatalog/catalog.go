@@ -31,6 +31,7 @@ const (
 	NamespacePublic      = 2200
 	NamespaceInfoSchema  = 13207 // PostgreSQL assigns it at initdb; 15's value
 	NamespacePgToast     = 99
+	NamespaceSystem      = 16000 // Basalt's own schema system; below FirstDataOID, unused by PostgreSQL
 	FirstDataOID         = 16384 // PostgreSQL's FirstNormalObjectId
 	DatabaseOID          = 5
 	UserOID              = 10   // the bootstrap superuser: every session's user
@@ -54,6 +55,8 @@ type relation struct {
 	// perSession marks relations whose rows depend on the session; the
 	// others are computed once and shared.
 	perSession bool
+	// live gives a system table's rows in column order (SystemTable.Rows).
+	live func() [][]any
 
 	once   sync.Once
 	cached [][]any
@@ -73,11 +76,36 @@ type Catalog struct {
 	typeName map[string]*typeRow
 	procs    []procRow
 	procOID  map[int64]*procRow
+	// namespaces are pg_namespace's rows; schemaOID maps their names to
+	// OIDs.
+	namespaces []nsp
+	schemaOID  map[string]int64
 }
 
-// New builds the catalog of data's tables.
-func New(data *storage.Catalog) *Catalog {
-	c := &Catalog{data: data, byOID: map[int64]*relation{}, bySchema: map[string]map[string]*relation{}}
+// SystemTable is a relation of schema system that another part of the
+// server provides (cluster membership's system.nodes ...): its rows are
+// read afresh by every statement that scans it, since they change while
+// the server runs.
+type SystemTable struct {
+	Name    string
+	Columns []storage.Column
+	// Rows returns the current rows, values in column order as the
+	// catalog's own relations hold them: nil (NULL), bool, int64, float64,
+	// string, and int64 microseconds since 1970 for timestamps.
+	Rows func() [][]any
+}
+
+// New builds the catalog of data's tables and of the system tables given
+// (schema system, present only when there are some).
+func New(data *storage.Catalog, system ...SystemTable) *Catalog {
+	c := &Catalog{data: data, byOID: map[int64]*relation{}, bySchema: map[string]map[string]*relation{}, schemaOID: map[string]int64{}}
+	c.namespaces = append(c.namespaces, builtinNamespaces...)
+	if len(system) > 0 {
+		c.namespaces = append(c.namespaces, nsp{NamespaceSystem, "system", UserOID})
+	}
+	for _, n := range c.namespaces {
+		c.schemaOID[n.name] = n.oid
+	}
 	c.loadTypes()
 	c.loadProcs()
 	for _, spec := range strings.Split(strings.TrimSpace(relationSpecs), "\n") {
@@ -94,6 +122,11 @@ func New(data *storage.Catalog) *Catalog {
 		}
 		r.rows, r.perSession = producers[parts[0]].rows, producers[parts[0]].perSession
 		c.add(r)
+	}
+	for i, st := range system {
+		rows := st.Rows
+		c.add(&relation{oid: NamespaceSystem + 1 + int64(i), nsp: NamespaceSystem, schema: "system", name: st.Name, kind: "r", cols: st.Columns,
+			perSession: true, live: rows})
 	}
 	tables := data.Tables() // sorted by name
 	for i, t := range tables {
@@ -135,12 +168,6 @@ func (c *Catalog) View(s session.Info) *View {
 		s = session.NewEmbedded()
 	}
 	return &View{c: c, sess: s, tables: map[*relation]*storage.Table{}}
-}
-
-// schemaOID maps the schemas Basalt has to their OIDs.
-var schemaOID = map[string]int64{
-	"pg_catalog": NamespacePgCatalog, "public": NamespacePublic,
-	"information_schema": NamespaceInfoSchema, "pg_toast": NamespacePgToast,
 }
 
 // searchPath is where unqualified names are looked up: PostgreSQL puts
@@ -202,6 +229,15 @@ func (v *View) table(r *relation) *storage.Table {
 
 // rowsOf returns r's rows in column order: cached for static relations.
 func (v *View) rowsOf(r *relation) ([][]any, error) {
+	if r.live != nil {
+		rows := r.live()
+		for _, row := range rows {
+			if len(row) != len(r.cols) {
+				return nil, sqlerr.New(sqlerr.InternalError, "system table %s: a row has %d values for %d columns", r.name, len(row), len(r.cols))
+			}
+		}
+		return rows, nil
+	}
 	if r.rows == nil {
 		return nil, nil
 	}

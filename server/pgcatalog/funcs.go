@@ -15,7 +15,7 @@ import (
 // public, as PostgreSQL's implicit search path does.
 func (v *View) Relation(schema, name string) (*storage.Table, error) {
 	if schema != "" {
-		if _, ok := schemaOID[schema]; !ok {
+		if _, ok := v.c.schemaOID[schema]; !ok {
 			return nil, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s.%s\" does not exist", schema, name)
 		}
 	}
@@ -116,7 +116,7 @@ func (v *View) RegIn(t types.T, text string) (int64, error) {
 		schema, name := "", parts[len(parts)-1]
 		if len(parts) >= 2 {
 			schema = parts[len(parts)-2]
-			if _, ok := schemaOID[schema]; !ok {
+			if _, ok := v.c.schemaOID[schema]; !ok {
 				return 0, sqlerr.New(sqlerr.InvalidSchemaName, "schema \"%s\" does not exist", schema)
 			}
 		}
@@ -159,7 +159,7 @@ func (v *View) RegIn(t types.T, text string) (int64, error) {
 		if !ok || len(parts) != 1 {
 			return 0, invalidName(s)
 		}
-		if oid, ok := schemaOID[parts[0]]; ok {
+		if oid, ok := v.c.schemaOID[parts[0]]; ok {
 			return oid, nil
 		}
 		return 0, sqlerr.New(sqlerr.InvalidSchemaName, "schema \"%s\" does not exist", parts[0])
@@ -295,7 +295,7 @@ func (v *View) RegOut(t types.T, oid int64) string {
 			return QuoteIdent(p.name) + "(" + v.c.argList(p) + ")"
 		}
 	case types.RegNamespace:
-		for _, n := range namespaces {
+		for _, n := range v.c.namespaces {
 			if n.oid == oid {
 				return QuoteIdent(n.name)
 			}

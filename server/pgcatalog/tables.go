@@ -57,7 +57,9 @@ type nsp struct {
 	owner int64
 }
 
-var namespaces = []nsp{
+// builtinNamespaces are the schemas every catalog has; a catalog with
+// system tables adds schema system.
+var builtinNamespaces = []nsp{
 	{NamespacePgCatalog, "pg_catalog", UserOID},
 	{NamespacePgToast, "pg_toast", UserOID},
 	{NamespacePublic, "public", DatabaseOwnerRoleOID},
@@ -66,7 +68,7 @@ var namespaces = []nsp{
 
 func namespaceRows(v *View) []map[string]any {
 	var out []map[string]any
-	for _, n := range namespaces {
+	for _, n := range v.c.namespaces {
 		out = append(out, map[string]any{"oid": n.oid, "nspname": n.name, "nspowner": n.owner})
 	}
 	return out
@@ -371,7 +373,7 @@ func catalogNameRows(v *View) []map[string]any {
 
 func schemataRows(v *View) []map[string]any {
 	var out []map[string]any
-	for _, n := range namespaces {
+	for _, n := range v.c.namespaces {
 		owner, _ := v.userName(n.owner)
 		out = append(out, map[string]any{"catalog_name": v.database(), "schema_name": n.name, "schema_owner": owner})
 	}
