@@ -28,6 +28,8 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	memLimit := fs.String("memory-limit", "", "memory limit per query, e.g. 512MB or 4GiB")
 	var sec securityFlags
 	sec.register(fs)
+	var cl clusterFlags
+	cl.register(fs)
 	if err := fs.Parse(reorder(args, valueFlags(fs))); err != nil {
 		return err
 	}
@@ -43,16 +45,28 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
-	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, MemoryLimit: limit})
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
+	logger := log.New(os.Stderr, "basalt: ", log.LstdFlags)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	logger := log.New(os.Stderr, "basalt: ", log.LstdFlags)
+	defer ln.Close()
+	node, err := cl.node(ln.Addr().String(), limit, logger.Printf)
+	if err != nil {
+		return err
+	}
+	// Leaving on every way out (SIGTERM, Ctrl-C, a failing server) lets the
+	// other members list this node as left rather than dead.
+	defer func() {
+		if err := node.Leave(5 * time.Second); err != nil {
+			logger.Printf("leaving the cluster: %v", err)
+		}
+	}()
+	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, MemoryLimit: limit, SystemTables: node.SystemTables()})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
 	cfg := pgwire.Config{Engine: eng, Logf: logger.Printf}
 	if err := sec.apply(&cfg, *addr, logger.Printf); err != nil {
 		return err
@@ -60,13 +74,21 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	srv := pgwire.New(cfg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "basalt ready: Postgres wire protocol on %s (data %s)\n", ln.Addr(), *data)
+	// Join once queries can be served: the others may send work as soon
+	// as they see this node.
+	if err := node.Join(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "basalt ready: Postgres wire protocol on %s (data %s)%s\n", ln.Addr(), *data, cl.describe(node))
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
 	logger.Printf("shutting down")
+	if err := node.Leave(5 * time.Second); err != nil {
+		logger.Printf("leaving the cluster: %v", err)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
