@@ -14,7 +14,6 @@
 -- name: npgsql load types
 -- source: PostgresDatabaseInfo.cs GenerateTypesQuery
 -- mode: extended
--- shapediff: elemoid is int8, PostgreSQL oid
 /*** Load all supported types ***/
 SELECT ns.nspname, a.typname, a.oid, a.typrelid, a.typbasetype,
 CASE WHEN pg_proc.proname='array_recv' THEN 'a' ELSE a.typtype END AS type,

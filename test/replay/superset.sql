@@ -95,7 +95,6 @@ SELECT c.oid
 -- source: base.py PGDialect.get_columns (server 12+: attgenerated and identity options)
 -- expect: minrows 16
 -- expect: cell l_shipdate
--- skip: 42883 function json_build_object(unknown, boolean, unknown, bigint, unknown, bigint, unknown, bigint, unknown, bigint, unknown, bigint, unknown, boolean) does n...
 SELECT a.attname,
               pg_catalog.format_type(a.atttypid, a.atttypmod),
               (
