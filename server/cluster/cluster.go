@@ -222,17 +222,23 @@ func (n *Node) Join() error {
 	if n.ml == nil || len(n.cfg.Join) == 0 {
 		return nil
 	}
+	n.d.mu.Lock()
+	n.d.refusal = ""
+	n.d.mu.Unlock()
 	if _, err := n.ml.Join(n.cfg.Join); err != nil {
 		if why := n.d.lastRefusal(); why != "" {
 			return fmt.Errorf("%w through %s: %s", ErrJoin, strings.Join(n.cfg.Join, ","), why)
 		}
+		msg := flatten(err)
 		hint := "is the address right and that node running?"
-		if n.cfg.Key != "" {
-			hint = "is --cluster-key the same on every node? (" + hint + ")"
-		} else {
-			hint = "does the cluster use a --cluster-key? (" + hint + ")"
+		switch {
+		case strings.Contains(msg, "connection refused") || strings.Contains(msg, "timeout") || strings.Contains(msg, "no such host"):
+		case n.cfg.Key != "":
+			hint = "is --cluster-key the same on every node?"
+		default:
+			hint = "does the cluster use a --cluster-key?"
 		}
-		return fmt.Errorf("%w through %s: %s; %s", ErrJoin, strings.Join(n.cfg.Join, ","), flatten(err), hint)
+		return fmt.Errorf("%w through %s: %s; %s", ErrJoin, strings.Join(n.cfg.Join, ","), msg, hint)
 	}
 	return nil
 }

@@ -186,6 +186,28 @@ func TestWrongKeyRefused(t *testing.T) {
 	}
 }
 
+func TestJoinNobody(t *testing.T) {
+	l := &logs{}
+	n, err := New(Config{Name: "lonely", GossipAddr: "127.0.0.1:0", Join: []string{freeAddr(t)}, ProbeInterval: 100 * time.Millisecond, Logf: l.logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Shutdown()
+	if err := n.Join(); !errors.Is(err, ErrJoin) || !strings.Contains(err.Error(), "is the address right") {
+		t.Errorf("join to a closed port: %v", err)
+	}
+}
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
 func TestWrongVersionRefused(t *testing.T) {
 	n1 := mustNode(t, "n1", Config{Version: "v1"})
 	mustNode(t, "n2", Config{Version: "v1"}, n1)
