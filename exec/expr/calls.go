@@ -26,6 +26,9 @@ func compileCall(e *expr.Call, args []node) (node, error) {
 		return &bitNotNode{arg: args[0], t: e.T}, nil
 	}
 	switch fn {
+	case "row":
+		// The binder's record values (sql/binder/record.go).
+		return compileRecord(args, e.T), nil
 	case "&", "|", "#", "<<", ">>":
 		if err := want(2); err != nil {
 			return nil, err

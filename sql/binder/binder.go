@@ -53,6 +53,9 @@ type Binder struct {
 	// liftOuter asks the next bindSelect (a scalar subquery's) to lift
 	// select-list items that read the enclosing query (liftOuterItems).
 	liftOuter bool
+	// recordNames are the field names of the record values (row calls)
+	// bound so far (record.go).
+	recordNames map[*expr.Call][]string
 }
 
 type cteDef struct {
@@ -85,6 +88,9 @@ type boundQuery struct {
 	// query (nil for the others): the column itself is a non-NULL marker
 	// and the item is computed above the join (liftOuterItems).
 	lifted []expr.Expr
+	// fields describe, per visible column, the fields of a record column
+	// (nil for others): carried as extra columns (record.go).
+	fields []*recordFields
 	// countCols marks the outputs that are bare count()s.
 	countCols []bool
 }
@@ -110,6 +116,10 @@ func (b *Binder) BindQuery(stmt ast.StmtNode) (*Bound, error) {
 	}
 	if err := b.checkParams(); err != nil {
 		return nil, err
+	}
+	if len(q.plan.Schema()) > q.nOut {
+		// Columns that carry record fields are for enclosing queries.
+		q.plan = trimTo(q.plan, q.nOut)
 	}
 	return b.outputForm(&Bound{Plan: b.inlineCTEs(q.plan, map[*logical.CTE]bool{}), Names: q.names}), nil
 }
@@ -210,6 +220,7 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 	alias := ts.AsName.O
 	var plan logical.Node
 	var names []string
+	var derived *boundQuery // a subquery in FROM: its record columns keep their fields
 	switch src := ts.Source.(type) {
 	case *ast.TableName:
 		name := src.Name.O
@@ -302,7 +313,7 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 		if err != nil {
 			return nil, nil, err
 		}
-		plan, names = q.plan, q.names
+		plan, names, derived = q.plan, q.names, q
 	case *ast.Join:
 		return b.bindJoin(src, parent)
 	default:
@@ -321,7 +332,15 @@ func (b *Binder) bindTableSource(ts *ast.TableSource, parent *scope) (logical.No
 	copy(names, aliases)
 	sc := &scope{}
 	for i, c := range plan.Schema() {
-		sc.cols = append(sc.cols, scopeCol{name: names[i], table: alias, t: c.T, idx: i})
+		if derived != nil && i >= derived.nOut {
+			break // columns carrying record fields
+		}
+		col := scopeCol{name: names[i], table: alias, t: c.T, idx: i}
+		if derived != nil && i < len(derived.fields) && derived.fields[i] != nil {
+			f := derived.fields[i]
+			col.fields, col.fieldOff, col.fieldTypes = f.names, f.off, f.types
+		}
+		sc.cols = append(sc.cols, col)
 	}
 	return plan, sc, nil
 }
@@ -497,7 +516,11 @@ func (b *Binder) bindLateral(ts *ast.TableSource, left *scope, parent *scope) (l
 	sc := &scope{}
 	schema := q.plan.Schema()
 	for i := 0; i < q.nOut; i++ {
-		sc.cols = append(sc.cols, scopeCol{name: names[i], table: alias, t: schema[i].T, idx: i})
+		c := scopeCol{name: names[i], table: alias, t: schema[i].T, idx: i}
+		if i < len(q.fields) && q.fields[i] != nil {
+			c.fields, c.fieldOff, c.fieldTypes = q.fields[i].names, q.fields[i].off, q.fields[i].types
+		}
+		sc.cols = append(sc.cols, c)
 	}
 	return q.plan, sc, q, nil
 }

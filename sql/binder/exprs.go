@@ -64,7 +64,11 @@ func (b *Binder) bindExpr(e ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
 		// set the marker's value to n.
 		return b.bindParam(n.GetInt64())
 	case *ast.ColumnNameExpr:
-		return ctx.sc.resolve(n.Name.Table.O, n.Name.Name.O)
+		e, err := ctx.sc.resolve(n.Name.Table.O, n.Name.Name.O)
+		if err == nil && e.Type().Variant == types.Record {
+			return b.recordColumn(ctx.sc, n.Name.Table.O, n.Name.Name.O, e)
+		}
+		return e, err
 	case *ast.BinaryOperationExpr:
 		op, ok := binaryOps[n.Op]
 		if !ok {
@@ -799,6 +803,9 @@ func constString(e ast.ExprNode) (string, bool) {
 
 func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) {
 	name := n.FnName.L
+	if isExpandArray(n) {
+		return b.expandArrayRecord(n, ctx)
+	}
 	switch name {
 	case "__pg_array_sub":
 		return b.bindArraySub(n, ctx)

@@ -23,6 +23,11 @@ type scopeCol struct {
 	// outer values it was computed for); 0 for ordinary columns. Such a
 	// column is not expanded by *.
 	corrOf int
+	// fields name the fields of a record column and where they are: at
+	// idx + fieldOff[k] in the same plan (record.go).
+	fields     []string
+	fieldOff   []int
+	fieldTypes []types.T
 }
 
 // scope is the set of names an expression may use; parent is the enclosing

@@ -342,6 +342,7 @@ func (b *Binder) bindSelect(sel *ast.SelectStmt, parent *scope) (*boundQuery, er
 			return nil, err
 		}
 	}
+	nLifted += b.carryRecordFields(q, items, proj)
 	if q.agg {
 		for i := 0; i < nExtra; i++ {
 			g := &expr.ColRef{Idx: len(groups) - nExtra + i, T: groups[len(groups)-nExtra+i].Type()}

@@ -84,6 +84,11 @@ func (b *Binder) bindSetList(l *ast.SetOprSelectList, parent *scope) (*boundQuer
 		if len(q.corr) > 0 {
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated set operation is not supported yet")
 		}
+		if len(q.plan.Schema()) > q.nOut {
+			// Record fields carried for an enclosing query: a set
+			// operation's columns are its visible ones.
+			q.plan, q.fields = trimTo(q.plan, q.nOut), nil
+		}
 		if acc == nil {
 			acc = q
 			continue

@@ -374,12 +374,13 @@ func (b *Binder) bindField(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error)
 		inner = p.Expr
 	}
 	f, ok := inner.(*ast.FuncCallExpr)
-	if !ok || f.FnName.L != "_pg_expandarray" || f.Schema.L != "information_schema" {
+	if !ok || !isExpandArray(f) {
+		// A record column (a derived table's _pg_expandarray AS keys).
 		x, err := b.bindExpr(inner, ctx)
 		if err != nil {
 			return nil, err
 		}
-		return nil, sqlerr.New(sqlerr.WrongObjectType, "column notation .%s applied to type %s, which is not a composite type", field, x.Type())
+		return b.fieldOf(x, field)
 	}
 	if field != "x" && field != "n" {
 		return nil, sqlerr.New(sqlerr.UndefinedColumn, "column \"%s\" not found in data type record", field)

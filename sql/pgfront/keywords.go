@@ -30,7 +30,7 @@ isnull join left like natural notnull outer overlaps right similar tablesample v
 // notCallee are words that, followed by a parenthesised group, do not form a
 // function call (so "x IN (1, 2)" is not an operand for "::").
 var notCallee = func() map[string]bool {
-	m := wordSet(`over filter within`)
+	m := wordSet(`over filter within by`) // ORDER BY (x).f: BY is never a function
 	for w := range pgReserved {
 		if w != "left" && w != "right" && w != "current_schema" && w != "collation" {
 			m[w] = true

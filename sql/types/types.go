@@ -81,6 +81,10 @@ const (
 	// unique, ", " and ": " separators), so output is a copy either way.
 	Json  // Text
 	Jsonb // Text
+	// Record is an anonymous composite (PostgreSQL's record): its text
+	// form "(a,b)" in a batch; the binder keeps its fields as columns of
+	// their own, so field selection never parses the text.
+	Record // Text
 )
 
 // Convenience values for the catalog types.
@@ -103,6 +107,7 @@ var (
 	AclItemArrayT = T{Kind: Array, Elem: Text, Variant: AclItem}
 	JsonT         = T{Kind: Text, Variant: Json}
 	JsonbT        = T{Kind: Text, Variant: Jsonb}
+	RecordT       = T{Kind: Text, Variant: Record}
 )
 
 // IsReg reports whether t is one of the reg* types, whose text form is an
@@ -134,6 +139,7 @@ var variantInfo = map[Variant]struct {
 	PgNodeTree: {"pg_node_tree", 194, 0}, AclItem: {"aclitem", 1033, 1034},
 	Varchar: {"character varying", 1043, 1015}, Bpchar: {"character", 1042, 1014},
 	Json: {"json", 114, 199}, Jsonb: {"jsonb", 3802, 3807},
+	Record: {"record", 2249, 2287},
 }
 
 // IsJSON reports whether t is json or jsonb.
