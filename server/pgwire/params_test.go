@@ -438,6 +438,40 @@ func TestParamsProtocol(t *testing.T) {
 		return out
 	}
 
+	t.Run("jsonb binary", func(t *testing.T) {
+		// jsonb's binary form is a version byte (1) and the text, both
+		// ways; json's is the text. A jsonb parameter comes back
+		// normalized.
+		fe.Send(&pgproto3.Parse{Name: "j1", Query: "select $1::jsonb, '{\"a\" :  1}'::json", ParameterOIDs: []uint32{3802}})
+		fe.Send(&pgproto3.Bind{PreparedStatement: "j1", ParameterFormatCodes: []int16{1},
+			Parameters: [][]byte{append([]byte{1}, `{"b":1, "a":[true]}`...)}, ResultFormatCodes: []int16{1}})
+		fe.Send(&pgproto3.Describe{ObjectType: 'P'})
+		fe.Send(&pgproto3.Execute{})
+		fe.Send(&pgproto3.Sync{})
+		fe.Flush()
+		m := expect("ParseComplete", "BindComplete", "RowDescription", "DataRow", "CommandComplete", "ReadyForQuery")
+		var oids []uint32
+		for _, f := range m[2].(*pgproto3.RowDescription).Fields {
+			oids = append(oids, f.DataTypeOID)
+		}
+		if !reflect.DeepEqual(oids, []uint32{3802, 114}) {
+			t.Errorf("column types %v", oids)
+		}
+		row := m[3].(*pgproto3.DataRow).Values
+		if string(row[0]) != "\x01"+`{"a": [true], "b": 1}` || string(row[1]) != `{"a" :  1}` {
+			t.Errorf("row %q", row)
+		}
+		// A jsonb value without its version byte is refused.
+		fe.Send(&pgproto3.Bind{PreparedStatement: "j1", ParameterFormatCodes: []int16{1}, Parameters: [][]byte{[]byte(`{}`)}})
+		fe.Send(&pgproto3.Execute{})
+		fe.Send(&pgproto3.Sync{})
+		fe.Flush()
+		if got := errCode(expect("ErrorResponse")[0]); got != "22P03" {
+			t.Errorf("jsonb without version: %s", got)
+		}
+		expect("ReadyForQuery")
+	})
+
 	t.Run("describe", func(t *testing.T) {
 		// Describe answers from Parse's binding: the division by zero the
 		// query would raise shows that nothing ran.
