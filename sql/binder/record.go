@@ -49,7 +49,7 @@ func (b *Binder) expandArrayRecord(f *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr
 	}
 	ref := x.(*srfRef)
 	(*ctx.srfs)[ref.i].Ordinality = true
-	return b.newRecord([]string{"x", "n"}, []expr.Expr{ref, &srfRef{i: ref.i, t: types.Int64T, ord: true}}), nil
+	return b.newRecord([]string{"x", "n"}, []expr.Expr{ref, expandArrayN(ref)}), nil
 }
 
 // isExpandArray reports whether f is information_schema._pg_expandarray.

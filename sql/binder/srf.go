@@ -394,5 +394,11 @@ func (b *Binder) bindField(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error)
 		return ref, nil
 	}
 	(*ctx.srfs)[ref.i].Ordinality = true
-	return &srfRef{i: ref.i, t: types.Int64T, ord: true}, nil
+	return expandArrayN(ref), nil
+}
+
+// expandArrayN is _pg_expandarray's n: the ordinality (bigint) as the
+// function's declared integer.
+func expandArrayN(ref *srfRef) expr.Expr {
+	return &expr.Cast{Arg: &srfRef{i: ref.i, t: types.Int64T, ord: true}, T: types.Int32T}
 }
