@@ -399,6 +399,9 @@ type bytesStore struct {
 	data []byte
 	offs []int
 	null []bool
+	// stable hashes with a process-independent function (for partitioning
+	// across nodes) instead of the faster seeded maphash.
+	stable bool
 }
 
 func (s *bytesStore) bytes() int64 {
@@ -426,10 +429,15 @@ func (s *bytesStore) view(arr arrow.Array) keyView {
 func (v *bytesView) get(i int32) []byte { return v.data[v.offs[i]:v.offs[i+1]] }
 
 func (v *bytesView) hash(h []uint64, first bool) {
+	stable := v.s.stable
 	for i := 0; i < v.n; i++ {
 		c := uint64(nullHash)
 		if isValid(v.bits, v.off, i) {
-			c = maphash.Bytes(strSeed, v.get(int32(i)))
+			if stable {
+				c = stableBytesHash(v.get(int32(i)))
+			} else {
+				c = maphash.Bytes(strSeed, v.get(int32(i)))
+			}
 		}
 		if first {
 			h[i] = c

@@ -207,17 +207,7 @@ func (r *repartition) produce(ctx context.Context, in exec.Operator) {
 		r.fail(ctx, err)
 		return
 	}
-	stores := make([]keyStore, len(r.keys))
-	for k, c := range r.keys {
-		stores[k] = newKeyStore(in.Schema().Field(c).Type)
-	}
-	var (
-		h     []uint64
-		part  []int32
-		idx   []int32
-		count = make([]int32, r.n+1)
-		fill  = make([]int32, r.n)
-	)
+	pt := NewPartitioner(in.Schema(), r.keys, r.n)
 	for {
 		b, err := exec.Next(ctx, in)
 		if err == io.EOF {
@@ -236,35 +226,14 @@ func (r *repartition) produce(ctx context.Context, in exec.Operator) {
 		if rows == 0 {
 			continue
 		}
-		if r.n == 1 || len(r.keys) == 0 {
+		if pt.Trivial() {
 			b.Retain()
 			if !r.send(ctx, 0, b) {
 				return
 			}
 			continue
 		}
-		h = grow(h, rows)
-		for k, c := range r.keys {
-			stores[k].view(b.Column(c)).hash(h, k == 0)
-		}
-		// Counting sort of the row numbers by partition: idx holds the
-		// rows of partition p, in input order, at count[p]:count[p+1].
-		part = grow(part, rows)
-		clear(count)
-		for i, x := range h[:rows] {
-			p := partitionOf(x, r.n)
-			part[i] = int32(p)
-			count[p+1]++
-		}
-		for p := 1; p <= r.n; p++ {
-			count[p] += count[p-1]
-		}
-		idx = grow(idx, rows)
-		copy(fill, count[:r.n])
-		for i, p := range part[:rows] {
-			idx[fill[p]] = int32(i)
-			fill[p]++
-		}
+		idx, count := pt.Split(b)
 		for p := 0; p < r.n; p++ {
 			lo, hi := count[p], count[p+1]
 			if lo == hi || r.isGone(p) {
