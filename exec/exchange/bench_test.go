@@ -1,0 +1,77 @@
+package exchange
+
+import (
+	"context"
+	"io"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/basaltdb/basalt/exec"
+	"github.com/basaltdb/basalt/exec/ops"
+)
+
+// repeatSource yields the same prepared batches rounds times, so the
+// benchmark measures the exchange, not batch generation.
+type repeatSource struct {
+	batches []arrow.RecordBatch
+	rounds  int
+	i       int
+}
+
+func (r *repeatSource) Schema() *arrow.Schema      { return mixedSchema }
+func (r *repeatSource) Open(context.Context) error { return nil }
+func (r *repeatSource) Next(context.Context) (arrow.RecordBatch, error) {
+	if r.i >= r.rounds*len(r.batches) {
+		return nil, io.EOF
+	}
+	r.i++
+	return r.batches[(r.i-1)%len(r.batches)], nil
+}
+func (r *repeatSource) Close() error { return nil }
+
+// BenchmarkLoopback streams 1M mixed rows (8192-row batches) over one
+// loopback Flight stream per iteration; bytes are the Arrow buffers sent.
+func BenchmarkLoopback(b *testing.B) {
+	const rows = 1 << 20
+	var batches []arrow.RecordBatch
+	var size int64
+	for from := int64(0); from < 16*exec.BatchSize; from += exec.BatchSize {
+		bt := mixedBatch(memory.DefaultAllocator, from, exec.BatchSize)
+		batches = append(batches, bt)
+		size += ops.BatchBytes(bt)
+	}
+	defer func() {
+		for _, bt := range batches {
+			bt.Release()
+		}
+	}()
+	rounds := rows / (16 * exec.BatchSize)
+	for _, comp := range []Compression{NoCompression, LZ4, Zstd} {
+		b.Run(comp.String(), func(b *testing.B) {
+			prod := startNode(b, Config{Compression: comp, Alloc: memory.DefaultAllocator})
+			client := newTestClient(b, testKey)
+			b.SetBytes(size * int64(rounds))
+			b.ReportAllocs()
+			var wire int64
+			for i := 0; b.Loop(); i++ {
+				key := StreamKey{Query: "bench", Stage: 1, Task: int32(i)}
+				out, err := prod.svc.Register(key, mixedSchema)
+				if err != nil {
+					b.Fatal(err)
+				}
+				done := runSender(NewSender([]exec.Operator{&repeatSource{batches: batches, rounds: rounds}}, nil, []Outlet{out}, memory.DefaultAllocator))
+				rcv := NewReceiver(client, prod.addr, key, mixedSchema, memory.DefaultAllocator)
+				if err := exec.Drain(context.Background(), rcv, func(arrow.RecordBatch) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+				wire = rcv.WireBytes()
+			}
+			b.ReportMetric(float64(size*int64(rounds))/float64(wire), "ratio")
+		})
+	}
+}
