@@ -9,8 +9,8 @@ require (
 	github.com/parquet-go/parquet-go v0.32.0
 	github.com/pingcap/go-tpc v1.0.7
 	github.com/pingcap/tidb/pkg/parser v0.0.0-20260418072757-ce92298d1124
-	golang.org/x/text v0.41.0
 	github.com/zeebo/xxh3 v1.1.0
+	golang.org/x/text v0.41.0
 	google.golang.org/grpc v1.83.2
 )
 
