@@ -129,12 +129,12 @@ func TestCopyMatchesPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ref.Drop(ctx)
-	pg, err := pgconn.Connect(ctx, dsn)
+	pg, err := pgconn.ConnectConfig(ctx, ref.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pg.Close(ctx)
-	if _, err := pg.Exec(ctx, "SET search_path = "+ref.Schema+"; SET TimeZone = 'UTC'").ReadAll(); err != nil {
+	if _, err := pg.Exec(ctx, "SET TimeZone = 'UTC'").ReadAll(); err != nil {
 		t.Fatal(err)
 	}
 	addr := serveDir(t, dir)
@@ -185,7 +185,7 @@ func TestCopyMatchesPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatalf("psql against Basalt: %s: %v: %s", cmd, err, out)
 		}
-		pout, err := exec.Command(psql, "-X", "-d", dsn, "-c", "set search_path = "+ref.Schema, "-c", strings.ReplaceAll(cmd, "%s", pf)).CombinedOutput()
+		pout, err := exec.Command(psql, "-X", "-d", ref.DSN(), "-c", strings.ReplaceAll(cmd, "%s", pf)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("psql against PostgreSQL: %s: %v: %s", cmd, err, pout)
 		}

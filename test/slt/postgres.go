@@ -4,42 +4,82 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Postgres is the reference half of the suite: a PostgreSQL database holding
-// the fixture tables in a schema of their own.
+// Postgres is the reference half of the suite: a PostgreSQL database of its
+// own, created for one run, holding the fixture tables in its public schema.
+//
+// A database, not a schema in the shared one: pg_class, pg_tables and
+// information_schema show every schema of the database, so a second run on
+// the same server at the same time (another checkout's go test, another CI
+// job) made catalog.slt's records see its tables twice. They only see one
+// database's objects, and the fixtures sit in public as they do in Basalt.
 type Postgres struct {
-	dsn    string
-	Schema string
+	cfg      *pgconn.Config // connects to Database
+	adminDSN string         // the database given by BASALT_PG_DSN, for CREATE/DROP
+	Database string
 }
 
-// SetupPostgres creates a fresh schema in the database at dsn and loads the
+// SetupPostgres creates a fresh database on the server at dsn and loads the
 // fixture tables into it. Call Drop when done.
 func SetupPostgres(ctx context.Context, dsn string, tables []*Table) (*Postgres, error) {
-	p := &Postgres{dsn: dsn, Schema: fmt.Sprintf("slt_%d", time.Now().UnixNano())}
-	conn, err := pgconn.Connect(ctx, dsn)
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse BASALT_PG_DSN: %w", err)
+	}
+	p := &Postgres{cfg: cfg, adminDSN: dsn, Database: fmt.Sprintf("slt_%d_%d", os.Getpid(), time.Now().UnixNano())}
+	admin, err := pgconn.Connect(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
+	defer admin.Close(ctx)
+	// template0: nobody is ever connected to it, which CREATE DATABASE
+	// needs of its template; C collation and UTF8 as in the test cluster.
+	create := fmt.Sprintf("CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'", p.Database)
+	if _, err := admin.Exec(ctx, create).ReadAll(); err != nil {
+		return nil, fmt.Errorf("create database for the fixtures: %w", err)
+	}
+	p.cfg.Database = p.Database
+	conn, err := pgconn.ConnectConfig(ctx, p.cfg)
+	if err != nil {
+		p.Drop(ctx)
+		return nil, fmt.Errorf("connect to PostgreSQL database %s: %w", p.Database, err)
+	}
 	defer conn.Close(ctx)
-	script := fmt.Sprintf("CREATE SCHEMA %s; SET search_path = %s;\n", p.Schema, p.Schema) + PostgresSQL(tables)
-	if _, err := conn.Exec(ctx, script).ReadAll(); err != nil {
+	if _, err := conn.Exec(ctx, PostgresSQL(tables)).ReadAll(); err != nil {
+		p.Drop(ctx)
 		return nil, fmt.Errorf("load fixtures into PostgreSQL: %w", err)
 	}
 	return p, nil
 }
 
-// Drop removes the schema and everything in it.
+// Config returns the connection settings of the run's database.
+func (p *Postgres) Config() *pgconn.Config { return p.cfg.Copy() }
+
+// DSN returns BASALT_PG_DSN pointed at the run's database, for tools such as
+// psql that take a connection string.
+func (p *Postgres) DSN() string {
+	if u, err := url.Parse(p.adminDSN); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + p.Database
+		return u.String()
+	}
+	// keyword=value form: a repeated keyword overrides the earlier one.
+	return p.adminDSN + " dbname=" + p.Database
+}
+
+// Drop removes the database, ending any session still connected to it.
 func (p *Postgres) Drop(ctx context.Context) error {
-	conn, err := pgconn.Connect(ctx, p.dsn)
+	conn, err := pgconn.Connect(ctx, p.adminDSN)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "DROP SCHEMA "+p.Schema+" CASCADE").ReadAll()
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+p.Database+" WITH (FORCE)").ReadAll()
 	return err
 }
 
@@ -52,12 +92,12 @@ type Session struct {
 // the way the expected outputs are written: UTC, ISO dates, default float
 // digits.
 func (p *Postgres) Session(ctx context.Context) (*Session, error) {
-	conn, err := pgconn.Connect(ctx, p.dsn)
+	conn, err := pgconn.ConnectConfig(ctx, p.cfg)
 	if err != nil {
 		return nil, err
 	}
-	setup := fmt.Sprintf("SET search_path = %s; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; "+
-		"SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; SET statement_timeout = '60s'", p.Schema)
+	const setup = "SET search_path = public; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; " +
+		"SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; SET statement_timeout = '60s'"
 	if _, err := conn.Exec(ctx, setup).ReadAll(); err != nil {
 		conn.Close(ctx)
 		return nil, err

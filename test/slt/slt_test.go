@@ -133,7 +133,7 @@ func TestPostgres(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if err := pg.Drop(context.Background()); err != nil {
-			t.Errorf("drop schema %s: %v", pg.Schema, err)
+			t.Errorf("drop database %s: %v", pg.Database, err)
 		}
 	})
 	for _, path := range sltFiles(t) {
