@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -21,6 +22,9 @@ import (
 // columnReader produces the next n rows of one output column.
 type columnReader interface {
 	read(alloc memory.Allocator, n int) (arrow.Array, error)
+	// seek moves to row (of the row group, not before the next row to
+	// read) so that rows before it are skipped without being copied.
+	seek(row int64) error
 	close()
 }
 
@@ -34,8 +38,19 @@ type pageCursor struct {
 	page   dataPage // current page; we hold one reference to it
 	def    []byte   // definition levels of the page; nil for a required column
 	maxDef byte
-	rows   int // rows in the current page
-	pos    int // next row of the current page
+	rows   int   // rows in the current page
+	pos    int   // next row of the current page
+	first  int64 // row of the row group where the current page starts
+	next   int64 // row where the page advance reads next starts
+	// starts holds each page's first row, from the chunk's OffsetIndex,
+	// when the page source can jump to a page (pageSeeker); nil otherwise.
+	starts []int64
+}
+
+// pageSeeker is a page source that can jump to the page starting at a row
+// without reading the pages before it (parquet-go's, given an OffsetIndex).
+type pageSeeker interface {
+	SeekToRow(row int64) error
 }
 
 // advance releases the current page and moves to the next non-empty one.
@@ -55,6 +70,11 @@ func (c *pageCursor) advance() (dataPage, error) {
 			continue
 		}
 		c.page, c.rows, c.pos, c.def = p, rows, 0, nil
+		c.first = c.next
+		c.next += int64(rows)
+		if i := c.pageOrdinal(c.first); i >= 0 && i+1 < len(c.starts) && c.starts[i+1] != c.next {
+			return nil, fmt.Errorf("page at row %d has %d rows, the offset index says %d", c.first, rows, c.starts[i+1]-c.first)
+		}
 		if c.maxDef > 0 {
 			c.def = p.DefinitionLevels()
 			if len(c.def) != rows {
@@ -63,6 +83,72 @@ func (c *pageCursor) advance() (dataPage, error) {
 		}
 		return p, nil
 	}
+}
+
+// pageOrdinal returns the index in starts of the page starting at row, or
+// -1.
+func (c *pageCursor) pageOrdinal(row int64) int {
+	i, ok := slices.BinarySearch(c.starts, row)
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// reposition makes the next advance read the page holding row when the
+// offset index says it lies beyond the next page: it jumps there instead of
+// decompressing the pages between. Without an index it does nothing and the
+// pages are read in order.
+func (c *pageCursor) reposition(row int64) error {
+	if len(c.starts) == 0 || row < c.next {
+		return nil
+	}
+	s, ok := c.pages.(pageSeeker)
+	if !ok {
+		return nil
+	}
+	i, found := slices.BinarySearch(c.starts, row)
+	if !found {
+		i--
+	}
+	if i < 0 || c.starts[i] <= c.next {
+		return nil // the next page in order holds row
+	}
+	c.release()
+	if err := s.SeekToRow(c.starts[i]); err != nil {
+		return err
+	}
+	c.next = c.starts[i]
+	return nil
+}
+
+// seek positions the cursor at row: pages ending before it are skipped
+// (loaded through load, which advances the cursor), and the rows of the
+// page before it are passed over; skipVals is told how many non-NULL values
+// that passes so the decoder can move its value position along.
+func (c *pageCursor) seek(row int64, load func() error, skipVals func(k int)) error {
+	for c.page == nil || row >= c.first+int64(c.rows) {
+		if err := c.reposition(row); err != nil {
+			return err
+		}
+		if err := load(); err != nil {
+			return err
+		}
+	}
+	k := int(row-c.first) - c.pos
+	if k < 0 {
+		return fmt.Errorf("storage: seek back to row %d from row %d", row, c.first+int64(c.pos))
+	}
+	if k == 0 {
+		return nil
+	}
+	v := k
+	if c.def != nil {
+		v = countDefined(c.def[c.pos:c.pos+k], c.maxDef)
+	}
+	skipVals(v)
+	c.pos += k
+	return nil
 }
 
 func (c *pageCursor) release() {
@@ -135,6 +221,10 @@ type fixedColumn[T any] struct {
 }
 
 func (c *fixedColumn[T]) close() { c.cur.close() }
+
+func (c *fixedColumn[T]) seek(row int64) error {
+	return c.cur.seek(row, c.load, func(k int) { c.vpos += k })
+}
 
 func (c *fixedColumn[T]) convert(v encoding.Values, dst []T) ([]T, error) {
 	if c.alias != nil {
@@ -306,6 +396,10 @@ type bytesColumn struct {
 }
 
 func (c *bytesColumn) close() { c.cur.close() }
+
+func (c *bytesColumn) seek(row int64) error {
+	return c.cur.seek(row, c.load, func(k int) { c.vpos += k })
+}
 
 // byteValues returns a page's values as data+offsets; fixed-length values
 // get synthesized offsets so one code path serves both physical types.
@@ -505,7 +599,8 @@ type nullColumn struct{ dt arrow.DataType }
 func (c nullColumn) read(alloc memory.Allocator, n int) (arrow.Array, error) {
 	return array.MakeArrayOfNull(alloc, c.dt, n), nil
 }
-func (nullColumn) close() {}
+func (nullColumn) close()           {}
+func (nullColumn) seek(int64) error { return nil }
 
 // constColumn repeats one partition value.
 type constColumn struct {
@@ -513,7 +608,8 @@ type constColumn struct {
 	v any
 }
 
-func (c constColumn) close() {}
+func (c constColumn) close()           {}
+func (c constColumn) seek(int64) error { return nil }
 
 func (c constColumn) read(alloc memory.Allocator, n int) (arrow.Array, error) {
 	dt := c.t.Arrow()
@@ -563,9 +659,10 @@ func constFixed[T any](alloc memory.Allocator, dt arrow.DataType, n int, v T) ar
 
 // newColumnReader picks the decoder that turns leaf l's pages into arrays of
 // target (the table's type for the column, possibly wider than l's own).
-func newColumnReader(l *leaf, target types.T, pages pageSource) (columnReader, error) {
+// starts, when not nil, are the pages' first rows from the offset index.
+func newColumnReader(l *leaf, target types.T, pages pageSource, starts []int64) (columnReader, error) {
 	dt := target.Arrow()
-	cur := pageCursor{pages: pages}
+	cur := pageCursor{pages: pages, starts: starts}
 	if l.optional {
 		cur.maxDef = 1
 	}

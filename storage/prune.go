@@ -98,6 +98,9 @@ type colRange struct {
 	nullsKnown bool
 	hasMinMax  bool
 	min, max   any // in the Const encoding of the column's type
+	// maxIsPrefix: max may be a byte-array bound cut short, so values that
+	// extend it may still lie below the real maximum.
+	maxIsPrefix bool
 }
 
 func (r colRange) mayMatch(p Predicate, t types.T) bool {
@@ -125,6 +128,9 @@ func (r colRange) mayMatch(p Predicate, t types.T) bool {
 	cmax, ok2 := compareConst(p.Value, r.max, t)
 	if !ok1 || !ok2 {
 		return true
+	}
+	if cmax > 0 && r.maxIsPrefix && hasPrefix(p.Value, r.max) {
+		cmax = -1
 	}
 	switch p.Op {
 	case "=":

@@ -44,6 +44,18 @@ func (t *Table) ArrowSchema(columns []int) *arrow.Schema {
 // columns' chunks are read. An empty projection still yields batches with
 // the right row counts.
 func (t *Table) Read(ctx context.Context, s Split, columns []int, alloc memory.Allocator, maxRows int) (BatchReader, error) {
+	return t.ReadWhere(ctx, s, columns, nil, alloc, maxRows)
+}
+
+// ReadWhere is Read for a scan whose filter implies all of preds (the ones
+// Prune judged the split by). When the file has a page index it reads only
+// the pages that can hold a matching row: the page index's min/max narrow
+// the row group to row ranges; within them, the predicate columns are read
+// first, a batch at a time, and the other columns only from the first to
+// the last row that satisfies preds. The rows it returns are a superset of
+// the matching ones, so the scan's filter must still run; without a page
+// index (DuckDB's files, most pyarrow ones) it reads what Read reads.
+func (t *Table) ReadWhere(ctx context.Context, s Split, columns []int, preds []Predicate, alloc memory.Allocator, maxRows int) (BatchReader, error) {
 	if t.err != nil {
 		return nil, t.err
 	}
@@ -88,7 +100,7 @@ func (t *Table) Read(ctx context.Context, s Split, columns []int, alloc memory.A
 			return nil, sqlerr.Wrap(sqlerr.IOError, err, "could not open Parquet file %q", f.path)
 		}
 	}
-	if err := r.init(t, f, s.RowGroup, columns); err != nil {
+	if err := r.init(t, f, s.RowGroup, columns, preds); err != nil {
 		r.Close()
 		return nil, err
 	}
@@ -108,9 +120,26 @@ type splitReader struct {
 	maxRows   int
 	err       error
 	closed    bool
+
+	// With a page index: the row ranges that may match (nil: all rows in
+	// order), the next of them, and the next row of the row group to read.
+	ranges []rowRange
+	ri     int
+	pos    int64
+	// evals are the predicates checked in storage, each with its column's
+	// position in cols; isPred marks those columns, read before the others.
+	evals  []colPred
+	isPred []bool
+	mask   []bool // scratch of matchWindow
 }
 
-func (r *splitReader) init(t *Table, f *tableFile, rowGroup int, columns []int) (err error) {
+// colPred is a predicate on output column col.
+type colPred struct {
+	col int
+	p   Predicate
+}
+
+func (r *splitReader) init(t *Table, f *tableFile, rowGroup int, columns []int, preds []Predicate) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = corruptFile(r.path, fmt.Errorf("%v", p))
@@ -119,7 +148,17 @@ func (r *splitReader) init(t *Table, f *tableFile, rowGroup int, columns []int) 
 	var chunks []parquet.ColumnChunk
 	if r.fh != nil {
 		chunks = f.pf.RowGroups()[rowGroup].ColumnChunks()
+		if len(preds) > 0 {
+			if ranges, narrowed := t.pageRanges(f, r.fh, rowGroup, preds); narrowed {
+				r.ranges = ranges
+				r.remaining = 0
+				for _, rr := range ranges {
+					r.remaining += rr.to - rr.from
+				}
+			}
+		}
 	}
+	rows := f.pf.Metadata().RowGroups[rowGroup].NumRows
 	for _, c := range columns {
 		col := &t.Columns[c]
 		if col.Partition {
@@ -142,11 +181,29 @@ func (r *splitReader) init(t *Table, f *tableFile, rowGroup int, columns []int) 
 		if !ok {
 			return sqlerr.New(sqlerr.InternalError, "unexpected column chunk type %T", chunks[l.index])
 		}
-		cr, err := newColumnReader(l, col.Type, chunkPages(r.fh, fc, &f.pf.Metadata().RowGroups[rowGroup].Columns[l.index], l))
+		cc := &f.pf.Metadata().RowGroups[rowGroup].Columns[l.index]
+		pages := chunkPages(r.fh, fc, cc, l)
+		var starts []int64
+		if _, ok := pages.(pageSeeker); ok && r.ranges != nil {
+			starts = pageStarts(r.fh, fc, cc, rows)
+		}
+		cr, err := newColumnReader(l, col.Type, pages, starts)
 		if err != nil {
 			return corruptFile(r.path, err)
 		}
 		r.cols = append(r.cols, cr)
+	}
+	if r.ranges != nil {
+		r.isPred = make([]bool, len(columns))
+		for _, p := range preds {
+			for i, c := range columns {
+				if c == p.Column && evaluable(p, t.Columns[c].Type) {
+					r.evals = append(r.evals, colPred{col: i, p: p})
+					r.isPred[i] = true
+					break
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -163,6 +220,9 @@ func (r *splitReader) Next() (b arrow.RecordBatch, err error) {
 	}
 	if err := r.ctx.Err(); err != nil {
 		return nil, sqlerr.Wrap(sqlerr.QueryCanceled, err, "canceling statement")
+	}
+	if r.ranges != nil {
+		return r.nextInRanges()
 	}
 	n := int(min(int64(r.maxRows), r.remaining))
 	arrs := make([]arrow.Array, 0, len(r.cols))

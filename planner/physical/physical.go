@@ -281,14 +281,17 @@ func (p *Planner) scan(x *logical.Scan) ([]exec.Operator, error) {
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	splits := t.Prune(t.Splits(), scanPredicates(x))
+	preds := scanPredicates(x)
+	splits := t.Prune(t.Splits(), preds)
 	schema := ArrowSchema(x.Out)
 	cols := append([]int(nil), x.Cols...)
 	alloc := p.Alloc
 	q := scan.NewQueue(len(splits))
 	p.queues = append(p.queues, q)
 	open := func(ctx context.Context, i int) (scan.Reader, error) {
-		return t.Read(ctx, splits[i], cols, alloc, exec.BatchSize)
+		// The filter above the scan still runs: storage only skips pages
+		// and rows the predicates rule out.
+		return t.ReadWhere(ctx, splits[i], cols, preds, alloc, exec.BatchSize)
 	}
 	n := min(p.Parallelism, max(len(splits), 1))
 	out := make([]exec.Operator, n)
