@@ -3,6 +3,7 @@ package expr
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -175,6 +176,36 @@ func compileJSONFunc(fn string, args []node, t types.T) (node, bool, error) {
 			}
 			return append(dst, ']'), nil
 		})
+	case "json_object_field", "json_object_field_text", "json_array_element", "json_array_element_text",
+		"jsonb_object_field", "jsonb_object_field_text", "jsonb_array_element", "jsonb_array_element_text":
+		asText := t.Kind == types.Text && t.Variant == types.NoVariant
+		field := strings.Contains(fn, "_object_field")
+		typ := "json"
+		if strings.HasPrefix(fn, "jsonb") {
+			typ = "jsonb"
+		}
+		return &rowNode{fn: fn, args: args, t: t, strict: true, fails: true, f: func(a rowArgs, i int, bld array.Builder) error {
+			doc, err := pgjson.Parse(a.str(0, i), typ)
+			if err != nil {
+				return err
+			}
+			var v pgjson.Value
+			var ok bool
+			if field {
+				v, ok = pgjson.Field(doc, a.str(1, i))
+			} else {
+				v, ok = pgjson.Element(doc, a.i64(1, i))
+			}
+			switch {
+			case !ok, asText && v.Kind == pgjson.Null:
+				bld.AppendNull()
+			case asText && v.Kind == pgjson.String:
+				appendText(bld, v.Str)
+			default:
+				appendText(bld, v.Raw)
+			}
+			return nil
+		}}, true, nil
 	case "to_json", "to_jsonb":
 		return row(true, func(a rowArgs, i int, dst []byte) ([]byte, error) {
 			return appendJSON(dst, a.arrs[0], i, argT[0]), nil

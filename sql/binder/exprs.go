@@ -999,6 +999,8 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		name = "concat"
 	case "__pg_pow":
 		name = "power"
+	case "__pg_json_get", "__pg_json_get_text":
+		return b.bindJSONArrow(n, ctx)
 	case "trim":
 		// TiDB: trim(str [, remstr [, direction]])
 		fn := "btrim"

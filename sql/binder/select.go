@@ -766,7 +766,7 @@ func columnName(e ast.ExprNode) string {
 			return "interval"
 		case "__pg_position":
 			return "position"
-		case "__pg_param", "__pg_any", "__pg_all", "concat":
+		case "__pg_param", "__pg_any", "__pg_all", "concat", "__pg_json_get", "__pg_json_get_text":
 			// concat here is TiDB's reading of ||.
 			return "?column?"
 		case "__pg_subscript", "__pg_slice", "__pg_ordered", "__pg_within_group", "__pg_filter", "__pg_distinct", "__pg_nulls_first", "__pg_nulls_last":

@@ -198,6 +198,12 @@ func ResolveBinary(op string, l, r types.T) (lt, rt, ret types.T, err error) {
 		return l, r, ret, undefinedOperator(sym, l, r)
 	}
 	if IsComparison(op) {
+		if (l.Kind == types.Text && l.Variant == types.Json || r.Kind == types.Text && r.Variant == types.Json) && !strings.HasPrefix(op, "is ") {
+			// json has no comparison operators (jsonb has). IS [NOT]
+			// DISTINCT FROM is left alone: PostgreSQL reads it against
+			// NULL as IS [NOT] NULL.
+			return l, r, ret, undefinedOperator(op, l, r)
+		}
 		if l.Kind == types.Unknown && r.Kind == types.Unknown {
 			return types.TextT, types.TextT, types.BoolT, nil
 		}
@@ -842,6 +848,29 @@ func resolveMore(name string, args []types.T) (argTypes []types.T, ret types.T, 
 			return out, types.JsonbT, true
 		}
 		return out, types.JsonT, true
+	case "json_object_field", "json_object_field_text", "json_array_element", "json_array_element_text",
+		"jsonb_object_field", "jsonb_object_field_text", "jsonb_array_element", "jsonb_array_element_text":
+		// The functions behind -> and ->>.
+		jt := types.JsonT
+		if strings.HasPrefix(name, "jsonb") {
+			jt = types.JsonbT
+		}
+		if n != 2 || !(args[0].Identical(jt) || args[0].Kind == types.Unknown) {
+			return nil, T, false
+		}
+		ret := jt
+		if strings.HasSuffix(name, "_text") {
+			ret = T
+		}
+		if strings.Contains(name, "_object_field") {
+			if isTextish(args[1]) {
+				return []types.T{jt, T}, ret, true
+			}
+			return nil, T, false
+		}
+		if isIntish(args[1]) {
+			return []types.T{jt, I}, ret, true
+		}
 	case "cot":
 		if n == 1 && isNum(args[0]) {
 			return []types.T{F}, F, true

@@ -15,6 +15,8 @@
 //	__pg_extract('field', x)       extract(field FROM x)
 //	__pg_position(a, b)            position(a IN b)
 //	__pg_pow(a, b)                 a ^ b
+//	__pg_json_get(j, k)            j -> k
+//	__pg_json_get_text(j, k)       j ->> k
 //	__pg_param(n)                  $n
 //
 // Other rewrites keep TiDB syntax with PostgreSQL meaning: a <=> b for

@@ -383,6 +383,8 @@ func (rw *rewriter) operator(s *seqState, in []*node, i int) (int, error) {
 		return i + 1, nil
 	case t.val == "^":
 		return rw.power(s, in, i)
+	case t.val == "->" || t.val == "->>":
+		return rw.jsonArrow(s, in, i)
 	case t.val == "~*" || t.val == "!~" || t.val == "!~*":
 		// PostgreSQL's regular-expression match operators. TiDB's REGEXP
 		// has the right shape; case-insensitivity is the pattern's own
@@ -428,6 +430,33 @@ func (rw *rewriter) power(s *seqState, in []*node, i int) (int, error) {
 	}
 	pos := in[i].tok.pos
 	s.push(rawNode(synth("__pg_pow(", pos), left, synth(", ", pos), right, synth(")", pos)))
+	return end, nil
+}
+
+// jsonArrow rewrites j -> k and j ->> k (json field or element access)
+// into __pg_json_get(j, k) and __pg_json_get_text(j, k); the binder picks
+// the field or element function by k's type. Chains (j -> 'a' -> 0) nest
+// left to right. The right operand is one primary expression, so
+// j -> 1 + 1 reads as (j -> 1) + 1 where PostgreSQL adds first.
+func (rw *rewriter) jsonArrow(s *seqState, in []*node, i int) (int, error) {
+	left, err := rw.popOperand(s, in[i])
+	if err != nil {
+		return 0, err
+	}
+	end, err := rw.primaryEnd(in, i+1, s.close)
+	if err != nil {
+		return 0, err
+	}
+	right, err := rw.seqOperand(in[i+1:end], s.close)
+	if err != nil {
+		return 0, err
+	}
+	pos := in[i].tok.pos
+	fn := "__pg_json_get("
+	if in[i].tok.val == "->>" {
+		fn = "__pg_json_get_text("
+	}
+	s.push(rawNode(synth(fn, pos), left, synth(", ", pos), right, synth(")", pos)))
 	return end, nil
 }
 

@@ -39,6 +39,7 @@ const (
 type Value struct {
 	Kind  Kind
 	Str   string
+	Raw   string   // the value's text as written (json keeps it for -> and ->>)
 	Elems []Value  // Array elements; Object values
 	Keys  []string // Object keys, in input order
 }
@@ -306,6 +307,13 @@ func (p *parser) errToken(format string) error {
 }
 
 func (p *parser) value(depth int) (Value, error) {
+	start := p.i
+	v, err := p.value1(depth)
+	v.Raw = p.s[start:p.i]
+	return v, err
+}
+
+func (p *parser) value1(depth int) (Value, error) {
 	if depth > maxDepth {
 		return Value{}, &sqlerr.Error{Code: "54001", Message: "stack depth limit exceeded"}
 	}
@@ -521,4 +529,34 @@ func (p *parser) hex4() (rune, bool) {
 	}
 	p.i += 4
 	return rune(v), true
+}
+
+// Field is the value of key in object v (of duplicate keys the last, as
+// PostgreSQL's -> finds it in json); ok is false when v is not an object
+// or has no such key.
+func Field(v Value, key string) (Value, bool) {
+	if v.Kind != Object {
+		return Value{}, false
+	}
+	for i := len(v.Keys) - 1; i >= 0; i-- {
+		if v.Keys[i] == key {
+			return v.Elems[i], true
+		}
+	}
+	return Value{}, false
+}
+
+// Element is element i of array v, counting from the end when i is
+// negative; ok is false outside the array or when v is not one.
+func Element(v Value, i int64) (Value, bool) {
+	if v.Kind != Array {
+		return Value{}, false
+	}
+	if i < 0 {
+		i += int64(len(v.Elems))
+	}
+	if i < 0 || i >= int64(len(v.Elems)) {
+		return Value{}, false
+	}
+	return v.Elems[i], true
 }
