@@ -356,8 +356,13 @@ func specType(s string) types.T {
 		return types.IntervalT
 	case "timestamp with time zone", "timestamp(2) with time zone":
 		return types.TimestampTZT
-	case "character varying", "character varying(3)":
+	case "character varying":
 		return types.VarcharT
+	case "character varying(3)":
+		// information_schema's yes_or_no domain.
+		t := types.VarcharT
+		t.Precision = 3
+		return t
 	}
 	return types.TextT
 }

@@ -89,14 +89,9 @@ func (c *Catalog) loadProcs() {
 	}
 }
 
-// TypeMod is the atttypmod of t: ((p << 16) | s) + 4 for a constrained
-// numeric, -1 otherwise (Parquet strings carry no length).
-func TypeMod(t types.T) int64 {
-	if t.Kind == types.Numeric && t.Precision > 0 {
-		return int64(t.Precision)<<16 | int64(t.Scale) + 4
-	}
-	return -1
-}
+// TypeMod is the atttypmod of t (types.T.TypeMod); Parquet strings carry
+// no length, so data columns have -1 but for numeric(p,s).
+func TypeMod(t types.T) int64 { return int64(t.TypeMod()) }
 
 // FormatType is PostgreSQL's format_type(oid, typmod): the SQL name of a
 // type with its modifier. known is false for an oid no type has ("???"

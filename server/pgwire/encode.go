@@ -60,14 +60,8 @@ func typeSize(t types.T) int16 {
 	return -1
 }
 
-// typeMod is the atttypmod PostgreSQL reports: ((p << 16) | s) + 4 for a
-// constrained numeric, -1 otherwise.
-func typeMod(t types.T) int32 {
-	if t.Kind == types.Numeric && t.Precision > 0 {
-		return (t.Precision<<16 | t.Scale) + 4
-	}
-	return -1
-}
+// typeMod is the typmod RowDescription carries (types.T.TypeMod).
+func typeMod(t types.T) int32 { return t.TypeMod() }
 
 // binarySupported reports whether results of t can be sent in binary.
 func binarySupported(t types.T) bool {
@@ -153,6 +147,9 @@ func encoderFor(arr arrow.Array, t types.T, format int16) valueEncoder {
 		v := a.Int32Values()
 		return func(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(v[i]), 10) }
 	case *array.String:
+		if n := t.Length(); n > 0 && t.Variant == types.Bpchar {
+			return func(dst []byte, i int) []byte { return pgtext.AppendBpchar(dst, a.Value(i), n) }
+		}
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
 	case *array.Date32:
 		v := a.Date32Values()
@@ -210,6 +207,10 @@ func binaryEncoder(arr arrow.Array, t types.T) valueEncoder {
 		if t.Variant == types.Jsonb {
 			// jsonb_send: version 1, then the text.
 			return func(dst []byte, i int) []byte { return append(append(dst, 1), a.Value(i)...) }
+		}
+		if n := t.Length(); n > 0 && t.Variant == types.Bpchar {
+			// bpcharsend sends the padded text, as output does.
+			return func(dst []byte, i int) []byte { return pgtext.AppendBpchar(dst, a.Value(i), n) }
 		}
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
 	case *array.Binary:

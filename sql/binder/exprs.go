@@ -536,6 +536,8 @@ func commonType(es []expr.Expr, what string) (types.T, error) {
 		case et.Kind == types.Unknown:
 		case t.Kind == types.Unknown:
 			t = et
+		case t.Kind == types.Text && et.Kind == types.Text && !t.IsJSON() && !et.IsJSON():
+			t = expr.CommonString(t, et)
 		case t.Identical(et):
 		case (t.Variant == types.Oid || t.IsReg()) && et.Variant == types.NoVariant && (et.Kind == types.Int16 || et.Kind == types.Int32):
 			// int2 and int4 cast to oid implicitly: CASE ... THEN typelem ELSE 0 END is oid.
@@ -599,7 +601,10 @@ func (b *Binder) bindCase(n *ast.CaseExpr, ctx *exprCtx) (expr.Expr, error) {
 		if c.Else, err = b.bindExpr(n.ElseClause, ctx); err != nil {
 			return nil, err
 		}
-		results = append(results, c.Else)
+		// PostgreSQL resolves the ELSE result first, then the WHENs: it
+		// wins among the string types (CASE ... THEN varchar ELSE text is
+		// text) and comes first in a mismatch's message.
+		results = append([]expr.Expr{c.Else}, results...)
 	}
 	if c.T, err = commonType(results, "CASE"); err != nil {
 		return nil, err
@@ -821,25 +826,8 @@ func (b *Binder) bindFunc(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, error) 
 		if err != nil {
 			return nil, err
 		}
-		width, ok := varcharLength(tn)
-		if strings.EqualFold(strings.TrimPrefix(strings.TrimSpace(tn), "pg_catalog."), `"char"`) {
-			// "char" is a single byte; Basalt's text stands in for it.
-			width, ok = 1, true
-		}
-		if ok && t.Kind == types.Text {
-			// An explicit cast to varchar(n) or char(n) cuts to n characters.
-			x, err := b.bindExpr(n.Args[0], ctx)
-			if err != nil {
-				return nil, err
-			}
-			if x.Type().Kind != types.Text {
-				if x.Type().Kind == types.Unknown {
-					x = finishUnknown(x)
-				} else {
-					x = &expr.Cast{Arg: x, T: types.TextT}
-				}
-			}
-			return b.callFuncBound("left", []expr.Expr{x, &expr.Const{Value: int64(width), T: types.Int32T}})
+		if t.Kind == types.Text && t.Variant != types.NoVariant && t.Variant != types.Name && !t.IsJSON() {
+			return b.bindStringCast(n.Args[0], t, ctx)
 		}
 		if f, ok := n.Args[0].(*ast.FuncCallExpr); ok && f.FnName.L == "__pg_array" && t.Kind == types.Array {
 			// ARRAY[...]::int[]: the elements take the cast's element type.
@@ -1163,22 +1151,43 @@ func isAggregateNode(e ast.ExprNode) bool {
 	return false
 }
 
-// varcharLength reads the length of varchar(n), character varying(n),
-// char(n) and character(n).
-func varcharLength(name string) (int, bool) {
-	name = strings.ToLower(strings.TrimSpace(name))
-	i := strings.IndexByte(name, '(')
-	if i < 0 || !strings.HasSuffix(name, ")") {
-		return 0, false
+// bindStringCast binds an explicit cast to varchar(n), character(n) or
+// "char": PostgreSQL cuts the value to n characters (an explicit cast does
+// not fail on overflow). character(n) keeps its value without trailing
+// spaces (see types.Bpchar); output pads it. Without n, varchar and bpchar
+// keep the value whole.
+func (b *Binder) bindStringCast(arg ast.ExprNode, t types.T, ctx *exprCtx) (expr.Expr, error) {
+	x, err := b.bindExpr(arg, ctx)
+	if err != nil {
+		return nil, err
 	}
-	switch strings.Join(strings.Fields(name[:i]), " ") {
-	case "varchar", "character varying", "char", "character", "bpchar":
+	switch x.Type().Kind {
+	case types.Text:
+	case types.Unknown:
+		x = finishUnknown(x)
 	default:
-		return 0, false
+		if !expr.CanCast(x.Type(), types.TextT) {
+			return nil, sqlerr.New(sqlerr.CannotCoerce, "cannot cast type %s to %s", x.Type(), t)
+		}
+		x = &expr.Cast{Arg: x, T: types.TextT}
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(name[i+1 : len(name)-1]))
-	if err != nil || n < 1 {
-		return 0, false
+	width := t.Length()
+	if t.Variant == types.Char {
+		// "char" is a single byte; Basalt's text stands in for it.
+		width = 1
 	}
-	return n, true
+	if width > 0 {
+		if x, err = b.callFuncBound("left", []expr.Expr{x, &expr.Const{Value: int64(width), T: types.Int32T}}); err != nil {
+			return nil, err
+		}
+	}
+	if t.Variant == types.Bpchar && width > 0 {
+		if x, err = b.callFuncBound("rtrim", []expr.Expr{x}); err != nil {
+			return nil, err
+		}
+	}
+	if x.Type().Identical(t) && x.Type().Precision == t.Precision {
+		return x, nil
+	}
+	return &expr.Cast{Arg: x, T: t}, nil
 }

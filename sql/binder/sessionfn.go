@@ -91,9 +91,15 @@ func (b *Binder) session() session.Info {
 
 func textConst(s string) *expr.Const { return &expr.Const{Value: s, T: types.TextT} }
 
-// textArrayConst is a text[] value; the cast from its text form folds to
-// a constant like any other literal cast, and ANY/subscripts see through it.
-func textArrayConst(elems []string) expr.Expr {
+// nameConst is a value of type name: the session functions that return an
+// identifier (current_user, current_database, current_schema ...) are
+// typed name in PostgreSQL, and clients read the column's OID.
+func nameConst(s string) *expr.Const { return &expr.Const{Value: s, T: types.NameT} }
+
+// textArrayConst is an array of elem (text or name) values; the cast from
+// its text form folds to a constant like any other literal cast, and
+// ANY/subscripts see through it.
+func textArrayConst(elems []string, elem types.T) expr.Expr {
 	var sb strings.Builder
 	sb.WriteByte('{')
 	for i, e := range elems {
@@ -105,7 +111,7 @@ func textArrayConst(elems []string) expr.Expr {
 		sb.WriteByte('"')
 	}
 	sb.WriteByte('}')
-	return &expr.Cast{Arg: textConst(sb.String()), T: types.ArrayOf(types.TextT)}
+	return &expr.Cast{Arg: textConst(sb.String()), T: types.ArrayOf(elem)}
 }
 
 // constArg returns the value of a constant argument: a literal, possibly
@@ -240,28 +246,28 @@ func (b *Binder) sessionFunc(name string, n *ast.FuncCallExpr, ctx *exprCtx) (x 
 			return nil, true, err
 		}
 		if path := b.searchPath(false); len(path) > 0 {
-			return textConst(path[0]), true, nil
+			return nameConst(path[0]), true, nil
 		}
-		return &expr.Const{T: types.TextT}, true, nil
+		return &expr.Const{T: types.NameT}, true, nil
 	case "current_schemas":
 		if err := arity(1); err != nil {
 			return nil, true, err
 		}
 		implicit, null, err := constBoolArg(args[0], name)
 		if err != nil || null {
-			return &expr.Const{T: types.ArrayOf(types.TextT)}, true, err
+			return &expr.Const{T: types.ArrayOf(types.NameT)}, true, err
 		}
-		return textArrayConst(b.searchPath(implicit)), true, nil
+		return textArrayConst(b.searchPath(implicit), types.NameT), true, nil
 	case "current_database", "current_catalog":
 		if err := arity(0); err != nil {
 			return nil, true, err
 		}
-		return textConst(sess.Database()), true, nil
+		return nameConst(sess.Database()), true, nil
 	case "current_user", "session_user", "user", "current_role":
 		if err := arity(0); err != nil {
 			return nil, true, err
 		}
-		return textConst(sess.User()), true, nil
+		return nameConst(sess.User()), true, nil
 	case "current_setting":
 		if err := arity(1, 2); err != nil {
 			return nil, true, err

@@ -77,8 +77,33 @@ func ParseTypeName(s string) (types.T, error) {
 			}
 			return types.NumericT(p, sc), nil
 		}
-	case "text", "varchar", "character varying", "char", "character", "bpchar", "string":
+	case "text", "string":
 		return types.TextT, nil
+	case "varchar", "character varying", "char", "character", "bpchar":
+		t := types.VarcharT
+		if name != "varchar" && name != "character varying" {
+			t = types.BpcharT
+		}
+		switch {
+		case len(args) > 1:
+			return types.T{}, sqlerr.New(sqlerr.SyntaxError, "invalid type modifier in %q", s)
+		case len(args) == 1:
+			kind := "varchar"
+			if t.Variant == types.Bpchar {
+				kind = "char"
+			}
+			if args[0] < 1 {
+				return types.T{}, sqlerr.New(sqlerr.InvalidParameterValue, "length for type %s must be at least 1", kind)
+			}
+			if args[0] > 10485760 {
+				return types.T{}, sqlerr.New(sqlerr.InvalidParameterValue, "length for type %s cannot exceed 10485760", kind)
+			}
+			t.Precision = args[0]
+		case name == "char" || name == "character":
+			// char without a length is char(1).
+			t.Precision = 1
+		}
+		return t, nil
 	case "name":
 		return types.NameT, nil
 	case `"char"`:

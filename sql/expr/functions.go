@@ -113,14 +113,15 @@ func CommonType(ts ...types.T) (types.T, bool) {
 			continue
 		}
 		switch {
-		case out.Identical(t):
+		case out.Kind == types.Text && t.Kind == types.Text && !out.IsJSON() && !t.IsJSON():
+			out = CommonString(out, t)
 		case (out.Variant == types.Oid || out.IsReg()) && t.Variant == types.NoVariant && (t.Kind == types.Int16 || t.Kind == types.Int32):
 			// int2 and int4 cast to oid implicitly (CASE ... typelem ... ELSE 0 is oid).
 		case (t.Variant == types.Oid || t.IsReg()) && out.Variant == types.NoVariant && (out.Kind == types.Int16 || out.Kind == types.Int32):
 			out = t
+		case out.Identical(t):
 		case out.Kind == t.Kind && out.Kind != types.Numeric && out.Variant != t.Variant:
-			// oid and int8 ...: the plain type. name and text cast to
-			// each other implicitly, so PostgreSQL keeps the first.
+			// oid and int8 ...: the plain type.
 			if out.Kind != types.Text {
 				out = out.Plain()
 			}
@@ -138,6 +139,25 @@ func CommonType(ts ...types.T) (types.T, bool) {
 		return types.TextT, true
 	}
 	return out, true
+}
+
+// CommonString is the type two string types (text, varchar, bpchar, name,
+// "char") meet as, the first met first. They cast to each other
+// implicitly, so PostgreSQL keeps the first, except that varchar and bpchar
+// go to name and name not back (only by assignment). A length stays only
+// when both have it: varchar(3) and varchar(5) meet as varchar.
+func CommonString(first, next types.T) types.T {
+	if first.Variant == next.Variant {
+		if first.Precision != next.Precision {
+			first.Precision = 0
+		}
+		return first
+	}
+	if next.Variant == types.Name && (first.Variant == types.Varchar || first.Variant == types.Bpchar) {
+		return next
+	}
+	first.Precision = 0
+	return first
 }
 
 // arithOperand maps unknown to the other side's type for arithmetic.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -67,6 +68,9 @@ func AppendValue(dst []byte, arr arrow.Array, i int, t types.T) []byte {
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
 		return AppendNumeric(dst, a.Value(i), scale)
 	case *array.String:
+		if n := t.Length(); n > 0 && t.Variant == types.Bpchar {
+			return AppendBpchar(dst, a.Value(i), n)
+		}
 		return append(dst, a.Value(i)...)
 	case *array.LargeString:
 		return append(dst, a.Value(i)...)
@@ -91,6 +95,17 @@ func AppendValue(dst []byte, arr arrow.Array, i int, t types.T) []byte {
 	}
 	// Not an engine type; fall back to Arrow's own rendering.
 	return append(dst, arr.ValueStr(i)...)
+}
+
+// AppendBpchar appends the output of a character(n) value: v (kept
+// without trailing spaces, see types.Bpchar) padded with spaces to n
+// characters, as PostgreSQL stores and prints it.
+func AppendBpchar(dst []byte, v string, n int) []byte {
+	dst = append(dst, v...)
+	for c := utf8.RuneCountInString(v); c < n; c++ {
+		dst = append(dst, ' ')
+	}
+	return dst
 }
 
 // FormatConst formats a value in expr.Const's encoding (see sql/expr).

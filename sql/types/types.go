@@ -46,6 +46,8 @@ type T struct {
 	// Variant names a PostgreSQL type stored exactly like Kind (oid and
 	// the reg* types as Int64, name and "char" as Text...): kernels see
 	// only the Kind, clients see the variant's OID and name.
+	// For varchar and bpchar, Precision is the declared length n
+	// (0: none), which clients read as the typmod n+4.
 	Variant Variant
 }
 
@@ -75,7 +77,10 @@ const (
 	PgNodeTree // Text
 	AclItem    // Text (arrays of it are always NULL here)
 	Varchar    // Text: character varying
-	Bpchar     // Text: character(n)
+	// Bpchar is character(n). Values are kept without their trailing
+	// spaces, which PostgreSQL ignores in comparisons, length() and casts
+	// to text; output pads them back to n (pgtext.PadBpchar).
+	Bpchar
 	// json and jsonb hold their text form: json the input as written
 	// (validated), jsonb PostgreSQL's normalized output (keys sorted and
 	// unique, ", " and ": " separators), so output is a copy either way.
@@ -104,6 +109,7 @@ var (
 	OidVectorT    = T{Kind: Array, Elem: Int64, Variant: OidVector}
 	PgNodeTreeT   = T{Kind: Text, Variant: PgNodeTree}
 	VarcharT      = T{Kind: Text, Variant: Varchar}
+	BpcharT       = T{Kind: Text, Variant: Bpchar}
 	AclItemArrayT = T{Kind: Array, Elem: Text, Variant: AclItem}
 	JsonT         = T{Kind: Text, Variant: Json}
 	JsonbT        = T{Kind: Text, Variant: Jsonb}
@@ -140,6 +146,31 @@ var variantInfo = map[Variant]struct {
 	Varchar: {"character varying", 1043, 1015}, Bpchar: {"character", 1042, 1014},
 	Json: {"json", 114, 199}, Jsonb: {"jsonb", 3802, 3807},
 	Record: {"record", 2249, 2287},
+}
+
+// Length is the declared length n of varchar(n) or character(n), 0 for
+// every other type.
+func (t T) Length() int {
+	if t.Kind == Text && (t.Variant == Varchar || t.Variant == Bpchar) {
+		return int(t.Precision)
+	}
+	return 0
+}
+
+// TypeMod is the typmod PostgreSQL reports for t (RowDescription,
+// pg_attribute.atttypmod): ((p << 16) | s) + 4 for numeric(p,s), n + 4 for
+// varchar(n) and character(n) and arrays of them, -1 otherwise.
+func (t T) TypeMod() int32 {
+	if t.Kind == Numeric && t.Precision > 0 {
+		return (t.Precision<<16 | t.Scale) + 4
+	}
+	if t.Kind == Array && t.Elem == Text && !t.IsVector() {
+		t = t.ElemType()
+	}
+	if n := t.Length(); n > 0 {
+		return int32(n) + 4
+	}
+	return -1
 }
 
 // IsJSON reports whether t is json or jsonb.
@@ -282,10 +313,14 @@ func FromArrow(dt arrow.DataType) (T, error) {
 // String is the PostgreSQL name of t, as format_type prints it.
 func (t T) String() string {
 	if v, ok := variantInfo[t.Variant]; ok {
-		if t.Kind == Array && !t.IsVector() {
-			return v.name + "[]"
+		name := v.name
+		if (t.Variant == Varchar || t.Variant == Bpchar) && t.Precision > 0 {
+			name = fmt.Sprintf("%s(%d)", name, t.Precision)
 		}
-		return v.name
+		if t.Kind == Array && !t.IsVector() {
+			return name + "[]"
+		}
+		return name
 	}
 	switch t.Kind {
 	case Bool:

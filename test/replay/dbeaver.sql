@@ -29,7 +29,6 @@ SET application_name = 'DBeaver 25.1.5 - Main <basalt>'
 -- source: PostgreDataSource.java (bootstrap connection)
 -- mode: extended
 -- expect: cell basalt
--- shapediff: current_database is text, PostgreSQL name
 SELECT current_database()
 
 -- name: databases
@@ -49,7 +48,6 @@ SELECT version()
 -- source: PostgreExecutionContext.java
 -- mode: extended
 -- expect: row public | tester
--- shapediff: current_schema is text, PostgreSQL name; session_user is text, PostgreSQL name
 SELECT current_schema(),session_user
 
 -- name: search_path

@@ -15,7 +15,7 @@ const pgDatabase = "basalt_replay"
 
 // TestReplayMatchesPostgres runs every record on a real PostgreSQL that
 // holds the same tables (empty, same column types) and on Basalt, and
-// compares the column names and type OIDs of the answers. Every record must
+// compares the column names, type OIDs and typmods of the answers. Every record must
 // run on PostgreSQL, skipped ones included: that checks the transcription of
 // the tools' statements. Values are not compared (OIDs, versions and row
 // estimates differ by design).
@@ -114,6 +114,9 @@ func shapeDiff(pg, b outcome) string {
 			}
 			if pf[j].DataTypeOID != bf[j].DataTypeOID {
 				out = append(out, fmt.Sprintf("%s is %s, PostgreSQL %s", pf[j].Name, typeName(bf[j].DataTypeOID), typeName(pf[j].DataTypeOID)))
+			} else if pf[j].TypeModifier != bf[j].TypeModifier {
+				// Clients size varchar(n) and numeric(p,s) columns by it.
+				out = append(out, fmt.Sprintf("%s has typmod %d, PostgreSQL %d", pf[j].Name, bf[j].TypeModifier, pf[j].TypeModifier))
 			}
 		}
 	}

@@ -97,7 +97,6 @@ SELECT table_catalog, table_schema, table_name, column_name, ordinal_position, c
 -- param: text public
 -- param: text lineitem
 -- expect: rows 0
--- shapediff: CONSTRAINT_CATALOG is text, PostgreSQL name; TABLE_CATALOG is text, PostgreSQL name
 select
   current_database() as "CONSTRAINT_CATALOG",
   pgn.nspname as "CONSTRAINT_SCHEMA",
@@ -123,7 +122,6 @@ select 'UNIQUE KEY' as "CONSTRAINT_TYPE", 'u' as "contype"
 -- param: text public
 -- param: text lineitem
 -- expect: rows 0
--- shapediff: constraint_catalog is text, PostgreSQL name; table_catalog is text, PostgreSQL name
 select current_database() as constraint_catalog,
     n.nspname as constraint_schema,
     c.conname as constraint_name,

@@ -18,7 +18,6 @@ select pg_catalog.version()
 -- name: default schema
 -- source: base.py PGDialect._get_default_schema_name
 -- expect: cell public
--- shapediff: current_schema is text, PostgreSQL name
 select current_schema()
 
 -- name: transaction isolation
@@ -36,13 +35,11 @@ show standard_conforming_strings
 -- name: unicode returns check
 -- source: default.py DefaultDialect._check_unicode_returns (SQLAlchemy 1.4 on connect)
 -- expect: cell test plain returns
--- shapediff: anon_1 is text, PostgreSQL varchar
 SELECT CAST('test plain returns' AS VARCHAR(60)) AS anon_1
 
 -- name: unicode returns check 2
 -- source: default.py DefaultDialect._check_unicode_returns
 -- expect: cell test unicode returns
--- shapediff: anon_1 is text, PostgreSQL varchar
 SELECT CAST('test unicode returns' AS VARCHAR(60)) AS anon_1
 
 -- name: get_schema_names
@@ -202,7 +199,6 @@ SELECT r.conname,
 -- compare: rows
 -- source: base.py PGDialect.get_indexes (server 11+)
 -- expect: rows 0
--- shapediff: indkey is text, PostgreSQL varchar; indoption is text, PostgreSQL varchar
 SELECT
                   i.relname as relname,
                   ix.indisunique, ix.indexprs,

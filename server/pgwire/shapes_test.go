@@ -1,0 +1,87 @@
+package pgwire_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestResultShapes checks the type OIDs and typmods of result columns that
+// clients read from RowDescription, as PostgreSQL 15 reports them (checked
+// with psql against a real server), and the values in text and binary:
+// the session functions are name, casts to varchar(n)/char(n) keep n as the
+// typmod n+4, character(n) is padded with spaces on output, and what the
+// string types meet as (|| is text, CASE with a text ELSE is text).
+func TestResultShapes(t *testing.T) {
+	addr := startServer(t)
+	type col struct {
+		oid    uint32
+		typmod int32
+		value  string
+	}
+	cases := []struct {
+		sql  string
+		want []col
+	}{
+		{`SELECT current_database(), current_catalog, current_schema(), session_user, current_user, user, current_role`,
+			[]col{{19, -1, "basalt"}, {19, -1, "basalt"}, {19, -1, "public"}, {19, -1, ""}, {19, -1, ""}, {19, -1, ""}, {19, -1, ""}}},
+		{`SELECT 'x'::varchar(60), CAST('abcdef' AS VARCHAR(3)), 'x'::varchar, 'a'::char(3), 'abc'::char, 'ab  '::bpchar(4)`,
+			[]col{{1043, 64, "x"}, {1043, 7, "abc"}, {1043, -1, "x"}, {1042, 7, "a  "}, {1042, 5, "a"}, {1042, 8, "ab  "}}},
+		{`SELECT 'a'::varchar(4) || 'b', 'a'::char(3) || 'b', length('a'::char(3)), 'a'::char(3) = 'a  '::char(3)`,
+			[]col{{25, -1, "ab"}, {25, -1, "ab"}, {23, -1, "1"}, {16, -1, "t"}}},
+		{`SELECT CASE WHEN true THEN 'a'::varchar(3) ELSE 'b'::text END, coalesce('a'::varchar(3), 'b'::varchar(3))`,
+			[]col{{25, -1, "a"}, {1043, 7, "a"}}},
+		{`SELECT x FROM (SELECT 'a'::varchar(3) AS x UNION ALL SELECT 'bb'::varchar(5)) s ORDER BY x LIMIT 1`,
+			[]col{{1043, -1, "a"}}},
+		{`SELECT x FROM (SELECT 'a'::varchar(3) AS x UNION ALL SELECT 'bb'::varchar(3)) s ORDER BY x LIMIT 1`,
+			[]col{{1043, 7, "a"}}},
+		{`SELECT is_nullable FROM information_schema.columns WHERE table_name = 't' AND is_nullable = 'NO' LIMIT 1`,
+			[]col{{1043, 7, "NO"}}},
+		{`SELECT CASE WHEN c.relname = 't' THEN t.typelem ELSE 0 END FROM pg_class c, pg_type t WHERE t.typname = '_int4' AND c.relname = 't'`,
+			[]col{{26, -1, "23"}}},
+	}
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec} {
+		c := connect(t, addr, mode)
+		user := c.Config().User
+		for _, tc := range cases {
+			rows, err := c.Query(context.Background(), tc.sql)
+			if err != nil {
+				t.Fatalf("mode %v: %s: %v", mode, tc.sql, err)
+			}
+			fds := rows.FieldDescriptions()
+			if len(fds) != len(tc.want) {
+				rows.Close()
+				t.Fatalf("mode %v: %s: %d columns, want %d", mode, tc.sql, len(fds), len(tc.want))
+			}
+			for i, fd := range fds {
+				if fd.DataTypeOID != tc.want[i].oid || fd.TypeModifier != tc.want[i].typmod {
+					t.Errorf("mode %v: %s: column %d (%s) is %d/%d, want %d/%d", mode, tc.sql, i+1, fd.Name,
+						fd.DataTypeOID, fd.TypeModifier, tc.want[i].oid, tc.want[i].typmod)
+				}
+			}
+			if !rows.Next() {
+				t.Fatalf("mode %v: %s: no row (%v)", mode, tc.sql, rows.Err())
+			}
+			raw := rows.RawValues()
+			for i, w := range tc.want {
+				want := w.value
+				if w.oid == 19 && want == "" {
+					want = user
+				}
+				got := string(raw[i])
+				if fds[i].Format == 1 && w.oid == 16 {
+					got = map[string]string{"\x01": "t", "\x00": "f"}[got]
+				}
+				if fds[i].Format == 1 && w.oid == 23 {
+					continue // an int4 in binary; its OID is checked above
+				}
+				if got != want {
+					t.Errorf("mode %v: %s: column %d is %q, want %q", mode, tc.sql, i+1, got, want)
+				}
+			}
+			rows.Close()
+		}
+		c.Close(context.Background())
+	}
+}
