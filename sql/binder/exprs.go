@@ -640,7 +640,19 @@ func (b *Binder) bindAggregateFiltered(n ast.ExprNode, cond ast.ExprNode, ctx *e
 	if c, err = b.coerce(c, types.BoolT, "FILTER"); err != nil {
 		return nil, err
 	}
-	a := (*ctx.aggs)[ref.(*aggRef).i]
+	// The aggregate may sit inside the expression its call binds to
+	// (json_agg is string_agg wrapped in brackets).
+	var ar *aggRef
+	contains(ref, func(x expr.Expr) bool {
+		if r, ok := x.(*aggRef); ok && ar == nil {
+			ar = r
+		}
+		return false
+	})
+	if ar == nil {
+		return nil, sqlerr.New(sqlerr.SyntaxError, "FILTER specified, but it is not an aggregate function")
+	}
+	a := (*ctx.aggs)[ar.i]
 	if a.Fn == "array_agg" {
 		// array_agg keeps NULL elements, so the filter must drop rows.
 		a.Filter = c
@@ -707,6 +719,9 @@ func (b *Binder) bindAgg(fn string, astArgs []ast.ExprNode, distinct bool, order
 		return nil, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", ctx.clause)
 	}
 	fn = expr.CanonicalAggregate(fn)
+	if (fn == "json_agg" || fn == "jsonb_agg") && len(astArgs) == 1 && !within {
+		return b.bindJSONAgg(fn, astArgs[0], distinct, order, ctx)
+	}
 	if expr.IsOrderedSetAggregate(fn) != within {
 		if within {
 			return nil, sqlerr.New(sqlerr.UndefinedFunction, "%s is not an ordered-set aggregate, so it cannot have WITHIN GROUP", fn)

@@ -56,3 +56,49 @@ func (b *Binder) bindJSONArrow(n *ast.FuncCallExpr, ctx *exprCtx) (expr.Expr, er
 	}
 	return b.callFuncBound(fn, []expr.Expr{j, k})
 }
+
+// bindJSONAgg binds json_agg(x [ORDER BY ...]) and jsonb_agg as
+// '[' || string_agg(coalesce(to_json(x)::text, 'null'), ', ') || ']': the
+// elements' json in their order, NULLs as null, and NULL for no rows, as
+// PostgreSQL's json_agg gives; jsonb_agg's text is then normalized by the
+// cast to jsonb.
+func (b *Binder) bindJSONAgg(fn string, arg ast.ExprNode, distinct bool, order []ast.ExprNode, ctx *exprCtx) (expr.Expr, error) {
+	if ctx.aggs == nil {
+		return nil, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", ctx.clause)
+	}
+	if distinct {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s(DISTINCT ...) is not supported yet", fn)
+	}
+	inner := &exprCtx{sc: ctx.sc, clause: "aggregate function calls"}
+	x, err := b.bindExpr(arg, inner)
+	if err != nil {
+		return nil, err
+	}
+	if _, isSub := x.(*subqueryRef); isSub {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "subquery inside an aggregate is not supported yet")
+	}
+	jt := types.JsonT
+	toJSON := "to_json"
+	if fn == "jsonb_agg" {
+		jt, toJSON = types.JsonbT, "to_jsonb"
+	}
+	elem, err := b.callFuncBound(toJSON, []expr.Expr{finishUnknown(x)})
+	if err != nil {
+		return nil, err
+	}
+	text := &expr.Call{Fn: "coalesce", Args: []expr.Expr{&expr.Cast{Arg: elem, T: types.TextT}, &expr.Const{Value: "null", T: types.TextT}}, T: types.TextT}
+	call := &expr.AggCall{Fn: "string_agg", Args: []expr.Expr{text, &expr.Const{Value: ", ", T: types.TextT}}, T: types.TextT}
+	for _, k := range order {
+		e, desc, nf, _ := aggSortKey(k)
+		o, err := b.bindExpr(e, inner)
+		if err != nil {
+			return nil, err
+		}
+		call.Order = append(call.Order, expr.AggOrder{E: finishUnknown(o), Desc: desc, NullsFirst: nf})
+	}
+	*ctx.aggs = append(*ctx.aggs, call)
+	agg := &aggRef{i: len(*ctx.aggs) - 1, t: types.TextT}
+	cat := func(l, r expr.Expr) expr.Expr { return &expr.Call{Fn: "||", Args: []expr.Expr{l, r}, T: types.TextT} }
+	whole := cat(cat(&expr.Const{Value: "[", T: types.TextT}, agg), &expr.Const{Value: "]", T: types.TextT})
+	return &expr.Cast{Arg: whole, T: jt}, nil
+}

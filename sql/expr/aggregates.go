@@ -41,6 +41,8 @@ var aggregateKinds = map[string]aggKind{
 	"stddev": plainAgg, "stddev_samp": plainAgg, "stddev_pop": plainAgg,
 	"bool_and": plainAgg, "bool_or": plainAgg, "every": plainAgg,
 	"string_agg": collectAgg, "array_agg": collectAgg,
+	// The binder rewrites these over string_agg (binder/json.go).
+	"json_agg": collectAgg, "jsonb_agg": collectAgg,
 	"percentile_cont": orderedSetAgg, "percentile_disc": orderedSetAgg, "mode": orderedSetAgg,
 }
 
