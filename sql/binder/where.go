@@ -3,6 +3,7 @@ package binder
 import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"sort"
 
 	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/sql/expr"
@@ -254,8 +255,12 @@ func (b *Binder) attachSubqueries(cur logical.Node, exprs *[]expr.Expr) (logical
 				cur = &logical.Join{Left: cur, Right: right, Kind: logical.Cross}
 				return val, true, nil
 			}
-			// A lifted value needs the subquery's columns, which the
-			// grouped lookup does not keep: a plain left join.
+			if !q.agg && lifted != nil {
+				if v, next, ok, err := liftedLookup(cur, q, s.t); ok || err != nil {
+					cur = next
+					return v, true, err
+				}
+			}
 			if !q.agg && lifted == nil {
 				if v, next, ok, err := checkedLookup(cur, q, s.t); ok || err != nil {
 					cur = next
@@ -406,5 +411,67 @@ func checkedLookup(cur logical.Node, q *boundQuery, t types.T) (expr.Expr, logic
 		&expr.ColRef{Idx: width + ng, T: types.Int64T, Name: "matches"},
 		&expr.ColRef{Idx: width + ng + 1, T: t, Name: "subquery"},
 	}, T: t}
+	return v, next, true, nil
+}
+
+// liftedLookup is checkedLookup for a subquery whose value reads the outer
+// row (q.lifted): grouped by the correlation keys, it keeps the number of
+// matches and, of the one row that may match, the columns the value reads
+// (min over one row is that row); the value is computed above the join and
+// fails with 21000 where a key matched more than one row. ok is false
+// without equality correlation or when a column's type has no min.
+func liftedLookup(cur logical.Node, q *boundQuery, t types.T) (expr.Expr, logical.Node, bool, error) {
+	width := len(cur.Schema())
+	agg := &logical.Aggregate{Input: q.plan}
+	var conds []expr.Expr
+	for _, c := range q.corr {
+		inner, outer, ok := splitCorrEquality(c)
+		if !ok {
+			return nil, cur, false, nil
+		}
+		k := len(agg.Groups)
+		agg.Groups = append(agg.Groups, inner)
+		agg.Out = append(agg.Out, logical.Column{Name: "key", T: inner.Type(), Nullable: true})
+		conds = append(conds, &expr.Call{Fn: c.(*expr.Call).Fn, Args: []expr.Expr{&expr.ColRef{Idx: k, T: inner.Type()}, outer}, T: types.BoolT})
+	}
+	ng := len(agg.Groups)
+	agg.Aggs = []*expr.AggCall{{Fn: "count_star", T: types.Int64T}}
+	agg.Out = append(agg.Out, logical.Column{Name: "count", T: types.Int64T})
+	var cols []int
+	for idx := range expr.Columns(q.lifted[0]) {
+		cols = append(cols, idx)
+	}
+	sort.Ints(cols)
+	pos := map[int]int{}
+	schema := q.plan.Schema()
+	for _, idx := range cols {
+		ct := schema[idx].T
+		if _, rt, err := expr.ResolveAggregate("min", []types.T{ct}, false); err != nil || !rt.Identical(ct) {
+			return nil, cur, false, nil
+		}
+		pos[idx] = ng + len(agg.Aggs)
+		agg.Aggs = append(agg.Aggs, &expr.AggCall{Fn: "min", Args: []expr.Expr{&expr.ColRef{Idx: idx, T: ct}}, T: ct})
+		agg.Out = append(agg.Out, logical.Column{Name: "value", T: ct, Nullable: true})
+	}
+	val := expr.Rewrite(q.lifted[0], func(x expr.Expr) expr.Expr {
+		if r, ok := x.(*expr.ColRef); ok {
+			return &expr.ColRef{Idx: pos[r.Idx], T: r.T, Name: r.Name}
+		}
+		return x
+	})
+	val, err := pullUp(val, width)
+	if err != nil {
+		return nil, cur, false, err
+	}
+	for i, c := range conds {
+		if conds[i], err = pullUp(c, width); err != nil {
+			return nil, cur, false, err
+		}
+	}
+	next := &logical.Join{Left: cur, Right: agg, Kind: logical.Left, Cond: expr.And(conds...)}
+	count := &expr.ColRef{Idx: width + ng, T: types.Int64T, Name: "matches"}
+	v := &expr.Case{Whens: []expr.When{{Cond: &expr.Call{Fn: "is null", Args: []expr.Expr{count}, T: types.BoolT},
+		Result: &expr.Const{Value: nil, T: t}}},
+		Else: &expr.Call{Fn: expr.CheckSingleRow, Args: []expr.Expr{count, val}, T: t}, T: t}
 	return v, next, true, nil
 }
