@@ -160,6 +160,9 @@ type View struct {
 	// relation named twice in a query is one table.
 	mu     sync.Mutex
 	tables map[*relation]*storage.Table
+
+	pathOnce sync.Once
+	path     []string
 }
 
 // View binds the catalog to a session.
@@ -170,17 +173,30 @@ func (c *Catalog) View(s session.Info) *View {
 	return &View{c: c, sess: s, tables: map[*relation]*storage.Table{}}
 }
 
-// searchPath is where unqualified names are looked up: PostgreSQL puts
-// pg_catalog first implicitly, then the path ("$user", public).
-var searchPath = []string{"pg_catalog", "public"}
+// searchPath is where unqualified names are looked up in this view: the
+// session's search_path (session.SearchPath: pg_catalog first unless
+// listed, "$user" and schemas that do not exist skipped), read once a
+// statement.
+func (v *View) searchPath() []string {
+	v.pathOnce.Do(func() {
+		value := `"$user", public`
+		if v.sess != nil {
+			if s, ok := v.sess.Setting("search_path"); ok {
+				value = s
+			}
+		}
+		v.path = session.SearchPath(value, v.user(), true, v.SchemaExists)
+	})
+	return v.path
+}
 
-// lookup finds a relation; schema "" searches the path. Names are matched
+// lookup finds a relation; schema "" searches path. Names are matched
 // exactly first; data tables also case-insensitively, as storage does
 // (folder names often are not lower case while unquoted SQL names are).
-func (c *Catalog) lookup(schema, name string) *relation {
+func (c *Catalog) lookup(path []string, schema, name string) *relation {
 	if schema == "" {
-		for _, s := range searchPath {
-			if r := c.lookup(s, name); r != nil {
+		for _, s := range path {
+			if r := c.lookup(nil, s, name); r != nil {
 				return r
 			}
 		}
@@ -204,9 +220,16 @@ func (c *Catalog) lookup(schema, name string) *relation {
 	return nil
 }
 
-// visible reports whether an unqualified name finds r (pg_table_is_visible).
-func (c *Catalog) visible(r *relation) bool {
-	return (r.schema == "pg_catalog" || r.schema == "public") && c.lookup("", r.name) == r
+// SchemaExists reports whether the catalog has a schema of this name.
+func (v *View) SchemaExists(name string) bool {
+	_, ok := v.c.schemaOID[name]
+	return ok
+}
+
+// visible reports whether an unqualified name finds r on this view's
+// search path (pg_table_is_visible, regclass output).
+func (v *View) visible(r *relation) bool {
+	return v.c.lookup(v.searchPath(), "", r.name) == r
 }
 
 // table returns the storage table that scans r in this view.

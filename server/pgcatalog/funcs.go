@@ -11,15 +11,15 @@ import (
 	"github.com/basaltdb/basalt/storage"
 )
 
-// Relation resolves a table reference: schema "" searches pg_catalog, then
-// public, as PostgreSQL's implicit search path does.
+// Relation resolves a table reference: schema "" searches the session's
+// search path.
 func (v *View) Relation(schema, name string) (*storage.Table, error) {
 	if schema != "" {
 		if _, ok := v.c.schemaOID[schema]; !ok {
 			return nil, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s.%s\" does not exist", schema, name)
 		}
 	}
-	r := v.c.lookup(schema, name)
+	r := v.c.lookup(v.searchPath(), schema, name)
 	if r == nil {
 		if schema != "" {
 			return nil, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s.%s\" does not exist", schema, name)
@@ -120,7 +120,7 @@ func (v *View) RegIn(t types.T, text string) (int64, error) {
 				return 0, sqlerr.New(sqlerr.InvalidSchemaName, "schema \"%s\" does not exist", schema)
 			}
 		}
-		if r := v.c.lookup(schema, name); r != nil {
+		if r := v.c.lookup(v.searchPath(), schema, name); r != nil {
 			return r.oid, nil
 		}
 		return 0, sqlerr.New(sqlerr.UndefinedTable, "relation \"%s\" does not exist", s)
@@ -277,7 +277,7 @@ func (v *View) RegOut(t types.T, oid int64) string {
 	switch t.Variant {
 	case types.RegClass:
 		if r, ok := v.c.byOID[oid]; ok {
-			if v.c.visible(r) {
+			if v.visible(r) {
 				return QuoteIdent(r.name)
 			}
 			return QuoteIdent(r.schema) + "." + QuoteIdent(r.name)
@@ -388,7 +388,7 @@ func (v *View) Function(name string, args []expr.Expr) (f *expr.Native, argTypes
 			switch name {
 			case "pg_table_is_visible":
 				if r, ok := c.byOID[oid]; ok {
-					return c.visible(r), nil
+					return v.visible(r), nil
 				}
 			case "pg_type_is_visible":
 				if _, ok := c.typeOID[oid]; ok {

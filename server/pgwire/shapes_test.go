@@ -85,3 +85,65 @@ func TestResultShapes(t *testing.T) {
 		c.Close(context.Background())
 	}
 }
+
+// TestSearchPath checks that SET search_path changes where unqualified
+// names are found and what current_schema(s) say, as in PostgreSQL:
+// pg_catalog is searched first unless the path lists it, and schemas that
+// do not exist ("$user", nosuch) are skipped.
+func TestSearchPath(t *testing.T) {
+	addr := startServer(t)
+	ctx := context.Background()
+	c := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
+	defer c.Close(ctx)
+	one := func(sql string) string {
+		t.Helper()
+		var s string
+		if err := c.QueryRow(ctx, sql).Scan(&s); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return s
+	}
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := c.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	steps := []struct{ sql, want string }{
+		{`SELECT current_schema() || ' ' || current_schemas(true)::text`, "public {pg_catalog,public}"},
+		{`SELECT 'information_schema.tables'::regclass::text`, "information_schema.tables"},
+		{`SET search_path TO information_schema, nosuch, public`, ""},
+		{`SELECT current_schema() || ' ' || current_schemas(true)::text || ' ' || current_schemas(false)::text`,
+			"information_schema {pg_catalog,information_schema,public} {information_schema,public}"},
+		{`SELECT count(*)::text FROM tables WHERE table_name = 't'`, "1"},
+		{`SELECT count(*)::text FROM t WHERE false`, "0"},
+		{`SELECT 'information_schema.tables'::regclass::text`, "tables"},
+		{`SELECT pg_table_is_visible('information_schema.tables'::regclass)::text`, "true"},
+		{`SET search_path TO public, pg_catalog`, ""},
+		{`SELECT current_schemas(true)::text`, "{public,pg_catalog}"},
+		{`SELECT pg_table_is_visible('information_schema.tables'::regclass)::text`, "false"},
+		{`RESET search_path`, ""},
+		{`SELECT current_schema()`, "public"},
+	}
+	for _, s := range steps {
+		if s.want == "" {
+			exec(s.sql)
+			continue
+		}
+		if got := one(s.sql); got != s.want {
+			t.Errorf("%s: got %q, want %q", s.sql, got, s.want)
+		}
+	}
+	exec(`SET search_path = ''`)
+	if got := one(`SELECT coalesce(current_schema(), 'NULL') || ' ' || current_schemas(true)::text`); got != "NULL {pg_catalog}" {
+		t.Errorf("empty path: current_schema(s) %q", got)
+	}
+	one(`SELECT count(*)::text FROM pg_class`)
+	_, err := c.Exec(ctx, `SELECT * FROM t`)
+	if code := sqlState(err); code != "42P01" {
+		t.Errorf("t off the path: error %v, want 42P01", err)
+	}
+	if got := one(`SELECT count(*)::text FROM public.t WHERE false`); got != "0" {
+		t.Errorf("public.t off the path: %q", got)
+	}
+}

@@ -47,39 +47,21 @@ func versionString(serverVersion string) string {
 		"-gnu, compiled by " + runtime.Version() + ", 64-bit"
 }
 
-// searchPath returns the schemas of search_path that exist, in order, with
-// "$user" replaced by the user's name; implicit adds pg_catalog in front
-// when the path does not name it (current_schemas(true)).
+// searchPath returns the schemas of search_path that exist, in order
+// (session.SearchPath); implicit adds pg_catalog in front when the path
+// does not name it (current_schemas(true)). The system catalog knows which
+// schemas exist; without one, those of every Basalt database.
 func (b *Binder) searchPath(implicit bool) []string {
 	sess := b.session()
 	path, ok := sess.Setting("search_path")
 	if !ok {
 		path = `"$user", public`
 	}
-	var out []string
-	for _, part := range strings.Split(path, ",") {
-		name := strings.TrimSpace(part)
-		if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
-			name = strings.ReplaceAll(name[1:len(name)-1], `""`, `"`)
-		} else {
-			name = strings.ToLower(name)
-		}
-		if name == "$user" {
-			name = sess.User()
-		}
-		if knownSchemas[name] {
-			out = append(out, name)
-		}
+	exists := func(s string) bool { return knownSchemas[s] }
+	if b.Sys != nil {
+		exists = b.Sys.SchemaExists
 	}
-	if implicit {
-		for _, s := range out {
-			if s == "pg_catalog" {
-				return out
-			}
-		}
-		out = append([]string{"pg_catalog"}, out...)
-	}
-	return out
+	return session.SearchPath(path, sess.User(), implicit, exists)
 }
 
 func (b *Binder) session() session.Info {

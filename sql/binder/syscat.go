@@ -13,9 +13,12 @@ import (
 // only the data tables (schema public) resolve, and the reg* types and the
 // catalog functions are unknown.
 type SystemCatalog interface {
-	// Relation resolves a table reference. Schema "" searches pg_catalog,
-	// then public. Errors are PostgreSQL's (42P01).
+	// Relation resolves a table reference. Schema "" searches the
+	// session's search_path. Errors are PostgreSQL's (42P01).
 	Relation(schema, name string) (*storage.Table, error)
+	// SchemaExists reports whether a schema of this name exists (the
+	// search path skips those that do not).
+	SchemaExists(name string) bool
 	// RegIn reads the text form of reg* type t (a possibly qualified and
 	// quoted name, or digits) as an oid; a missing object is an error
 	// (42P01, 42704, 42883, 3F000) as in PostgreSQL.
