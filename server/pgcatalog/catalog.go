@@ -115,7 +115,11 @@ func New(data *storage.Catalog, system ...SystemTable) *Catalog {
 		}
 		schema, name, _ := strings.Cut(parts[0], ".")
 		oid, _ := strconv.ParseInt(parts[1], 10, 64)
-		r := &relation{oid: oid, schema: schema, name: name, kind: parts[2], cols: parseColumns(parts[3])}
+		spec, err := withPG16Columns(parts[0], parts[3])
+		if err != nil {
+			panic(err) // static data out of step with pg16.go; TestPG16Columns catches it
+		}
+		r := &relation{oid: oid, schema: schema, name: name, kind: parts[2], cols: parseColumns(spec)}
 		r.nsp = NamespacePgCatalog
 		if schema == "information_schema" {
 			r.nsp = NamespaceInfoSchema

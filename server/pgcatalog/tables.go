@@ -331,7 +331,7 @@ func statTablesRows(userOnly bool) func(v *View) []map[string]any {
 				live = r.data.RowCount()
 			}
 			m := map[string]any{"relid": r.oid, "schemaname": r.schema, "relname": r.name, "n_live_tup": live}
-			for _, c := range []string{"seq_scan", "seq_tup_read", "n_tup_ins", "n_tup_upd", "n_tup_del", "n_tup_hot_upd",
+			for _, c := range []string{"seq_scan", "seq_tup_read", "n_tup_ins", "n_tup_upd", "n_tup_del", "n_tup_hot_upd", "n_tup_newpage_upd",
 				"n_dead_tup", "n_mod_since_analyze", "n_ins_since_vacuum", "vacuum_count", "autovacuum_count",
 				"analyze_count", "autoanalyze_count"} {
 				m[c] = int64(0)

@@ -35,6 +35,7 @@ SELECT current_database()
 -- source: PostgreDataSource.java catalog query (no templates, only connectable, plus the connection's database)
 -- param: varchar basalt
 -- expect: cell basalt
+-- shapediff: 18 columns, PostgreSQL 17
 SELECT db.oid,db.* FROM pg_catalog.pg_database db WHERE 1 = 1 AND datallowconn AND NOT datistemplate OR db.datname =$1
 ORDER BY db.datname
 
@@ -67,6 +68,7 @@ select * from pg_catalog.pg_settings where name=$1
 -- source: PostgreDatabase.java
 -- param: varchar basalt
 -- expect: rows 1
+-- shapediff: 18 columns, PostgreSQL 17
 SELECT db.oid,db.* FROM pg_catalog.pg_database db WHERE datname=$1
 
 -- name: sql keywords
