@@ -36,6 +36,10 @@ func TestResultShapes(t *testing.T) {
 			[]col{{1043, -1, "a"}}},
 		{`SELECT x FROM (SELECT 'a'::varchar(3) AS x UNION ALL SELECT 'bb'::varchar(3)) s ORDER BY x LIMIT 1`,
 			[]col{{1043, 7, "a"}}},
+		// max(bpchar(3)) is bpchar with typmod -1 in PostgreSQL, its value
+		// padded; Basalt pads by the length, so it keeps it (7).
+		{`SELECT min(x), max(x::char(3)), string_agg(x, ','), mode() WITHIN GROUP (ORDER BY x) FROM (SELECT 'a'::varchar(3) AS x) s`,
+			[]col{{25, -1, "a"}, {1042, 7, "a  "}, {25, -1, "a"}, {1043, -1, "a"}}},
 		{`SELECT is_nullable FROM information_schema.columns WHERE table_name = 't' AND is_nullable = 'NO' LIMIT 1`,
 			[]col{{1043, 7, "NO"}}},
 		{`SELECT CASE WHEN c.relname = 't' THEN t.typelem ELSE 0 END FROM pg_class c, pg_type t WHERE t.typname = '_int4' AND c.relname = 't'`,

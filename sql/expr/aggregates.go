@@ -144,6 +144,9 @@ func ResolveAggregate(name string, args []types.T, distinct bool) (argTypes []ty
 		if t.Kind == types.Unknown {
 			return nil, types.T{}, polymorphicUnknown()
 		}
+		if t.Kind == types.Text {
+			t.Precision = 0 // mode(varchar(3)) is varchar
+		}
 		return []types.T{t}, t, nil
 	case "string_agg":
 		if len(args) != 2 {
@@ -163,6 +166,11 @@ func ResolveAggregate(name string, args []types.T, distinct bool) (argTypes []ty
 			if a.Kind != types.Unknown && a.Kind != t.Kind {
 				return fail()
 			}
+		}
+		if t.Kind == types.Text {
+			// string_agg(text, text): varchar, bpchar and name arguments
+			// are read as text.
+			t = types.TextT
 		}
 		return []types.T{t, t}, t, nil
 	case "percentile_cont", "percentile_disc":
@@ -219,6 +227,16 @@ func ResolveAggregate(name string, args []types.T, distinct bool) (argTypes []ty
 			return same(t)
 		}
 	case "min", "max":
+		if t.Kind == types.Text && !t.IsJSON() {
+			// PostgreSQL has min/max for text and bpchar only: varchar,
+			// name and "char" arguments make text. bpchar(n) stays
+			// bpchar(n) (PostgreSQL reports no length but prints the
+			// value padded, which here only the length does).
+			if t.Variant == types.Bpchar {
+				return same(t)
+			}
+			return same(types.TextT)
+		}
 		return same(t)
 	case "var_samp", "variance", "var_pop", "stddev", "stddev_samp", "stddev_pop":
 		switch t.Kind {
@@ -244,6 +262,9 @@ func ResolveAggregate(name string, args []types.T, distinct bool) (argTypes []ty
 				Hint:    "Could not choose a best candidate function. You might need to add explicit type casts.",
 			}
 		}
+		// Polymorphic results keep the type, not its length:
+		// array_agg(varchar(3)) is varchar[].
+		t.Precision = 0
 		return same(types.ArrayOf(t))
 	}
 	return fail()
