@@ -145,6 +145,22 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 		}
 		return []exec.Operator{p.track(ops.NewLimit(p.gather(in, x.Input), x.Offset, x.Count), "Limit", n)}, nil
 	case *logical.Union:
+		if !readsTables(x) {
+			// A VALUES list (the front turns it into a UNION ALL of
+			// one-row selects) or a union of other constant inputs:
+			// concatenated in order, one input after the other, as
+			// PostgreSQL's Append returns them. Clients rely on it
+			// (psql's \gdesc reads a VALUES list without ORDER BY).
+			ins := make([]exec.Operator, len(x.Inputs))
+			for i, in := range x.Inputs {
+				s, err := p.streams(in)
+				if err != nil {
+					return nil, err
+				}
+				ins[i] = p.gather(s, in)
+			}
+			return []exec.Operator{ops.NewUnionAll(ins...)}, nil
+		}
 		var out []exec.Operator
 		for _, in := range x.Inputs {
 			s, err := p.streams(in)
@@ -679,4 +695,19 @@ func (p *Planner) projectSet(x *logical.ProjectSet) ([]exec.Operator, error) {
 		out[i] = p.track(ps, "ProjectSet", x)
 	}
 	return out, nil
+}
+
+// readsTables reports whether any leaf below n scans a table (in-memory
+// catalog tables included) or a shared CTE.
+func readsTables(n logical.Node) bool {
+	switch n.(type) {
+	case *logical.Scan, *logical.CTEScan:
+		return true
+	}
+	for _, c := range n.Children() {
+		if readsTables(c) {
+			return true
+		}
+	}
+	return false
 }
