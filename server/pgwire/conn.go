@@ -62,10 +62,16 @@ type conn struct {
 	// transaction, so DECLARE works there and its cursors end with it.
 	implicitTx bool
 
-	mu        sync.Mutex
-	running   context.CancelCauseFunc
-	idleClose atomic.Bool
-	busy      atomic.Bool
+	mu      sync.Mutex
+	running context.CancelCauseFunc
+	// pendingCancel holds a cancel request that came while a message was
+	// being handled but no statement was running (parsing the Query,
+	// between its statements, SET/SHOW): the next statement of the same
+	// message takes it, as in PostgreSQL, where a cancel is only ignored
+	// while the backend waits for a message.
+	pendingCancel error
+	idleClose     atomic.Bool
+	busy          atomic.Bool
 }
 
 func (s *Server) handle(nc net.Conn) {
@@ -332,7 +338,10 @@ func (c *conn) loop() {
 		}
 		c.busy.Store(true)
 		quit := c.dispatch(msg)
+		c.mu.Lock()
 		c.busy.Store(false)
+		c.pendingCancel = nil
+		c.mu.Unlock()
 		if quit || c.werr != nil {
 			return
 		}
@@ -521,8 +530,14 @@ func (c *conn) newPortalWith(name string, st *pgfront.Statement, formats []int16
 			return nil, abortedErr()
 		}
 		p.ctx, p.cancel = context.WithCancelCause(c.srv.baseCtx)
+		// Planning is part of the statement: a cancel request that
+		// arrives meanwhile cancels it (it used to be dropped, so a
+		// client that canceled a slow plan got the whole run).
+		c.setRunning(p.cancel)
 		res, err := c.srv.cfg.Engine.RunParams(p.ctx, info{c}, st, params)
+		c.setRunning(nil)
 		if err != nil {
+			err = c.canceled(p, err)
 			p.cancel(context.Canceled)
 			return nil, err
 		}
@@ -598,14 +613,8 @@ func (c *conn) pump(p *portal, maxRows int64, sink rowSink) (sent int64, more bo
 	if p.done {
 		return 0, false, nil
 	}
-	c.mu.Lock()
-	c.running = p.cancel
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.running = nil
-		c.mu.Unlock()
-	}()
+	c.setRunning(p.cancel)
+	defer c.setRunning(nil)
 	defer c.watchPeer(p.cancel)()
 	if d := c.sess.statementTimeout(); d > 0 {
 		t := time.AfterFunc(d, func() { p.cancel(errTimeout) })
@@ -671,11 +680,29 @@ func (c *conn) canceled(p *portal, err error) error {
 	return err
 }
 
+// cancelRunning cancels the running statement; while a message is being
+// handled with no statement running yet, the cancel waits for the next
+// one (pendingCancel); a connection waiting for a message ignores it.
 func (c *conn) cancelRunning(cause error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.running != nil {
+	switch {
+	case c.running != nil:
 		c.running(cause)
+	case c.busy.Load():
+		c.pendingCancel = cause
+	}
+}
+
+// setRunning makes cancel (nil: none) the target of cancel requests, and
+// hands it a cancel that was pending.
+func (c *conn) setRunning(cancel context.CancelCauseFunc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running = cancel
+	if cancel != nil && c.pendingCancel != nil {
+		cancel(c.pendingCancel)
+		c.pendingCancel = nil
 	}
 }
 

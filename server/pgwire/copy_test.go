@@ -206,6 +206,21 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// cancelOnFirstWrite counts like countingWriter and calls fire once, when
+// the first bytes arrive.
+type cancelOnFirstWrite struct {
+	countingWriter
+	fire func()
+}
+
+func (w *cancelOnFirstWrite) Write(p []byte) (int, error) {
+	if w.fire != nil && len(p) > 0 {
+		w.fire()
+		w.fire = nil
+	}
+	return w.countingWriter.Write(p)
+}
+
 // TestCopyLarge streams a large COPY and checks the server's heap stays
 // far below the size of the result.
 func TestCopyLarge(t *testing.T) {
@@ -255,11 +270,19 @@ func TestCopyLarge(t *testing.T) {
 func TestCopyCancelAndDisconnect(t *testing.T) {
 	addr := startServer(t)
 	c := connect(t, addr, pgx.QueryExecModeSimpleProtocol).PgConn()
-	time.AfterFunc(300*time.Millisecond, func() { _ = c.CancelRequest(context.Background()) })
-	var w countingWriter
-	_, err := c.CopyTo(context.Background(), &w, "copy (select g from generate_series(1, 1000000000) as s(g)) to stdout")
+	// Cancel once rows arrive, so the COPY runs for sure: a cancel on a
+	// timer could reach the server before it read the statement (under
+	// load), be ignored as in PostgreSQL, and leave a billion rows to copy.
+	canceled := make(chan error, 1)
+	w := &cancelOnFirstWrite{fire: func() {
+		go func() { canceled <- c.CancelRequest(context.Background()) }()
+	}}
+	_, err := c.CopyTo(context.Background(), w, "copy (select g from generate_series(1, 1000000000) as s(g)) to stdout")
 	if sqlState(err) != "57014" || w.lines == 0 {
 		t.Fatalf("canceled COPY: %v after %d lines, want 57014", err, w.lines)
+	}
+	if err := <-canceled; err != nil {
+		t.Fatal(err)
 	}
 	if rows, _, err := execAll(t, c, "select 1"); err != nil || flat(rows) != "1" {
 		t.Fatalf("after cancel: %v %v", rows, err)

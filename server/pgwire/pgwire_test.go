@@ -112,7 +112,10 @@ func serveDir(t *testing.T, dir string) string {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Shutdown waits for statements still winding down (a canceled
+		// cross join, a client that just left); on a loaded machine that
+		// can take more than a few seconds.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)

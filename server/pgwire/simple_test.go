@@ -267,10 +267,29 @@ func TestCancelAndTimeout(t *testing.T) {
 		t.Errorf("cancel took %v", d)
 	}
 	// pgx closes the connection when its context ends; use a fresh one and
-	// cancel through the protocol directly.
+	// cancel through the protocol directly, once the first row is in: the
+	// statement runs for sure then. A cancel on a timer could reach the
+	// server before it had read the query (under load), which ignores it
+	// as PostgreSQL does, and the statement then ran for hours.
 	c2 := connect(t, addr, pgx.QueryExecModeSimpleProtocol)
-	time.AfterFunc(200*time.Millisecond, func() { _ = c2.PgConn().CancelRequest(context.Background()) })
-	_, err = c2.Exec(context.Background(), slow)
+	mrr := c2.PgConn().Exec(context.Background(), endless)
+	if !mrr.NextResult() {
+		t.Fatalf("no result: %v", mrr.Close())
+	}
+	res := mrr.ResultReader()
+	if !res.NextRow() {
+		_, err := res.Close()
+		t.Fatalf("no first row: %v", err)
+	}
+	if err := c2.PgConn().CancelRequest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for res.NextRow() {
+	}
+	_, err = res.Close()
+	if cerr := mrr.Close(); err == nil {
+		err = cerr
+	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to user request" {
 		t.Fatalf("cancel request: %v", err)

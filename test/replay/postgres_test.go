@@ -7,11 +7,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
-
-const pgDatabase = "basalt_replay"
 
 // TestReplayMatchesPostgres runs every record on a real PostgreSQL that
 // holds the same tables (empty, same column types) and on Basalt, and
@@ -29,6 +28,11 @@ func TestReplayMatchesPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := dropPostgres(context.Background(), dsn, pgCfg.Database); err != nil {
+			t.Errorf("drop database %s: %v", pgCfg.Database, err)
+		}
+	})
 	update := os.Getenv("BASALT_REPLAY_UPDATE") != ""
 	for _, path := range files(t) {
 		recs, err := ParseFile(path)
@@ -172,20 +176,13 @@ func typeName(oid uint32) string {
 	return fmt.Sprintf("oid %d", oid)
 }
 
-// setupPostgres recreates database basalt_replay on the server at dsn with
-// the TPC-H tables, empty, declared with the column types Basalt reports for
-// them, and returns the connection config of that database.
+// setupPostgres creates a database of this run's own on the server at dsn
+// with the TPC-H tables, empty, declared with the column types Basalt
+// reports for them, and returns the connection config of that database.
+// The name is per run: with one fixed name, a second run on the same server
+// dropped the database under the first (or failed to, "being accessed by
+// other users") and one of them failed.
 func setupPostgres(ctx context.Context, dsn string) (*pgconn.Config, error) {
-	admin, err := pgconn.Connect(ctx, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
-	}
-	defer admin.Close(ctx)
-	for _, q := range []string{"DROP DATABASE IF EXISTS " + pgDatabase, "CREATE DATABASE " + pgDatabase} {
-		if _, err := admin.Exec(ctx, q).ReadAll(); err != nil {
-			return nil, fmt.Errorf("%s: %w", q, err)
-		}
-	}
 	ddl, err := basaltDDL(ctx)
 	if err != nil {
 		return nil, err
@@ -194,16 +191,40 @@ func setupPostgres(ctx context.Context, dsn string) (*pgconn.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Database = pgDatabase
+	cfg.Database = fmt.Sprintf("basalt_replay_%d_%d", os.Getpid(), time.Now().UnixNano())
+	admin, err := pgconn.Connect(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer admin.Close(ctx)
+	// template0: nobody is connected to it, which CREATE DATABASE needs of
+	// its template (template1 is where other tools' sessions sometimes sit).
+	q := "CREATE DATABASE " + cfg.Database + " TEMPLATE template0"
+	if _, err := admin.Exec(ctx, q).ReadAll(); err != nil {
+		return nil, fmt.Errorf("%s: %w", q, err)
+	}
 	c, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
+		dropPostgres(ctx, dsn, cfg.Database)
 		return nil, err
 	}
 	defer c.Close(ctx)
 	if _, err := c.Exec(ctx, ddl).ReadAll(); err != nil {
+		dropPostgres(ctx, dsn, cfg.Database)
 		return nil, fmt.Errorf("create the tables in PostgreSQL: %w", err)
 	}
 	return cfg, nil
+}
+
+// dropPostgres removes the run's database, ending sessions still in it.
+func dropPostgres(ctx context.Context, dsn, database string) error {
+	admin, err := pgconn.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer admin.Close(ctx)
+	_, err = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+database+" WITH (FORCE)").ReadAll()
+	return err
 }
 
 // basaltDDL writes CREATE TABLE statements for the tables Basalt serves,

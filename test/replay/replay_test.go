@@ -22,7 +22,7 @@ import (
 // The environment switches of this package:
 //
 //	BASALT_PG_DSN         also run every record on this PostgreSQL (in a
-//	                      database basalt_replay it recreates) and compare
+//	                      database basalt_replay_<pid>_<ns> of its own) and compare
 //	                      column names and types.
 //	BASALT_REPLAY_UPDATE  run skipped records too and rewrite the "-- skip:"
 //	                      headers of the .sql files from what fails now, and
