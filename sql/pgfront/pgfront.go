@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -193,7 +194,12 @@ func tidbParse(text string) (nodes []ast.StmtNode, err error) {
 		parsers.Put(p)
 	}()
 	nodes, _, err = p.ParseSQL(text)
-	return nodes, err
+	// ParseSQL returns the parser's own result slice, which its next call
+	// overwrites in place. Once this parser is back in the pool another
+	// connection's statement may be parsed into it at once, so the caller
+	// gets a copy (it used to read nodes[0] after that: a data race that
+	// could hand one session another session's statement).
+	return slices.Clone(nodes), err
 }
 
 // tidbNear matches the TiDB parser's syntax error text.
