@@ -188,7 +188,16 @@ func TestWrongKeyRefused(t *testing.T) {
 
 func TestJoinNobody(t *testing.T) {
 	l := &logs{}
-	n, err := New(Config{Name: "lonely", GossipAddr: "127.0.0.1:0", Join: []string{freeAddr(t)}, ProbeInterval: 100 * time.Millisecond, Logf: l.logf})
+	// Hold the port the node will try to join until the node has bound its
+	// own (":0"), so the kernel cannot hand the node that same port: the
+	// node would then join itself and succeed.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody := ln.Addr().String()
+	n, err := New(Config{Name: "lonely", GossipAddr: "127.0.0.1:0", Join: []string{nobody}, ProbeInterval: 100 * time.Millisecond, Logf: l.logf})
+	ln.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,16 +205,6 @@ func TestJoinNobody(t *testing.T) {
 	if err := n.Join(); !errors.Is(err, ErrJoin) || !strings.Contains(err.Error(), "is the address right") {
 		t.Errorf("join to a closed port: %v", err)
 	}
-}
-
-// freeAddr is a loopback address nothing listens on.
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func TestWrongVersionRefused(t *testing.T) {
