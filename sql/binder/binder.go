@@ -584,13 +584,9 @@ func (b *Binder) bindTableFunc(f *ast.FuncCallExpr, parent *scope) (*logical.Tab
 	// Arguments may read an enclosing query's columns (OuterRef).
 	ctx := &exprCtx{sc: &scope{parent: parent}, clause: "FROM"}
 	if name == "generate_subscripts" {
-		var args []expr.Expr
-		for _, a := range f.Args[1:] {
-			x, err := b.bindExpr(a, ctx)
-			if err != nil {
-				return nil, err
-			}
-			args = append(args, x)
+		args, err := b.bindExprList(f.Args[1:], ctx)
+		if err != nil {
+			return nil, err
 		}
 		fn, args, t, err := b.typeSetFuncAs(name, args)
 		if err != nil {
@@ -614,13 +610,9 @@ func (b *Binder) bindTableFunc(f *ast.FuncCallExpr, parent *scope) (*logical.Tab
 	if name != "generate_series" {
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "function %s in FROM is not supported", name)
 	}
-	var args []expr.Expr
-	for _, a := range f.Args[1:] {
-		x, err := b.bindExpr(a, ctx)
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, x)
+	args, err := b.bindExprList(f.Args[1:], ctx)
+	if err != nil {
+		return nil, err
 	}
 	if len(args) < 2 || len(args) > 3 {
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "function generate_series with %d arguments does not exist", len(args))
@@ -699,4 +691,17 @@ func writeCommand(stmt ast.StmtNode) string {
 		return "DROP DATABASE"
 	}
 	return ""
+}
+
+// bindExprList binds each expression of a list in one context.
+func (b *Binder) bindExprList(list []ast.ExprNode, ctx *exprCtx) ([]expr.Expr, error) {
+	out := make([]expr.Expr, 0, len(list))
+	for _, a := range list {
+		x, err := b.bindExpr(a, ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
 }
