@@ -487,3 +487,15 @@ func (t *Table) fileOf(s Split) (*tableFile, error) {
 
 // errNoRowGroup is returned for a split whose row group does not exist.
 var errNoRowGroup = errors.New("no such row group")
+
+// SplitID names a split by its file and row group: what a coordinator
+// sends a node to say which splits of a table it reads.
+type SplitID struct {
+	File     string
+	RowGroup int
+}
+
+func (id SplitID) String() string { return fmt.Sprintf("%s#%d", id.File, id.RowGroup) }
+
+// ID is the split's SplitID.
+func (s Split) ID() SplitID { return SplitID{File: s.File, RowGroup: s.RowGroup} }

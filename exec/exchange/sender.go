@@ -32,6 +32,9 @@ type Sender struct {
 	outs   []Outlet
 	alloc  memory.Allocator
 	schema *arrow.Schema
+	// broadcast sends every row to every outlet (a small join side that
+	// every consuming task needs whole).
+	broadcast bool
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -57,6 +60,13 @@ var _ exec.Operator = (*Sender)(nil)
 func NewSender(inputs []exec.Operator, keys []int, outs []Outlet, alloc memory.Allocator) *Sender {
 	s := &Sender{inputs: inputs, keys: keys, outs: outs, alloc: alloc, schema: inputs[0].Schema(), gone: make([]atomic.Bool, len(outs))}
 	s.left.Store(int32(len(outs)))
+	return s
+}
+
+// NewBroadcastSender sends every row of inputs to every one of outs.
+func NewBroadcastSender(inputs []exec.Operator, outs []Outlet, alloc memory.Allocator) *Sender {
+	s := NewSender(inputs, nil, outs, alloc)
+	s.broadcast = true
 	return s
 }
 
@@ -222,6 +232,15 @@ func (s *Sender) produce(ctx context.Context, in exec.Operator) {
 		}
 		rows := int(b.NumRows())
 		if rows == 0 {
+			continue
+		}
+		if s.broadcast {
+			for q := 0; q < n; q++ {
+				if err := s.send(ctx, q, b); err != nil {
+					stop(err)
+					return
+				}
+			}
 			continue
 		}
 		if pt.Trivial() {

@@ -40,6 +40,10 @@ type Scan struct {
 	Cols    []int
 	Filters []expr.Expr
 	Out     Schema
+	// Assigned limits the scan to Splits (a distributed task's share of
+	// the table); otherwise it reads every split its filters allow.
+	Assigned bool
+	Splits   []SplitID
 }
 
 // Values is a constant relation (SELECT without FROM, VALUES lists).
@@ -67,6 +71,7 @@ type Aggregate struct {
 	Groups []expr.Expr
 	Aggs   []*expr.AggCall
 	Out    Schema
+	Phase  AggPhase // AggWhole except in distributed plans (dist.go)
 }
 
 // JoinKind is the kind of a join.
@@ -238,6 +243,9 @@ func (n *Scan) String() string {
 	if len(n.Filters) > 0 {
 		s += " filters: " + exprList(n.Filters)
 	}
+	if n.Assigned {
+		s += " splits: " + splitsString(n.Splits)
+	}
 	return s
 }
 func (n *Values) String() string { return fmt.Sprintf("Values (%d rows)", len(n.Rows)) }
@@ -250,7 +258,7 @@ func (n *Aggregate) String() string {
 	for i, a := range n.Aggs {
 		aggs[i] = a.String()
 	}
-	return fmt.Sprintf("Aggregate groups: [%s] aggs: [%s]", exprList(n.Groups), strings.Join(aggs, ", "))
+	return fmt.Sprintf("%sAggregate groups: [%s] aggs: [%s]", n.Phase, exprList(n.Groups), strings.Join(aggs, ", "))
 }
 func (n *Join) String() string {
 	s := n.Kind.String() + " Join"

@@ -478,6 +478,8 @@ func Estimate(n logical.Node) float64 {
 		return float64(len(x.Rows))
 	case *logical.EnforceSingleRow:
 		return 1
+	case *logical.Remote:
+		return max(x.Rows, 1)
 	case *logical.CTEScan:
 		return Estimate(x.CTE.Plan)
 	case *logical.Union:

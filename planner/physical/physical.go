@@ -34,6 +34,9 @@ type Planner struct {
 	Parallelism int
 	// Stats collects per-operator counters for EXPLAIN ANALYZE when non-nil.
 	Stats *Stats
+	// Remote builds the streams of a distributed plan's Remote leaf (the
+	// receivers of another stage's rows); plans without Remote leave it nil.
+	Remote func(*logical.Remote) ([]exec.Operator, error)
 
 	ctes   map[*logical.CTE]*ops.Materialized
 	queues []*scan.Queue
@@ -86,6 +89,18 @@ func (p *Planner) streams(n logical.Node) ([]exec.Operator, error) {
 		return p.scan(x)
 	case *logical.Values:
 		return p.values(x)
+	case *logical.Remote:
+		if p.Remote == nil {
+			return nil, fmt.Errorf("physical planner: remote stage %d outside a distributed plan", x.Stage)
+		}
+		s, err := p.Remote(x)
+		if err != nil {
+			return nil, err
+		}
+		for i := range s {
+			s[i] = p.track(s[i], "Receive", x)
+		}
+		return s, nil
 	case *logical.Filter:
 		in, err := p.streams(x.Input)
 		if err != nil {
@@ -298,7 +313,14 @@ func (p *Planner) scan(x *logical.Scan) ([]exec.Operator, error) {
 		return nil, err
 	}
 	preds := scanPredicates(x)
-	splits := t.Prune(t.Splits(), preds)
+	all := t.Splits()
+	if x.Assigned {
+		var err error
+		if all, err = assigned(all, x.Splits); err != nil {
+			return nil, err
+		}
+	}
+	splits := t.Prune(all, preds)
 	schema := ArrowSchema(x.Out)
 	cols := append([]int(nil), x.Cols...)
 	alloc := p.Alloc
@@ -316,6 +338,27 @@ func (p *Planner) scan(x *logical.Scan) ([]exec.Operator, error) {
 	}
 	if len(x.Filters) > 0 {
 		return p.filter(out, expr.And(x.Filters...), x)
+	}
+	return out, nil
+}
+
+// assigned keeps the splits a distributed task was given. A split this
+// node's catalog does not have (its files differ from the coordinator's)
+// is an error, not a silent gap in the answer: the coordinator assigns
+// what its own catalog lists, and nodes must see the same files.
+func assigned(all []storage.Split, ids []storage.SplitID) ([]storage.Split, error) {
+	want := make(map[storage.SplitID]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	out := all[:0]
+	for _, s := range all {
+		if want[s.ID()] {
+			out = append(out, s)
+		}
+	}
+	if len(out) != len(want) {
+		return nil, sqlerr.New(sqlerr.InternalError, "this node's files differ from the coordinator's: %d of %d assigned splits found (nodes must read the same paths)", len(out), len(want))
 	}
 	return out, nil
 }
@@ -398,9 +441,11 @@ func (p *Planner) aggregate(x *logical.Aggregate) ([]exec.Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range x.Aggs {
-		if needsCollect(a) {
-			return p.collectAggregate(x, in)
+	if x.Phase == logical.AggWhole {
+		for _, a := range x.Aggs {
+			if needsCollect(a) {
+				return p.collectAggregate(x, in)
+			}
 		}
 	}
 	// Project group keys and aggregate arguments into columns.
@@ -432,12 +477,17 @@ func (p *Planner) aggregate(x *logical.Aggregate) ([]exec.Operator, error) {
 		}
 		distinct = distinct || a.Distinct
 	}
+	out := ArrowSchema(x.Out)
+	if x.Phase == logical.AggFinal {
+		// The input already holds partial states in ops.PartialSchema's
+		// layout, from the partial aggregates of another stage.
+		return p.finalAggregate(x, in, groupCols, specs, out)
+	}
 	in, err = p.project(in, exprs, ArrowSchema(pre), x)
 	if err != nil {
 		return nil, err
 	}
-	out := ArrowSchema(x.Out)
-	if distinct || len(in) == 1 {
+	if x.Phase == logical.AggWhole && (distinct || len(in) == 1) {
 		m := p.Mem.Child()
 		agg, err := ops.NewHashAggregate(p.gather(in, x.Input), groupCols, specs, ops.AggSingle, out, m, p.Alloc)
 		if err != nil {
@@ -457,8 +507,17 @@ func (p *Planner) aggregate(x *logical.Aggregate) ([]exec.Operator, error) {
 		}
 		in[i] = p.trackMem(a, "PartialAggregate", x, m)
 	}
-	if len(groupCols) == 0 {
-		// One group: a single Final merges the few partial rows.
+	if x.Phase == logical.AggPartial {
+		// Another stage merges the states.
+		return in, nil
+	}
+	return p.finalAggregate(x, in, groupCols, specs, out)
+}
+
+// finalAggregate merges the partial states of streams in.
+func (p *Planner) finalAggregate(x *logical.Aggregate, in []exec.Operator, groupCols []int, specs []ops.AggSpec, out *arrow.Schema) ([]exec.Operator, error) {
+	if len(groupCols) == 0 || len(in) == 1 {
+		// One group (or one stream): a single Final merges the partial rows.
 		m := p.Mem.Child()
 		final, err := ops.NewHashAggregate(p.gather(in, x), groupCols, specs, ops.AggFinal, out, m, p.Alloc)
 		if err != nil {
