@@ -102,6 +102,8 @@ type Service struct {
 	registered chan struct{} // closed and replaced at every Register
 	closed     bool
 	srv        *grpc.Server
+	actions    map[string]ActionFunc // actions.go
+	onCancel   []func(query string)
 }
 
 type tombstone struct {
@@ -234,6 +236,9 @@ func (s *Service) CancelQuery(query string, err error) {
 	for _, o := range stop {
 		o.stop(err)
 	}
+	for _, fn := range s.cancelHooks() {
+		fn(query)
+	}
 }
 
 // Streams is the number of registered streams (for tests and monitoring).
@@ -344,6 +349,9 @@ func (s *Service) DoAction(a *flight.Action, stream flight.FlightService_DoActio
 		}
 		s.CancelQuery(q, nil)
 		return stream.Send(&flight.Result{})
+	}
+	if fn := s.action(a.GetType()); fn != nil {
+		return s.serveAction(fn, a, stream)
 	}
 	return status.Errorf(codes.Unimplemented, "exchange: unknown action %q", a.GetType())
 }

@@ -1,0 +1,458 @@
+// Package distribute is the fragmenter: it cuts an optimised logical plan
+// into stages that run on the nodes of a cluster, joined by exchanges.
+//
+// A stage is a plan fragment whose leaves are table scans or Remote nodes
+// (the rows of other stages). A spread stage runs one task on every node:
+// its scans read a share of their tables' splits each, and its Remote
+// inputs deliver each task its partition of the stages below. The single
+// stage at the root runs one task on the coordinator and yields the
+// query's rows; other single stages hold what cannot be spread (VALUES,
+// catalog tables). Each stage deals its rows to the tasks of the stage
+// that reads it: all to one (gather), by a hash of key columns (the same
+// ops.Partitioner the local repartition uses), or all to every task
+// (broadcast).
+//
+// The cuts follow the plan's shape:
+//   - scans, filters, projections and set-returning projections stay in
+//     the stage of their input;
+//   - an aggregate runs partially in its input's stage, then its partial
+//     states are hash partitioned on the group keys to a stage of finals
+//     (gathered to one final without groups); aggregates that must see
+//     their group's rows (DISTINCT, string_agg ...) repartition raw rows
+//     on the group columns, or gather;
+//   - a join broadcasts a side estimated small from the statistics, when
+//     the join's kind lets that side be copied; otherwise both sides are
+//     hash partitioned on the equi-join keys;
+//   - ORDER BY ... LIMIT keeps a partial top-N in every task below the
+//     gather, a plain LIMIT a partial limit;
+//   - sorts, windows and the rest gather to the coordinator.
+package distribute
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"strings"
+
+	"github.com/basaltdb/basalt/exec/ops"
+	"github.com/basaltdb/basalt/planner/logical"
+	"github.com/basaltdb/basalt/planner/optimize"
+	"github.com/basaltdb/basalt/planner/physical"
+	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/types"
+)
+
+// How a stage deals its rows to the tasks of its consumer.
+const (
+	Gather    = "gather"
+	Hash      = "hash"
+	Broadcast = "broadcast"
+)
+
+// Stage is one fragment of a distributed plan.
+type Stage struct {
+	ID int
+	// Plan is the fragment; its Remote leaves name the stages it reads.
+	Plan logical.Node
+	// Spread stages run one task per node; the others one task on the
+	// coordinator.
+	Spread bool
+	// How the stage deals its rows, and by which columns of Plan's output
+	// when How is Hash. The root stage's rows go to the client.
+	How  string
+	Keys []int
+	// Consumer is the stage that reads this one (-1 for the root).
+	Consumer int
+}
+
+// Plan is a query cut into stages; Stages[0] is the root.
+type Plan struct {
+	Stages []*Stage
+}
+
+// Options tune the cuts.
+type Options struct {
+	// BroadcastRows is the largest estimated row count of a join side
+	// that is broadcast rather than hash partitioned.
+	BroadcastRows float64
+}
+
+// DefaultBroadcastRows broadcasts TPC-H's supplier, nation and filtered
+// part and customer sides at SF 1 and partitions orders and lineitem.
+const DefaultBroadcastRows = 250_000
+
+// Fragment cuts plan into stages. It reports false when the cut would
+// leave everything in the root stage: nothing is worth distributing.
+func Fragment(plan logical.Node, opt Options) (*Plan, bool) {
+	if opt.BroadcastRows <= 0 {
+		opt.BroadcastRows = DefaultBroadcastRows
+	}
+	f := &fragmenter{opt: opt, ctes: map[*logical.CTE]*logical.CTE{}}
+	f.stages = []*Stage{nil} // the root takes id 0
+	root := f.gather(f.build(plan))
+	f.stages[0] = &Stage{ID: 0, Plan: root, Consumer: -1}
+	if len(f.stages) == 1 {
+		return nil, false
+	}
+	for _, s := range f.stages {
+		for _, r := range Remotes(s.Plan) {
+			f.stages[r.Stage].Consumer = s.ID
+		}
+	}
+	return &Plan{Stages: f.stages}, true
+}
+
+// Remotes lists the Remote leaves of a stage's plan, those inside the
+// plans of its CTEs included.
+func Remotes(n logical.Node) []*logical.Remote {
+	var out []*logical.Remote
+	seen := map[*logical.CTE]bool{}
+	var walk func(logical.Node)
+	walk = func(n logical.Node) {
+		switch x := n.(type) {
+		case *logical.Remote:
+			out = append(out, x)
+		case *logical.CTEScan:
+			if !seen[x.CTE] {
+				seen[x.CTE] = true
+				walk(x.CTE.Plan)
+			}
+		}
+		for _, c := range n.Children() {
+			walk(c)
+		}
+	}
+	walk(n)
+	return out
+}
+
+type fragmenter struct {
+	opt    Options
+	stages []*Stage
+	ctes   map[*logical.CTE]*logical.CTE
+}
+
+// part is the open fragment being built: its plan so far and whether it
+// runs spread over the nodes.
+type part struct {
+	node   logical.Node
+	spread bool
+}
+
+// cut closes p as a stage dealing its rows by how (and keys), read by a
+// Remote leaf in the consumer's fragment.
+func (f *fragmenter) cut(p part, how string, keys []int) *logical.Remote {
+	id := len(f.stages)
+	f.stages = append(f.stages, &Stage{ID: id, Plan: p.node, Spread: p.spread, How: how, Keys: keys})
+	return &logical.Remote{Stage: id, Out: p.node.Schema(), Rows: optimize.Estimate(p.node), How: how}
+}
+
+// gather brings a spread part's rows to one task.
+func (f *fragmenter) gather(p part) logical.Node {
+	if !p.spread {
+		return p.node
+	}
+	return f.cut(p, Gather, nil)
+}
+
+func single(n logical.Node) part { return part{node: n} }
+
+func (f *fragmenter) build(n logical.Node) part {
+	switch x := n.(type) {
+	case *logical.Scan:
+		return part{node: x, spread: !x.Table.InMemory()}
+	case *logical.Filter, *logical.Project, *logical.ProjectSet:
+		in := f.build(n.Children()[0])
+		return part{node: n.WithChildren([]logical.Node{in.node}), spread: in.spread}
+	case *logical.Aggregate:
+		return f.aggregate(x)
+	case *logical.Join:
+		return f.join(x)
+	case *logical.Limit:
+		return f.limit(x)
+	case *logical.Union:
+		ins := make([]part, len(x.Inputs))
+		all := true
+		for i, c := range x.Inputs {
+			ins[i] = f.build(c)
+			all = all && ins[i].spread
+		}
+		nodes := make([]logical.Node, len(ins))
+		for i, in := range ins {
+			if all {
+				// Every spread stage has one task per node, so each
+				// task can run its share of every input: together
+				// they produce each row once.
+				nodes[i] = in.node
+			} else {
+				nodes[i] = f.gather(in)
+			}
+		}
+		return part{node: x.WithChildren(nodes), spread: all}
+	case *logical.CTEScan:
+		// The CTE's plan is distributed once and gathered; every
+		// CTEScan of it reads the same materialised rows at the root.
+		c, ok := f.ctes[x.CTE]
+		if !ok {
+			c = &logical.CTE{Name: x.CTE.Name, Plan: f.gather(f.build(x.CTE.Plan))}
+			f.ctes[x.CTE] = c
+		}
+		y := *x
+		y.CTE = c
+		return single(&y)
+	}
+	// Sorts, windows, single-row checks, VALUES, table functions: on one
+	// task, over gathered inputs.
+	ch := n.Children()
+	if len(ch) == 0 {
+		return single(n)
+	}
+	nodes := make([]logical.Node, len(ch))
+	for i, c := range ch {
+		nodes[i] = f.gather(f.build(c))
+	}
+	return single(n.WithChildren(nodes))
+}
+
+// twoPhase reports whether every aggregate of x merges partial states.
+func twoPhase(x *logical.Aggregate) bool {
+	for _, a := range x.Aggs {
+		if a.Distinct || a.Filter != nil || len(a.Order) > 0 {
+			return false
+		}
+		switch a.Fn {
+		case "count_star", "count", "sum", "avg", "min", "max", "var_samp", "var_pop",
+			"stddev_samp", "stddev_pop", "bool_and", "bool_or":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (f *fragmenter) aggregate(x *logical.Aggregate) part {
+	in := f.build(x.Input)
+	if !in.spread {
+		return single(x.WithChildren([]logical.Node{in.node}))
+	}
+	if !twoPhase(x) {
+		// Each group's rows must meet in one task: hash them there by
+		// the group columns, or gather when a group key is computed.
+		keys, ok := colRefs(x.Groups)
+		if !ok || len(keys) == 0 {
+			return single(x.WithChildren([]logical.Node{f.gather(in)}))
+		}
+		r := f.cut(in, Hash, keys)
+		return part{node: x.WithChildren([]logical.Node{r}), spread: true}
+	}
+	partialOut, err := partialSchema(x)
+	if err != nil {
+		return single(x.WithChildren([]logical.Node{f.gather(in)}))
+	}
+	partial := &logical.Aggregate{Input: in.node, Groups: x.Groups, Aggs: x.Aggs, Out: partialOut, Phase: logical.AggPartial}
+	final := &logical.Aggregate{Groups: x.Groups, Aggs: x.Aggs, Out: x.Out, Phase: logical.AggFinal}
+	if len(x.Groups) == 0 {
+		final.Input = f.cut(part{node: partial, spread: true}, Gather, nil)
+		return single(final)
+	}
+	keys := make([]int, len(x.Groups))
+	for i := range keys {
+		keys[i] = i
+	}
+	final.Input = f.cut(part{node: partial, spread: true}, Hash, keys)
+	return part{node: final, spread: true}
+}
+
+// partialSchema is the logical form of ops.PartialSchema for x: group
+// columns, then each aggregate's state columns.
+func partialSchema(x *logical.Aggregate) (logical.Schema, error) {
+	var pre logical.Schema
+	var groupCols []int
+	for i, g := range x.Groups {
+		groupCols = append(groupCols, i)
+		pre = append(pre, logical.Column{Name: x.Out[i].Name, T: g.Type()})
+	}
+	specs := make([]ops.AggSpec, len(x.Aggs))
+	for i, a := range x.Aggs {
+		fn, ok := aggFuncs[a.Fn]
+		if !ok {
+			return nil, fmt.Errorf("no partial form of %s", a.Fn)
+		}
+		specs[i] = ops.AggSpec{Fn: fn, Arg: -1, Result: a.T}
+		if len(a.Args) > 0 {
+			specs[i].Arg = len(pre)
+			pre = append(pre, logical.Column{Name: a.Fn, T: a.Args[0].Type()})
+		}
+	}
+	s, err := ops.PartialSchema(physical.ArrowSchema(pre), groupCols, specs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(logical.Schema, 0, s.NumFields())
+	for i, fd := range s.Fields() {
+		c := logical.Column{Name: fd.Name, Nullable: true}
+		if i < len(x.Groups) {
+			c = x.Out[i]
+			out = append(out, c)
+			continue
+		}
+		t, err := stateType(fd.Type, x, pre)
+		if err != nil {
+			return nil, err
+		}
+		c.T = t
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// stateType is the PostgreSQL type of a partial state column of batch
+// type dt: an aggregate argument's own type when it matches (min and max
+// keep their argument's type, varchar or a domain included), else the
+// type dt maps back to.
+func stateType(dt arrow.DataType, x *logical.Aggregate, pre logical.Schema) (types.T, error) {
+	for _, c := range pre[len(x.Groups):] {
+		if arrow.TypeEqual(c.T.Arrow(), dt) {
+			return c.T, nil
+		}
+	}
+	return types.FromArrow(dt)
+}
+
+var aggFuncs = map[string]ops.AggFunc{
+	"count_star": ops.AggCountStar, "count": ops.AggCount, "sum": ops.AggSum,
+	"avg": ops.AggAvg, "min": ops.AggMin, "max": ops.AggMax,
+	"var_samp": ops.AggVarSamp, "var_pop": ops.AggVarPop, "stddev_samp": ops.AggStddevSamp,
+	"stddev_pop": ops.AggStddevPop, "bool_and": ops.AggBoolAnd, "bool_or": ops.AggBoolOr,
+}
+
+// colRefs returns the column indexes of es when every one is a column.
+func colRefs(es []expr.Expr) ([]int, bool) {
+	out := make([]int, len(es))
+	for i, e := range es {
+		c, ok := e.(*expr.ColRef)
+		if !ok {
+			return nil, false
+		}
+		out[i] = c.Idx
+	}
+	return out, true
+}
+
+// equiKeys splits a join condition's column = column conjuncts into left
+// and right key columns (right ones relative to the right input).
+func equiKeys(x *logical.Join) (lk, rk []int) {
+	lw := len(x.Left.Schema())
+	for _, c := range expr.Conjuncts(x.Cond) {
+		call, ok := c.(*expr.Call)
+		if !ok || call.Fn != "=" {
+			continue
+		}
+		a, oka := call.Args[0].(*expr.ColRef)
+		b, okb := call.Args[1].(*expr.ColRef)
+		if !oka || !okb || !a.T.Equal(b.T) {
+			continue
+		}
+		if a.Idx >= lw && b.Idx < lw {
+			a, b = b, a
+		}
+		if a.Idx < lw && b.Idx >= lw {
+			lk = append(lk, a.Idx)
+			rk = append(rk, b.Idx-lw)
+		}
+	}
+	return lk, rk
+}
+
+func (f *fragmenter) join(x *logical.Join) part {
+	l, r := f.build(x.Left), f.build(x.Right)
+	if !l.spread && !r.spread {
+		return single(x.WithChildren([]logical.Node{l.node, r.node}))
+	}
+	estL, estR := optimize.Estimate(l.node), optimize.Estimate(r.node)
+	// A side may be copied to every task only when the join never emits
+	// its unmatched rows (each task would emit them again).
+	var copyRight, copyLeft bool
+	switch x.Kind {
+	case logical.Inner, logical.Cross:
+		copyRight, copyLeft = true, true
+	case logical.Left, logical.Semi, logical.Anti, logical.AntiNullAware:
+		copyRight = true
+	case logical.Right:
+		copyLeft = true
+	}
+	small := f.opt.BroadcastRows
+	switch {
+	case l.spread && copyRight && estR <= small && (!copyLeft || !r.spread || estR <= estL):
+		rr := f.cut(r, Broadcast, nil)
+		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true}
+	case r.spread && copyLeft && estL <= small:
+		ll := f.cut(l, Broadcast, nil)
+		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true}
+	}
+	lk, rk := equiKeys(x)
+	// NOT IN must see every right row's key (one NULL empties the
+	// result), so it cannot be partitioned.
+	if len(lk) > 0 && x.Kind != logical.AntiNullAware {
+		ll := f.cut(l, Hash, lk)
+		rr := f.cut(r, Hash, rk)
+		return part{node: x.WithChildren([]logical.Node{ll, rr}), spread: true}
+	}
+	if l.spread && copyRight {
+		rr := f.cut(r, Broadcast, nil)
+		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true}
+	}
+	return single(x.WithChildren([]logical.Node{f.gather(l), f.gather(r)}))
+}
+
+func (f *fragmenter) limit(x *logical.Limit) part {
+	if x.Count < 0 {
+		return single(x.WithChildren([]logical.Node{f.gather(f.build(x.Input))}))
+	}
+	k := x.Count + x.Offset
+	if s, ok := x.Input.(*logical.Sort); ok {
+		in := f.build(s.Input)
+		if !in.spread {
+			return single(x.WithChildren([]logical.Node{s.WithChildren([]logical.Node{in.node})}))
+		}
+		// Every task keeps its best k rows; the root picks the best of
+		// those.
+		top := &logical.Limit{Input: s.WithChildren([]logical.Node{in.node}), Count: k}
+		r := f.cut(part{node: top, spread: true}, Gather, nil)
+		return single(x.WithChildren([]logical.Node{s.WithChildren([]logical.Node{r})}))
+	}
+	in := f.build(x.Input)
+	if !in.spread {
+		return single(x.WithChildren([]logical.Node{in.node}))
+	}
+	r := f.cut(part{node: &logical.Limit{Input: in.node, Count: k}, spread: true}, Gather, nil)
+	return single(x.WithChildren([]logical.Node{r}))
+}
+
+// Format describes the stages for EXPLAIN, root first.
+func (p *Plan) Format() []string {
+	var out []string
+	for _, s := range p.Stages {
+		out = append(out, s.Header())
+		for _, l := range strings.Split(strings.TrimRight(logical.Format(s.Plan), "\n"), "\n") {
+			out = append(out, "  "+l)
+		}
+	}
+	return out
+}
+
+// Header is the stage's line in EXPLAIN: where it runs and where its rows go.
+func (s *Stage) Header() string {
+	where := "1 task on the coordinator"
+	if s.Spread {
+		where = "1 task per node"
+	}
+	switch {
+	case s.Consumer < 0 && s.ID == 0:
+		return fmt.Sprintf("Stage 0: %s, rows to the client", where)
+	case s.How == Hash:
+		return fmt.Sprintf("Stage %d: %s, hash by %v to stage %d", s.ID, where, s.Keys, s.Consumer)
+	}
+	return fmt.Sprintf("Stage %d: %s, %s to stage %d", s.ID, where, s.How, s.Consumer)
+}
