@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/basaltdb/basalt/exec"
@@ -215,6 +216,51 @@ func (s *Sender) produce(ctx context.Context, in exec.Operator) {
 		return
 	}
 	pt := ops.NewPartitioner(s.schema, s.keys, n)
+	// deal sends one batch's rows to their outlets.
+	deal := func(b arrow.RecordBatch, rows int) error {
+		if s.broadcast {
+			for q := 0; q < n; q++ {
+				if err := s.send(ctx, q, b); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if pt.Trivial() {
+			return s.send(ctx, 0, b)
+		}
+		idx, bounds := pt.Split(b)
+		for q := 0; q < n; q++ {
+			lo, hi := bounds[q], bounds[q+1]
+			if lo == hi || s.gone[q].Load() {
+				continue
+			}
+			if int(hi-lo) == rows {
+				// The whole batch goes to one place: no copy.
+				if err := s.send(ctx, q, b); err != nil {
+					return err
+				}
+				continue
+			}
+			sub := ops.TakeBatch(s.alloc, s.schema, b, idx[lo:hi])
+			if int(hi-lo) >= minPiece {
+				err := s.send(ctx, q, sub)
+				sub.Release()
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			pend[q] = append(pend[q], sub)
+			pendRows[q] += int(hi - lo)
+			if pendRows[q] >= flushRows {
+				if err := flush(q); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	for {
 		b, err := exec.Next(ctx, in)
 		if err == io.EOF {
@@ -234,54 +280,18 @@ func (s *Sender) produce(ctx context.Context, in exec.Operator) {
 		if rows == 0 {
 			continue
 		}
-		if s.broadcast {
-			for q := 0; q < n; q++ {
-				if err := s.send(ctx, q, b); err != nil {
-					stop(err)
-					return
-				}
-			}
-			continue
+		if b.Schema() != s.schema && !b.Schema().Equal(s.schema) {
+			// Operators of one plan may name or flag their columns
+			// differently; a stream's IPC writer takes one schema.
+			r := array.NewRecordBatch(s.schema, b.Columns(), b.NumRows())
+			err = deal(r, rows)
+			r.Release()
+		} else {
+			err = deal(b, rows)
 		}
-		if pt.Trivial() {
-			if err := s.send(ctx, 0, b); err != nil {
-				stop(err)
-				return
-			}
-			continue
-		}
-		idx, bounds := pt.Split(b)
-		for q := 0; q < n; q++ {
-			lo, hi := bounds[q], bounds[q+1]
-			if lo == hi || s.gone[q].Load() {
-				continue
-			}
-			if int(hi-lo) == rows {
-				// The whole batch goes to one place: no copy.
-				if err := s.send(ctx, q, b); err != nil {
-					stop(err)
-					return
-				}
-				continue
-			}
-			sub := ops.TakeBatch(s.alloc, s.schema, b, idx[lo:hi])
-			if int(hi-lo) >= minPiece {
-				err := s.send(ctx, q, sub)
-				sub.Release()
-				if err != nil {
-					stop(err)
-					return
-				}
-				continue
-			}
-			pend[q] = append(pend[q], sub)
-			pendRows[q] += int(hi - lo)
-			if pendRows[q] >= flushRows {
-				if err := flush(q); err != nil {
-					stop(err)
-					return
-				}
-			}
+		if err != nil {
+			stop(err)
+			return
 		}
 	}
 }

@@ -145,7 +145,7 @@ type part struct {
 func (f *fragmenter) cut(p part, how string, keys []int) *logical.Remote {
 	id := len(f.stages)
 	f.stages = append(f.stages, &Stage{ID: id, Plan: p.node, Spread: p.spread, How: how, Keys: keys})
-	return &logical.Remote{Stage: id, Out: p.node.Schema(), Rows: optimize.Estimate(p.node), How: how}
+	return &logical.Remote{Stage: id, Out: p.node.Schema(), Rows: optimize.Estimate(p.node), Largest: largestTable(p.node), How: how}
 }
 
 // gather brings a spread part's rows to one task.
@@ -382,12 +382,17 @@ func (f *fragmenter) join(x *logical.Join) part {
 	case logical.Right:
 		copyLeft = true
 	}
+	// Join estimates can be far off; a side is small enough to copy to
+	// every node only when its estimate is and no table it reads is much
+	// larger (TPC-H's lineitem joined to a filtered part estimates small).
 	small := f.opt.BroadcastRows
+	smallR := estR <= small && largestTable(r.node) <= 4*small
+	smallL := estL <= small && largestTable(l.node) <= 4*small
 	switch {
-	case l.spread && copyRight && estR <= small && (!copyLeft || !r.spread || estR <= estL):
+	case l.spread && copyRight && smallR && (!copyLeft || !r.spread || !smallL || estR <= estL):
 		rr := f.cut(r, Broadcast, nil)
 		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true}
-	case r.spread && copyLeft && estL <= small:
+	case r.spread && copyLeft && smallL:
 		ll := f.cut(l, Broadcast, nil)
 		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true}
 	}
@@ -404,6 +409,22 @@ func (f *fragmenter) join(x *logical.Join) part {
 		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true}
 	}
 	return single(x.WithChildren([]logical.Node{f.gather(l), f.gather(r)}))
+}
+
+// largestTable is the row count of the largest table n scans (through
+// Remote leaves too: the stage below reads it).
+func largestTable(n logical.Node) float64 {
+	var m float64
+	switch x := n.(type) {
+	case *logical.Scan:
+		return float64(x.Table.RowCount())
+	case *logical.Remote:
+		return x.Largest
+	}
+	for _, c := range n.Children() {
+		m = max(m, largestTable(c))
+	}
+	return m
 }
 
 func (f *fragmenter) limit(x *logical.Limit) part {

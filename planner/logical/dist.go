@@ -41,6 +41,10 @@ type Remote struct {
 	// of the plan the stage runs), so the physical planner can still
 	// choose the smaller side of a join to build.
 	Rows float64
+	// Largest is the row count of the largest table the stage reads,
+	// directly or through its own Remote leaves (the fragmenter's
+	// guard against broadcasting what only estimates small).
+	Largest float64
 	// How is how the stage deals its rows: "gather", "hash" or
 	// "broadcast" (for EXPLAIN).
 	How string

@@ -67,6 +67,24 @@ func (p *Planner) Build(n logical.Node) (exec.Operator, error) {
 	return p.gather(s, n), nil
 }
 
+// BuildStreams returns n's parallel output streams without gathering them:
+// a distributed task's Sender reads them all at once.
+func (p *Planner) BuildStreams(n logical.Node) ([]exec.Operator, error) {
+	if p.Parallelism <= 0 {
+		p.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	if p.Alloc == nil {
+		p.Alloc = memory.DefaultAllocator
+	}
+	return p.streams(n)
+}
+
+// Splits are the splits of x's table that its filters do not rule out by
+// statistics: what the scan would read, for the scheduler to share out.
+func Splits(x *logical.Scan) []storage.Split {
+	return x.Table.Prune(x.Table.Splits(), scanPredicates(x))
+}
+
 // ArrowSchema is the batch schema of a logical schema.
 func ArrowSchema(s logical.Schema) *arrow.Schema {
 	fs := make([]arrow.Field, len(s))

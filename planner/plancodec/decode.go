@@ -412,6 +412,11 @@ func (d *decoder) node1() (logical.Node, error) {
 		}
 		n.Rows = math.Float64frombits(binary.LittleEndian.Uint64(d.buf))
 		d.buf = d.buf[8:]
+		if len(d.buf) < 8 {
+			return nil, corrupt("input ends early")
+		}
+		n.Largest = math.Float64frombits(binary.LittleEndian.Uint64(d.buf))
+		d.buf = d.buf[8:]
 		if n.How, err = d.str(); err != nil {
 			return nil, err
 		}

@@ -273,6 +273,7 @@ func (e *encoder) node(n logical.Node) error {
 		e.int(n.Stage)
 		e.schema(n.Out)
 		e.buf = binary.LittleEndian.AppendUint64(e.buf, math.Float64bits(n.Rows))
+		e.buf = binary.LittleEndian.AppendUint64(e.buf, math.Float64bits(n.Largest))
 		e.str(n.How)
 	default:
 		return sqlerr.New(sqlerr.InternalError, "plancodec: cannot encode plan node %T", n)

@@ -40,6 +40,9 @@ type Config struct {
 	// provides (system.nodes from cluster membership); the engine only
 	// scans them, so it needs nothing of what feeds them.
 	SystemTables []pgcatalog.SystemTable
+	// Distributor, when set, runs the plans worth distributing across the
+	// cluster (distributor.go).
+	Distributor Distributor
 }
 
 // Engine is the embedded query engine over one data directory.
@@ -136,7 +139,7 @@ func (e *Engine) RunParams(ctx context.Context, sess session.Info, st *pgfront.S
 	if err != nil {
 		return nil, err
 	}
-	return e.start(ctx, plan, names, nil)
+	return e.start(ctx, plan, names, st.Text, nil)
 }
 
 // Describe binds a statement without running or planning it: it returns
@@ -191,15 +194,28 @@ func (e *Engine) plan(sess session.Info, st *pgfront.Statement, node ast.StmtNod
 	return plan, bound.Names, nil
 }
 
-func (e *Engine) start(ctx context.Context, plan logical.Node, names []string, stats *physical.Stats) (*Result, error) {
+func (e *Engine) start(ctx context.Context, plan logical.Node, names []string, text string, stats *physical.Stats) (*Result, error) {
 	mem := exec.NewMemory(e.cfg.MemoryLimit)
-	p := &physical.Planner{Alloc: memory.DefaultAllocator, Mem: mem, Parallelism: e.cfg.Parallelism, Stats: stats}
-	root, err := p.Build(plan)
-	if err != nil {
-		return nil, err
+	now := time.Now()
+	var root exec.Operator
+	var progress func() (int, int)
+	if e.cfg.Distributor != nil {
+		d, err := e.cfg.Distributor.Distribute(ctx, &DistQuery{Plan: plan, Text: text, Mem: mem, Now: now, Analyze: stats != nil})
+		if err != nil {
+			return nil, err
+		}
+		root = d
 	}
-	rctx, cancel := context.WithCancel(evalexpr.WithNow(ctx, time.Now()))
-	r := &Result{root: root, mem: mem, cancel: cancel, ctx: rctx, progress: p.Progress}
+	if root == nil {
+		p := &physical.Planner{Alloc: memory.DefaultAllocator, Mem: mem, Parallelism: e.cfg.Parallelism, Stats: stats}
+		var err error
+		if root, err = p.Build(plan); err != nil {
+			return nil, err
+		}
+		progress = p.Progress
+	}
+	rctx, cancel := context.WithCancel(evalexpr.WithNow(ctx, now))
+	r := &Result{root: root, mem: mem, cancel: cancel, ctx: rctx, progress: progress}
 	for i, c := range plan.Schema() {
 		r.Columns = append(r.Columns, Column{Name: names[i], Type: c.T})
 	}
@@ -294,11 +310,16 @@ func (e *Engine) explain(ctx context.Context, sess session.Info, st *pgfront.Sta
 		lines = append(lines, "final plan:")
 	}
 	if !s.Analyze {
+		if e.cfg.Distributor != nil {
+			if stages := e.cfg.Distributor.Explain(plan); stages != nil {
+				return textResult("QUERY PLAN", append(lines, stages...)), nil
+			}
+		}
 		lines = append(lines, strings.Split(strings.TrimRight(logical.Format(plan), "\n"), "\n")...)
 		return textResult("QUERY PLAN", lines), nil
 	}
 	stats := physical.NewStats()
-	res, err := e.start(ctx, plan, bound.Names, stats)
+	res, err := e.start(ctx, plan, bound.Names, st.Text, stats)
 	if err != nil {
 		return nil, err
 	}
@@ -317,8 +338,12 @@ func (e *Engine) explain(ctx context.Context, sess session.Info, st *pgfront.Sta
 	}
 	elapsed := time.Since(start)
 	peak := res.PeakMemory()
+	if rep, ok := res.root.(Reporter); ok {
+		lines = append(lines, rep.Report(ctx)...)
+	} else {
+		lines = append(lines, formatAnalyzed(plan, stats)...)
+	}
 	res.Close()
-	lines = append(lines, formatAnalyzed(plan, stats)...)
 	lines = append(lines, fmt.Sprintf("Rows: %d  Execution Time: %.3f ms  Peak Memory: %s", rows, float64(elapsed.Microseconds())/1000, formatBytes(peak)))
 	return textResult("QUERY PLAN", lines), nil
 }
