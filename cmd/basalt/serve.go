@@ -14,8 +14,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/basaltdb/basalt/exec/exchange"
 	"github.com/basaltdb/basalt/server/engine"
 	"github.com/basaltdb/basalt/server/pgwire"
+	"github.com/basaltdb/basalt/storage"
 )
 
 // serveCmd runs the Postgres wire server until ctx ends (Ctrl-C) or
@@ -30,6 +32,8 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	sec.register(fs)
 	var cl clusterFlags
 	cl.register(fs)
+	var df distFlags
+	df.register(fs)
 	if err := fs.Parse(reorder(args, valueFlags(fs))); err != nil {
 		return err
 	}
@@ -51,6 +55,18 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer ln.Close()
+	// A clustered node opens the Flight exchange first, so it advertises
+	// the address it bound.
+	var svc *exchange.Service
+	if cl.clustered() {
+		s, addr, err := listenExchange(&cl, &df, cl.clusterKey(), logger.Printf)
+		if err != nil {
+			return err
+		}
+		svc = s
+		defer svc.Close()
+		cl.flightAddr = advertised(cl.flightAddr, addr)
+	}
 	node, err := cl.node(ln.Addr().String(), limit, logger.Printf)
 	if err != nil {
 		return err
@@ -62,7 +78,20 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			logger.Printf("leaving the cluster: %v", err)
 		}
 	}()
-	eng, err := engine.Open(ctx, engine.Config{DataDir: *data, MemoryLimit: limit, SystemTables: node.SystemTables()})
+	cat, err := storage.Open(ctx, *data)
+	if err != nil {
+		return err
+	}
+	ecfg := engine.Config{DataDir: *data, MemoryLimit: limit, SystemTables: node.SystemTables(), Catalog: cat}
+	var xn *exchangeNode
+	if svc != nil {
+		if xn, err = startDist(svc, cl.clusterKey(), node, cat, limit, &df, logger.Printf); err != nil {
+			return err
+		}
+		ecfg.Distributor = xn.coord
+		ecfg.SystemTables = append(ecfg.SystemTables, xn.coord.SystemTables()...)
+	}
+	eng, err := engine.Open(ctx, ecfg)
 	if err != nil {
 		return err
 	}
@@ -89,6 +118,10 @@ func serveCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := node.Leave(5 * time.Second); err != nil {
 		logger.Printf("leaving the cluster: %v", err)
 	}
+	if xn != nil {
+		// The others no longer start tasks here; finish those running.
+		xn.stop(time.Minute, logger.Printf)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -110,4 +143,18 @@ func valueFlags(fs *flag.FlagSet) map[string]bool {
 		}
 	})
 	return m
+}
+
+// advertised is the Flight address to advertise: the flag as given, with
+// the bound port when the flag asked for any free one.
+func advertised(flagAddr string, bound net.Addr) string {
+	if flagAddr == "" {
+		return bound.String()
+	}
+	host, port, err := net.SplitHostPort(flagAddr)
+	if err != nil || port != "0" {
+		return flagAddr
+	}
+	_, bport, _ := net.SplitHostPort(bound.String())
+	return net.JoinHostPort(host, bport)
 }

@@ -206,4 +206,3 @@ func head(s []string) string {
 	}
 	return strings.Join(s, "\n")
 }
-

@@ -307,4 +307,3 @@ func (w *Worker) watchCoordinators() {
 		}
 	}
 }
-

@@ -40,6 +40,10 @@ type Config struct {
 	// provides (system.nodes from cluster membership); the engine only
 	// scans them, so it needs nothing of what feeds them.
 	SystemTables []pgcatalog.SystemTable
+	// Catalog is the data directory's catalog when the caller opened it
+	// already (a node shares it with its distributed worker); Open reads
+	// DataDir otherwise.
+	Catalog *storage.Catalog
 	// Distributor, when set, runs the plans worth distributing across the
 	// cluster (distributor.go).
 	Distributor Distributor
@@ -54,9 +58,12 @@ type Engine struct {
 
 // Open discovers the tables under cfg.DataDir.
 func Open(ctx context.Context, cfg Config) (*Engine, error) {
-	cat, err := storage.Open(ctx, cfg.DataDir)
-	if err != nil {
-		return nil, err
+	cat := cfg.Catalog
+	if cat == nil {
+		var err error
+		if cat, err = storage.Open(ctx, cfg.DataDir); err != nil {
+			return nil, err
+		}
 	}
 	return &Engine{cfg: cfg, cat: cat, sys: pgcatalog.New(cat, cfg.SystemTables...)}, nil
 }
