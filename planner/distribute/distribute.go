@@ -73,14 +73,16 @@ type Plan struct {
 
 // Options tune the cuts.
 type Options struct {
+	// Nodes is how many nodes spread stages run on (at least 2).
+	Nodes int
 	// BroadcastRows is the largest estimated row count of a join side
-	// that is broadcast rather than hash partitioned.
+	// that may be broadcast rather than hash partitioned.
 	BroadcastRows float64
 }
 
-// DefaultBroadcastRows broadcasts TPC-H's supplier, nation and filtered
-// part and customer sides at SF 1 and partitions orders and lineitem.
-const DefaultBroadcastRows = 250_000
+// DefaultBroadcastRows bounds what every node builds for a broadcast
+// join: about 2M rows (TPC-H SF 1's filtered orders, not its lineitem).
+const DefaultBroadcastRows = 2_000_000
 
 // Fragment cuts plan into stages. It reports false when the cut would
 // leave everything in the root stage: nothing is worth distributing.
@@ -382,17 +384,21 @@ func (f *fragmenter) join(x *logical.Join) part {
 	case logical.Right:
 		copyLeft = true
 	}
-	// Join estimates can be far off; a side is small enough to copy to
-	// every node only when its estimate is and no table it reads is much
-	// larger (TPC-H's lineitem joined to a filtered part estimates small).
-	small := f.opt.BroadcastRows
-	smallR := estR <= small && largestTable(r.node) <= 4*small
-	smallL := estL <= small && largestTable(l.node) <= 4*small
+	// Copying a side to n tasks ships it n-1 more times and builds it
+	// on every node; partitioning ships (n-1)/n of both sides once. So a
+	// side is broadcast when it is (by the estimates) at most 1/(n-1) of
+	// the other, and not large in itself (every node holds it). Join
+	// estimates can be far off: a side reading a table far larger than
+	// the broadcast limit is not copied whatever its estimate.
+	n := float64(max(f.opt.Nodes, 2))
+	limit := f.opt.BroadcastRows
+	fitR := estR <= limit && largestTable(r.node) <= 10*limit
+	fitL := estL <= limit && largestTable(l.node) <= 10*limit
 	switch {
-	case l.spread && copyRight && smallR && (!copyLeft || !r.spread || !smallL || estR <= estL):
+	case l.spread && copyRight && fitR && (estR*(n-1) <= estL || !r.spread):
 		rr := f.cut(r, Broadcast, nil)
 		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true}
-	case r.spread && copyLeft && smallL:
+	case r.spread && copyLeft && fitL && (estL*(n-1) <= estR || !l.spread):
 		ll := f.cut(l, Broadcast, nil)
 		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true}
 	}

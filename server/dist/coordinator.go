@@ -89,7 +89,7 @@ var _ engine.Distributor = (*Coordinator)(nil)
 
 // plan decides whether q's plan is distributed and cuts it.
 func (c *Coordinator) plan(plan logical.Node) (*distribute.Plan, bool) {
-	if len(c.cfg.Members.Alive()) < 2 {
+	if len(c.nodes()) < 2 {
 		return nil, false
 	}
 	if plancodec.Shippable(plan) != nil {
@@ -98,7 +98,9 @@ func (c *Coordinator) plan(plan logical.Node) (*distribute.Plan, bool) {
 	if c.cfg.MinBytes > 0 && scanBytes(plan) < c.cfg.MinBytes {
 		return nil, false
 	}
-	return distribute.Fragment(plan, c.cfg.Fragment)
+	opt := c.cfg.Fragment
+	opt.Nodes = len(c.nodes())
+	return distribute.Fragment(plan, opt)
 }
 
 // scanBytes sums the bytes the plan's scans read.

@@ -204,14 +204,9 @@ func (w *Worker) run(ctx context.Context, t *task) {
 		err = nil
 	}
 	t.sender.Close()
-	var bytes int64
-	for _, o := range t.outs {
-		bytes += o.WireBytes()
-	}
 	t.mu.Lock()
 	t.info.Finished = time.Now()
 	t.info.Rows = t.sender.Rows()
-	t.info.Bytes = bytes
 	switch {
 	case err == nil:
 		t.info.State = "finished"
@@ -238,9 +233,11 @@ func (t *task) snapshot() TaskInfo {
 	info := t.info
 	if info.State == "running" {
 		info.Rows = t.sender.Rows()
-		for _, o := range t.outs {
-			info.Bytes += o.WireBytes()
-		}
+	}
+	// Streams may still be shipping what a finished task queued.
+	info.Bytes = 0
+	for _, o := range t.outs {
+		info.Bytes += o.WireBytes()
 	}
 	return info
 }
