@@ -18,7 +18,8 @@ const usage = `usage:
   basalt gen tpch --sf N --out DIR
   basalt serve --data DIR --pg-addr HOST:PORT [--memory-limit SIZE] [--tls-cert FILE --tls-key FILE]
                [--gossip-addr HOST:PORT] [--join HOST:PORT[,...]] [--flight-addr HOST:PORT]
-               [--node-name NAME] [--cluster-key KEY]
+               [--node-name NAME] [--cluster-key KEY] [--distribute-min-bytes SIZE]
+               [--exchange-compression none|lz4|zstd]
                [--auth trust|password|md5|scram-sha-256] [--users FILE | --user NAME [--password PW]]
   basalt passwd NAME < password    (prints a users-file line with a SCRAM-SHA-256 verifier)
 `
