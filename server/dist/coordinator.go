@@ -252,7 +252,7 @@ func (o *queryOp) launch(ctx context.Context, n int) error {
 		}
 		o.abort(att)
 		if !o.retryable(ctx, err, n) {
-			o.rec.finish("failed", err)
+			o.rec.finish(outcome(ctx, err), err)
 			return err
 		}
 		o.c.cfg.Logf("query %s: attempt %d failed (%v); running it again on the live nodes", o.rec.ID, n, err)
@@ -283,6 +283,14 @@ func (o *queryOp) retryable(ctx context.Context, err error, n int) bool {
 		}
 	}
 	return lost
+}
+
+// outcome is the state a query that stopped with err ends in.
+func outcome(ctx context.Context, err error) string {
+	if ctx.Err() != nil || isCanceled(err) {
+		return "canceled"
+	}
+	return "failed"
 }
 
 func (o *queryOp) start(ctx context.Context, att *attempt) error {
@@ -409,11 +417,7 @@ func (o *queryOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		att := o.att
 		o.abort(att)
 		if !o.retryable(ctx, err, att.n) {
-			state := "failed"
-			if isCanceled(err) {
-				state = "canceled"
-			}
-			o.rec.finish(state, err)
+			o.rec.finish(outcome(ctx, err), err)
 			return nil, err
 		}
 		o.c.cfg.Logf("query %s: attempt %d lost a node (%v); running it again on the live nodes", o.rec.ID, att.n, err)
