@@ -3,7 +3,6 @@ package dist
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"sort"
@@ -13,10 +12,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/basaltdb/basalt/exec/exchange"
 	"github.com/basaltdb/basalt/server/engine"
 	"github.com/basaltdb/basalt/sql/pgtext"
-	"github.com/basaltdb/basalt/storage"
 	"github.com/basaltdb/basalt/storage/tpchgen"
 )
 
@@ -47,80 +44,6 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dataDir)
 	}
 	os.Exit(code)
-}
-
-// members is a fixed member list.
-type members struct {
-	self Node
-	mu   sync.Mutex
-	all  []Node
-	gone map[string]bool
-}
-
-func (m *members) Self() Node { return m.self }
-func (m *members) Alive() []Node {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []Node
-	for _, n := range m.all {
-		if !m.gone[n.Name] {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-func (m *members) Gone(name string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.gone[name]
-}
-
-// testNode is one node of an in-process cluster: its own exchange
-// service on a loopback port, worker, coordinator and engine.
-type testNode struct {
-	name   string
-	svc    *exchange.Service
-	client *exchange.Client
-	worker *Worker
-	coord  *Coordinator
-	eng    *engine.Engine
-}
-
-// cluster starts n nodes over the same data in this process.
-func cluster(t *testing.T, dir string, n int) []*testNode {
-	t.Helper()
-	key := []byte("test-key")
-	nodes := make([]*testNode, n)
-	var all []Node
-	for i := range nodes {
-		svc := exchange.NewService(exchange.Config{ClusterKey: key})
-		addr, err := svc.Listen("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes[i] = &testNode{name: fmt.Sprintf("n%d", i+1), svc: svc, client: exchange.NewClient(key)}
-		all = append(all, Node{Name: nodes[i].name, FlightAddr: addr.String()})
-	}
-	for i, tn := range nodes {
-		m := &members{self: all[i], all: all, gone: map[string]bool{}}
-		cat, err := storage.Open(context.Background(), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tn.worker = NewWorker(WorkerConfig{Service: tn.svc, Client: tn.client, Tables: cat.Table, Members: m, Parallelism: 2})
-		tn.coord = NewCoordinator(CoordinatorConfig{Client: tn.client, Members: m, Parallelism: 2})
-		tn.eng, err = engine.Open(context.Background(), engine.Config{DataDir: dir, Parallelism: 2, Distributor: tn.coord,
-			SystemTables: tn.coord.SystemTables()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			tn.worker.Close()
-			tn.svc.Close()
-			tn.client.Close()
-		})
-	}
-	return nodes
 }
 
 // rowsOf runs sql and returns its rows as text lines (sorted when sorted).
@@ -162,7 +85,12 @@ func lines(b arrow.RecordBatch, cols []engine.Column) []string {
 
 func TestTPCHOnThreeNodes(t *testing.T) {
 	dir := tpch(t)
-	nodes := cluster(t, dir, 3)
+	lc, err := StartLocal(context.Background(), dir, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	nodes := lc.Nodes
 	local, err := engine.Open(context.Background(), engine.Config{DataDir: dir, Parallelism: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +102,7 @@ func TestTPCHOnThreeNodes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := rowsOf(t, nodes[1].eng, sql)
+			got, err := rowsOf(t, nodes[1].Engine, sql)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,14 +115,14 @@ func TestTPCHOnThreeNodes(t *testing.T) {
 			}
 		})
 	}
-	out, err := rowsOf(t, nodes[1].eng, "EXPLAIN ANALYZE "+tpchgen.Query(3))
+	out, err := rowsOf(t, nodes[1].Engine, "EXPLAIN ANALYZE "+tpchgen.Query(3))
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := strings.Join(out, "\n")
 	for _, n := range nodes {
-		if !strings.Contains(text, "node="+n.name) {
-			t.Errorf("EXPLAIN ANALYZE shows no task on %s:\n%s", n.name, text)
+		if !strings.Contains(text, "node="+n.Name) {
+			t.Errorf("EXPLAIN ANALYZE shows no task on %s:\n%s", n.Name, text)
 		}
 	}
 	t.Log(text)
