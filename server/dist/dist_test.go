@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -133,4 +134,85 @@ func head(s []string) string {
 		s = s[:10]
 	}
 	return strings.Join(s, "\n")
+}
+
+// TestNodeLostBeforeMembershipKnows: a node whose exchange is gone while
+// membership still lists it alive (a kill -9 not yet detected) fails the
+// first attempt; the coordinator finds it unreachable and runs the query
+// again on the others, with the right answer.
+func TestNodeLostBeforeMembershipKnows(t *testing.T) {
+	dir := tpch(t)
+	lc, err := StartLocal(context.Background(), dir, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	local, err := engine.Open(context.Background(), engine.Config{DataDir: dir, Parallelism: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql := tpchgen.Query(18)
+	want, err := rowsOf(t, local, sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.Nodes[2].svc.Close() // membership still says alive
+	got, err := rowsOf(t, lc.Nodes[1].Engine, sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Fatalf("answer after a lost node differs:\nwant %s\ngot %s", head(want), head(got))
+	}
+	q, err := rowsOf(t, lc.Nodes[1].Engine, "select attempts, tasks_rerun > 0, nodes, state from system.queries order by started desc limit 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q) != 1 || q[0] != "2|t|n2,n1|finished" {
+		t.Fatalf("system.queries: %v, want one row 2|t|n2,n1|finished", q)
+	}
+	// The next query leaves the lost node out from the start.
+	if _, err := rowsOf(t, lc.Nodes[1].Engine, sql); err != nil {
+		t.Fatal(err)
+	}
+	q, err = rowsOf(t, lc.Nodes[1].Engine, "select attempts, nodes from system.queries order by started desc limit 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q) != 1 || q[0] != "1|n2,n1" {
+		t.Fatalf("system.queries after: %v, want 1|n2,n1", q)
+	}
+}
+
+// TestCancelStopsEveryTask: closing a distributed query's result early
+// (a client gone, a LIMIT satisfied) stops its tasks on every node.
+func TestCancelStopsEveryTask(t *testing.T) {
+	dir := tpch(t)
+	lc, err := StartLocal(context.Background(), dir, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	res, err := lc.Nodes[0].Engine.Query(context.Background(), "select l_orderkey, l_comment from lineitem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := res.Next(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		running := 0
+		for _, n := range lc.Nodes {
+			running += n.Worker.Running() + n.svc.Streams()
+		}
+		if running == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tasks and streams still running 10s after the query was closed", running)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
