@@ -75,19 +75,29 @@ func catalog(t testing.TB) *storage.Catalog {
 // plan binds and optimises sql as the engine does.
 func plan(t *testing.T, cat *storage.Catalog, sql string) logical.Node {
 	t.Helper()
-	stmts, err := pgfront.Parse(sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	b, err := binder.New(cat, stmts[0].ColumnAliases).BindQuery(stmts[0].AST)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	p, _, err := optimize.Optimize(b.Plan, false)
+	p, err := bindAndOptimize(cat, sql)
 	if err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return p
+}
+
+func tryPlan(cat *storage.Catalog, sql string) (logical.Node, bool) {
+	p, err := bindAndOptimize(cat, sql)
+	return p, err == nil
+}
+
+func bindAndOptimize(cat *storage.Catalog, sql string) (logical.Node, error) {
+	stmts, err := pgfront.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	b, err := binder.New(cat, stmts[0].ColumnAliases).BindQuery(stmts[0].AST)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := optimize.Optimize(b.Plan, false)
+	return p, err
 }
 
 // run executes n on one stream and returns its rows as text, sorted, and
