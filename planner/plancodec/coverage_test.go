@@ -2,12 +2,14 @@ package plancodec_test
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/sql/expr"
+	"github.com/basaltdb/basalt/sql/types"
 )
 
 // TestShapesCover checks that the SQL shapes of TestShapes, all bound
@@ -150,6 +152,63 @@ func walkAll(n logical.Node, f func(expr.Expr)) {
 	for _, x := range xs {
 		if x != nil {
 			f(x)
+		}
+	}
+}
+
+// TestFieldsKnown lists the fields of every type the codec writes, as the
+// codec knows them: a field added to a plan node or expression fails here
+// until Encode and Decode carry it (the round trips would only notice if
+// a test happened to set it).
+func TestFieldsKnown(t *testing.T) {
+	for _, c := range []struct {
+		v    any
+		want string
+	}{
+		{logical.Scan{}, "Table Alias Cols Filters Out Assigned Splits"},
+		{logical.Values{}, "Rows Out"},
+		{logical.Filter{}, "Input Cond"},
+		{logical.Project{}, "Input Exprs Out"},
+		{logical.Aggregate{}, "Input Groups Aggs Out Phase"},
+		{logical.Join{}, "Left Right Kind Cond"},
+		{logical.SortKey{}, "E Desc NullsFirst"},
+		{logical.Sort{}, "Input Keys"},
+		{logical.Limit{}, "Input Offset Count"},
+		{logical.Union{}, "Inputs Out"},
+		{logical.EnforceSingleRow{}, "Input"},
+		{logical.CTE{}, "Name Plan"},
+		{logical.CTEScan{}, "CTE Alias"},
+		{logical.WindowBound{}, "Kind Offset"},
+		{logical.WindowFrame{}, "Mode Start End Exclude"},
+		{logical.WindowFunc{}, "Name Args Frame T"},
+		{logical.Window{}, "Input Partition Order Funcs"},
+		{logical.TableFunc{}, "Name Args Out"},
+		{logical.ProjectSet{}, "Input Funcs Out"},
+		{logical.SetFunc{}, "Name Args T Ordinality"},
+		{logical.Remote{}, "Stage Out Rows Largest How"},
+		{logical.Column{}, "Name Table T Nullable"},
+		{logical.SplitID{}, "File RowGroup"},
+		{expr.ColRef{}, "Idx T Name"},
+		{expr.Const{}, "Value T"},
+		{expr.Call{}, "Fn Args T"},
+		{expr.Cast{}, "Arg T"},
+		{expr.When{}, "Cond Result"},
+		{expr.Case{}, "Whens Else T"},
+		{expr.InList{}, "Arg List Negated"},
+		{expr.OuterRef{}, "Depth Idx T Name"},
+		{expr.Param{}, "N T"},
+		{expr.AggCall{}, "Fn Args Distinct Filter Order WithinGroup T"},
+		{expr.AggOrder{}, "E Desc NullsFirst"},
+		{types.T{}, "Kind Precision Scale Elem Variant"},
+		{types.IntervalValue{}, "Months Days Micros"},
+	} {
+		rt, want := reflect.TypeOf(c.v), c.want
+		var got []string
+		for i := 0; i < rt.NumField(); i++ {
+			got = append(got, rt.Field(i).Name)
+		}
+		if g := strings.Join(got, " "); g != want {
+			t.Errorf("%s has fields %s; the codec writes %s", rt, g, want)
 		}
 	}
 }

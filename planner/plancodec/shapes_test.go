@@ -143,7 +143,7 @@ func TestDistributed(t *testing.T) {
 	partialOut := logical.Schema{col("l_orderkey", "l", types.Int64T), col("sum", "", types.NumericT(38, 2)), col("count", "", types.Int64T)}
 	aggs := []*expr.AggCall{{Fn: "sum", Args: []expr.Expr{&expr.ColRef{Idx: 0, T: qty.Type}}, T: types.NumericT(38, 2)}}
 	partial := &logical.Aggregate{Input: scan, Groups: []expr.Expr{&expr.ColRef{Idx: 1, T: types.Int64T}}, Aggs: aggs, Out: partialOut, Phase: logical.AggPartial}
-	remote := &logical.Remote{Stage: 3, Out: partialOut, Rows: 1234.5, How: "hash"}
+	remote := &logical.Remote{Stage: 3, Out: partialOut, Rows: 1234.5, Largest: 6e6, How: "hash"}
 	final := &logical.Aggregate{Input: remote, Groups: []expr.Expr{&expr.ColRef{Idx: 0, T: types.Int64T}}, Aggs: aggs,
 		Out: logical.Schema{col("l_orderkey", "l", types.Int64T), col("sum", "", types.NumericT(38, 2))}, Phase: logical.AggFinal}
 	gather := &logical.Remote{Stage: 0, Out: final.Out, Rows: math.Inf(1), How: "gather"}
