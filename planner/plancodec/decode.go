@@ -468,6 +468,14 @@ func (d *decoder) scan() (logical.Node, error) {
 	if len(n.Out) != len(n.Cols) {
 		return nil, corrupt("scan of %s reads %d columns but outputs %d", name, len(n.Cols), len(n.Out))
 	}
+	// A scan outputs its table's columns as they are typed; a mismatch
+	// means this node's files of the table differ from the coordinator's,
+	// and reading them would feed operators arrays of the wrong type.
+	for i, c := range n.Cols {
+		if col := t.Columns[c]; col.Type != n.Out[i].T {
+			return nil, sqlerr.New(sqlerr.DatatypeMismatch, "column %q of table %q is %s on this node but %s on the coordinator", col.Name, name, col.Type, n.Out[i].T)
+		}
+	}
 	if n.Assigned, err = d.bool(); err != nil {
 		return nil, err
 	}

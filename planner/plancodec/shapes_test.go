@@ -293,3 +293,24 @@ func TestCorrupt(t *testing.T) {
 		t.Fatalf("other version: %v", err)
 	}
 }
+
+// TestOtherTable: a node whose table has other columns than the
+// coordinator's refuses the plan instead of reading them as planned.
+func TestOtherTable(t *testing.T) {
+	cat := catalog(t)
+	b, err := plancodec.Encode(plan(t, cat, "select n_name, n_comment from nation"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code, other := range map[string]*storage.Table{
+		sqlerr.UndefinedColumn: {Name: "nation", Columns: []storage.Column{{Name: "n_nationkey", Type: types.Int32T}}},
+		sqlerr.DatatypeMismatch: {Name: "nation", Columns: []storage.Column{{Name: "n_nationkey", Type: types.Int32T},
+			{Name: "n_name", Type: types.Int64T}, {Name: "n_regionkey", Type: types.Int32T}, {Name: "n_comment", Type: types.TextT}}},
+	} {
+		_, err := plancodec.Decode(b, func(string) (*storage.Table, bool) { return other, true })
+		var se *sqlerr.Error
+		if !errors.As(err, &se) || se.Code != code {
+			t.Errorf("want SQLSTATE %s, got %v", code, err)
+		}
+	}
+}
