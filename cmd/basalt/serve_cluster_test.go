@@ -39,6 +39,7 @@ type serveProc struct {
 	name   string
 	pg     string
 	gossip string
+	flight string
 	cmd    *exec.Cmd
 	stderr *syncBuffer
 	exited chan error
@@ -55,15 +56,37 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startServe runs basalt serve with fast failure detection; it waits for
-// the ready line unless wantReady is false.
+// startServe runs basalt serve on the test fixtures with fast failure
+// detection; it waits for the ready line unless wantReady is false.
 func startServe(t *testing.T, name string, wantReady bool, extra ...string) *serveProc {
 	t.Helper()
-	p := &serveProc{name: name, pg: freePort(t), gossip: freePort(t), stderr: &syncBuffer{}, exited: make(chan error, 1)}
-	args := append([]string{"serve", "--data", data(t), "--pg-addr", p.pg, "--gossip-addr", p.gossip, "--node-name", name,
-		"--flight-addr", freePort(t)}, extra...)
-	p.cmd = exec.Command(binary(t), args...)
-	p.cmd.Env = append(os.Environ(), "BASALT_GOSSIP_INTERVAL=100ms")
+	return startServeWith(t, name, serveOpts{noWait: !wantReady}, extra...)
+}
+
+// serveOpts are startServeWith's choices beyond the flags.
+type serveOpts struct {
+	dir    string   // --data; the test fixtures when empty
+	bin    string   // the binary; binary(t) when empty
+	env    []string // more environment, after (and so overriding) the default
+	noWait bool     // do not wait for the ready line
+}
+
+// startServeWith runs basalt serve on fresh loopback ports with
+// BASALT_GOSSIP_INTERVAL=100ms unless o.env says otherwise.
+func startServeWith(t *testing.T, name string, o serveOpts, extra ...string) *serveProc {
+	t.Helper()
+	if o.dir == "" {
+		o.dir = data(t)
+	}
+	if o.bin == "" {
+		o.bin = binary(t)
+	}
+	p := &serveProc{name: name, pg: freePort(t), gossip: freePort(t), flight: freePort(t), stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	args := append([]string{"serve", "--data", o.dir, "--pg-addr", p.pg, "--gossip-addr", p.gossip, "--node-name", name,
+		"--flight-addr", p.flight}, extra...)
+	p.cmd = exec.Command(o.bin, args...)
+	// exec keeps the last value of a repeated variable, so o.env wins.
+	p.cmd.Env = append(append(os.Environ(), "BASALT_GOSSIP_INTERVAL=100ms"), o.env...)
 	p.cmd.Stderr = p.stderr
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -77,7 +100,10 @@ func startServe(t *testing.T, name string, wantReady bool, extra ...string) *ser
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if strings.Contains(sc.Text(), "ready") {
-				ready <- sc.Text()
+				select { // only the first ready line is awaited; never block the pipe
+				case ready <- sc.Text():
+				default:
+				}
 			}
 		}
 		p.exited <- p.cmd.Wait()
@@ -88,7 +114,7 @@ func startServe(t *testing.T, name string, wantReady bool, extra ...string) *ser
 			t.Logf("stderr of %s:\n%s", name, p.stderr)
 		}
 	})
-	if !wantReady {
+	if o.noWait {
 		return p
 	}
 	select {
@@ -96,8 +122,8 @@ func startServe(t *testing.T, name string, wantReady bool, extra ...string) *ser
 		t.Logf("%s: %s", name, line)
 	case err := <-p.exited:
 		t.Fatalf("%s exited before ready: %v\n%s", name, err, p.stderr)
-	case <-time.After(20 * time.Second):
-		t.Fatalf("%s not ready after 20 s\n%s", name, p.stderr)
+	case <-time.After(60 * time.Second): // a loaded machine opening SF1 data
+		t.Fatalf("%s not ready after 60 s\n%s", name, p.stderr)
 	}
 	return p
 }
