@@ -36,7 +36,7 @@ func TestClusterJoinLeave(t *testing.T) {
 		t.Fatalf("3 nodes: %v", err)
 	}
 
-	n4 := startServeWith(t, "n4", serveOpts{dir: dir, env: distEnv}, "--cluster-key", distKey, "--join", nodes[0].gossip)
+	n4 := startNode(t, dir, "n4", nodes[0].gossip)
 	waitNodes(t, admin, aliveList(4), 30*time.Second)
 	lines, err := explainLines(ctx, conn, "EXPLAIN ANALYZE "+q1.sql)
 	if err != nil {
@@ -128,31 +128,33 @@ func TestClusterBadPeers(t *testing.T) {
 	// its build's (module version and VCS revision, cluster.BuildVersion),
 	// so a second build with the other VCS stamping setting than the test
 	// binary's runs another version.
-	other2 := filepath.Join(filepath.Dir(binary(t)), "basalt-otherversion")
-	built := false
-	for _, stamp := range []string{"-buildvcs=false", "-buildvcs=true"} {
-		out, err := exec.Command("go", "build", stamp, "-o", other2, ".").CombinedOutput()
-		if err != nil {
-			t.Logf("go build %s: %v\n%s", stamp, err, out)
-			continue
+	t.Run("version", func(t *testing.T) {
+		other2 := filepath.Join(filepath.Dir(binary(t)), "basalt-otherversion")
+		built := false
+		for _, stamp := range []string{"-buildvcs=false", "-buildvcs=true"} {
+			out, err := exec.Command("go", "build", stamp, "-o", other2, ".").CombinedOutput()
+			if err != nil {
+				t.Logf("go build %s: %v\n%s", stamp, err, out)
+				continue
+			}
+			if v1, v2 := buildID(t, binary(t)), buildID(t, other2); v1 != v2 {
+				t.Logf("versions: %s and %s", v1, v2)
+				built = true
+				break
+			}
 		}
-		if v1, v2 := buildID(t, binary(t)), buildID(t, other2); v1 != v2 {
-			t.Logf("versions: %s and %s", v1, v2)
-			built = true
-			break
+		if !built {
+			t.Skip("no build of another version: VCS stamping gives the same version either way here")
 		}
-	}
-	if !built {
-		t.Skip("no build of another version: VCS stamping gives the same version either way here")
-	}
-	old := startServeWith(t, "oldver", serveOpts{dir: dir, env: distEnv, bin: other2, noWait: true}, "--cluster-key", distKey, "--join", n1.gossip)
-	if err := waitExit(t, old, time.Minute); !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(old.stderr.String(), "must run the same version") {
-		t.Errorf("node of another version: %v\n%s", err, old.stderr)
-	}
-	if !strings.Contains(n1.stderr.String(), "refusing node oldver") {
-		t.Errorf("n1 does not log the refused version:\n%s", n1.stderr)
-	}
-	waitNodes(t, admin, aliveList(2), 10*time.Second)
+		old := startServeWith(t, "oldver", serveOpts{dir: dir, env: distEnv, bin: other2, noWait: true}, "--cluster-key", distKey, "--join", n1.gossip)
+		if err := waitExit(t, old, time.Minute); !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(old.stderr.String(), "must run the same version") {
+			t.Errorf("node of another version: %v\n%s", err, old.stderr)
+		}
+		if !strings.Contains(n1.stderr.String(), "refusing node oldver") {
+			t.Errorf("n1 does not log the refused version:\n%s", n1.stderr)
+		}
+		waitNodes(t, admin, aliveList(2), 10*time.Second)
+	})
 }
 
 // buildID is what cluster.BuildVersion derives a binary's version from.
