@@ -7,6 +7,8 @@
 # Environment:
 #   BASALT_PG_DSN    use this PostgreSQL instead of starting one
 #   BASALT_TPCH_SF   TPC-H scale factor for the DuckDB comparison (default 0.1; CI uses 1)
+#   BASALT_CLUSTER_SF TPC-H scale factor of the 3-process cluster tests (default 0.01; CI uses 1)
+#   BASALT_TPCH_DIR  reuse these TPC-H tables in the cluster tests instead of generating them
 #   BASALT_SKIP_TPCH set to 1 to skip the TPC-H comparison
 #   BASALT_FUZZ_TIME how long to fuzz the dialect front (default 60s)
 #   BASALT_WIRE_FUZZ_TIME how long to fuzz the wire protocol's messages (default 20s)
@@ -48,7 +50,7 @@ fi
 echo "== go vet"
 go vet ./...
 echo "== go test (main module)"
-go test -count=1 ./...
+go test -count=1 -timeout 30m ./...
 
 echo "== fuzzing the PostgreSQL dialect front (${BASALT_FUZZ_TIME:-60s})"
 go test -run '^$' -fuzz '^FuzzFront$' -fuzztime "${BASALT_FUZZ_TIME:-60s}" ./sql/pgfront
