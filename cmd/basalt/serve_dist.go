@@ -81,7 +81,7 @@ func startDist(svc *exchange.Service, key string, node *cluster.Node, cat *stora
 	client := exchange.NewClient([]byte(key))
 	x := &exchangeNode{svc: svc, client: client}
 	x.worker = dist.NewWorker(dist.WorkerConfig{Service: svc, Client: client, Tables: cat.Table, Members: m, Logf: logf})
-	x.coord = dist.NewCoordinator(dist.CoordinatorConfig{Client: client, Members: m, MemoryLimit: limit, MinBytes: minBytes, Logf: logf})
+	x.coord = dist.NewCoordinator(dist.CoordinatorConfig{Client: client, Service: svc, Members: m, MemoryLimit: limit, MinBytes: minBytes, Logf: logf})
 	return x, nil
 }
 

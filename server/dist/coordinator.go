@@ -30,7 +30,10 @@ import (
 
 // CoordinatorConfig configures a node's coordinator.
 type CoordinatorConfig struct {
-	Client  *exchange.Client
+	Client *exchange.Client
+	// Service is this node's exchange: the root stage reads this node's
+	// tasks from its queues (nil: through calls, like the others').
+	Service *exchange.Service
 	Members Membership
 	// MemoryLimit is every task's budget (the node's --memory-limit).
 	MemoryLimit int64
@@ -360,7 +363,7 @@ func (o *queryOp) start(ctx context.Context, att *attempt) error {
 		}
 	}
 	p := &physical.Planner{Alloc: o.c.cfg.Alloc, Mem: o.q.Mem, Parallelism: o.c.cfg.Parallelism,
-		Remote: receivers(o.c.cfg.Client, inputs(stages[0].Plan), att.query, 0, o.c.cfg.Alloc)}
+		Remote: receivers(o.c.cfg.Client, o.c.cfg.Service, self.FlightAddr, inputs(stages[0].Plan), att.query, 0, o.c.cfg.Alloc)}
 	root, err := p.Build(stages[0].Plan)
 	if err != nil {
 		return err

@@ -55,7 +55,7 @@ func StartLocal(ctx context.Context, dir string, n, parallelism int) (*LocalClus
 			return nil, err
 		}
 		node.Worker = NewWorker(WorkerConfig{Service: node.svc, Client: node.client, Tables: cat.Table, Members: node.Members, Parallelism: parallelism})
-		node.Coordinator = NewCoordinator(CoordinatorConfig{Client: node.client, Members: node.Members, Parallelism: parallelism})
+		node.Coordinator = NewCoordinator(CoordinatorConfig{Client: node.client, Service: node.svc, Members: node.Members, Parallelism: parallelism})
 		node.Engine, err = engine.Open(ctx, engine.Config{DataDir: dir, Catalog: cat, Parallelism: parallelism,
 			Distributor: node.Coordinator, SystemTables: node.Coordinator.SystemTables()})
 		if err != nil {

@@ -139,7 +139,7 @@ func (w *Worker) runTask(ctx context.Context, body []byte) ([]byte, error) {
 		Node: w.cfg.Members.Self().Name, State: "running", Started: time.Now()}}
 	mem := exec.NewMemory(spec.MemoryLimit)
 	p := &physical.Planner{Alloc: w.cfg.Alloc, Mem: mem, Parallelism: w.cfg.Parallelism,
-		Remote: receivers(w.cfg.Client, spec.Inputs, spec.Query, spec.Partition, w.cfg.Alloc)}
+		Remote: receivers(w.cfg.Client, w.cfg.Service, w.cfg.Members.Self().FlightAddr, spec.Inputs, spec.Query, spec.Partition, w.cfg.Alloc)}
 	streams, err := p.BuildStreams(plan)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,9 @@ func (w *Worker) runTask(ctx context.Context, body []byte) ([]byte, error) {
 
 // receivers builds a Remote leaf's streams: one receiver per producing
 // task of the stage, each reading the partition meant for this task.
-func receivers(c *exchange.Client, inputs map[int][]Source, query string, partition int, alloc memory.Allocator) func(*logical.Remote) ([]exec.Operator, error) {
+// Streams of tasks on this node (self, when svc is set) are read from
+// svc's queues without a call.
+func receivers(c *exchange.Client, svc *exchange.Service, self string, inputs map[int][]Source, query string, partition int, alloc memory.Allocator) func(*logical.Remote) ([]exec.Operator, error) {
 	return func(r *logical.Remote) ([]exec.Operator, error) {
 		srcs, ok := inputs[r.Stage]
 		if !ok || len(srcs) == 0 {
@@ -187,6 +189,10 @@ func receivers(c *exchange.Client, inputs map[int][]Source, query string, partit
 		out := make([]exec.Operator, len(srcs))
 		for i, s := range srcs {
 			key := exchange.StreamKey{Query: query, Stage: int32(r.Stage), Task: int32(s.Task), Partition: int32(partition)}
+			if svc != nil && s.Addr == self {
+				out[i] = svc.NewLocalReceiver(key, schema)
+				continue
+			}
 			out[i] = exchange.NewReceiver(c, s.Addr, key, schema, alloc)
 		}
 		return out, nil
