@@ -90,13 +90,14 @@ func Fragment(plan logical.Node, opt Options) (*Plan, bool) {
 	if opt.BroadcastRows <= 0 {
 		opt.BroadcastRows = DefaultBroadcastRows
 	}
-	f := &fragmenter{opt: opt, ctes: map[*logical.CTE]*logical.CTE{}}
+	f := &fragmenter{opt: opt, ctes: map[*logical.CTE]*logical.CTE{}, orig: map[*logical.CTE]*logical.CTE{}}
 	f.stages = []*Stage{nil} // the root takes id 0
 	root := f.gather(f.build(plan))
 	f.stages[0] = &Stage{ID: 0, Plan: root, Consumer: -1}
 	if len(f.stages) == 1 {
 		return nil, false
 	}
+	f.oneReaderPerCTE()
 	for _, s := range f.stages {
 		for _, r := range Remotes(s.Plan) {
 			f.stages[r.Stage].Consumer = s.ID
@@ -132,7 +133,65 @@ func Remotes(n logical.Node) []*logical.Remote {
 type fragmenter struct {
 	opt    Options
 	stages []*Stage
-	ctes   map[*logical.CTE]*logical.CTE
+	ctes   map[*logical.CTE]*logical.CTE // original -> distributed
+	orig   map[*logical.CTE]*logical.CTE // distributed -> original
+}
+
+// oneReaderPerCTE gives every stage that reads a distributed CTE its own
+// copy: a CTE's rows come from a stage gathered to one task, whose stream
+// one consumer reads. Stages usually share nothing (TPC-H Q15 reads its
+// view twice in one stage); when two do, the CTE runs twice.
+func (f *fragmenter) oneReaderPerCTE() {
+	owner := map[*logical.CTE]int{}
+	for i := 0; i < len(f.stages); i++ { // the copies add stages
+		s := f.stages[i]
+		copies := map[*logical.CTE]*logical.CTE{}
+		s.Plan = withCTEs(s.Plan, func(c *logical.CTE) *logical.CTE {
+			o, ok := f.orig[c]
+			if !ok {
+				return c // a CTE of the root's own plan, not distributed
+			}
+			if id, seen := owner[c]; !seen || id == s.ID {
+				owner[c] = s.ID
+				return c
+			}
+			if cp, ok := copies[c]; ok {
+				return cp
+			}
+			cp := &logical.CTE{Name: c.Name, Plan: f.gather(f.build(o.Plan))}
+			f.orig[cp] = o
+			owner[cp] = s.ID
+			copies[c] = cp
+			return cp
+		})
+	}
+}
+
+// withCTEs copies n with every CTEScan reading f(its CTE).
+func withCTEs(n logical.Node, f func(*logical.CTE) *logical.CTE) logical.Node {
+	if x, ok := n.(*logical.CTEScan); ok {
+		c := f(x.CTE)
+		if c == x.CTE {
+			return x
+		}
+		y := *x
+		y.CTE = c
+		return &y
+	}
+	ch := n.Children()
+	if len(ch) == 0 {
+		return n
+	}
+	nc := make([]logical.Node, len(ch))
+	changed := false
+	for i, c := range ch {
+		nc[i] = withCTEs(c, f)
+		changed = changed || nc[i] != c
+	}
+	if !changed {
+		return n
+	}
+	return n.WithChildren(nc)
 }
 
 // part is the open fragment being built: its plan so far and whether it
@@ -199,6 +258,7 @@ func (f *fragmenter) build(n logical.Node) part {
 		if !ok {
 			c = &logical.CTE{Name: x.CTE.Name, Plan: f.gather(f.build(x.CTE.Plan))}
 			f.ctes[x.CTE] = c
+			f.orig[c] = x.CTE
 		}
 		y := *x
 		y.CTE = c

@@ -3,6 +3,7 @@ package dist
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sort"
@@ -214,5 +215,62 @@ func TestCancelStopsEveryTask(t *testing.T) {
 			t.Fatalf("%d tasks and streams still running 10s after the query was closed", running)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestShapes runs plan shapes the TPC-H queries do not have on three
+// nodes and one, comparing the answers.
+func TestShapes(t *testing.T) {
+	dir := tpch(t)
+	lc, err := StartLocal(context.Background(), dir, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.Close()
+	local, err := engine.Open(context.Background(), engine.Config{DataDir: dir, Parallelism: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sql := range []string{
+		// One CTE read by two stages: each gets its own copy.
+		`with c as (select l_orderkey k, sum(l_quantity) q from lineitem group by l_orderkey)
+		 select count(*), sum(q) from orders join c on o_orderkey = c.k
+		 union all select count(*), sum(q) from c`,
+		// Outer joins both ways, a full join, NOT IN with NULLs.
+		`select count(*), count(o_orderkey) from customer left join orders on c_custkey = o_custkey`,
+		`select count(*), count(c_custkey) from orders right join customer on c_custkey = o_custkey and o_totalprice > 100000`,
+		`select count(*), count(p_partkey), count(ps_partkey) from part full join partsupp on p_partkey = ps_partkey and ps_availqty > 5000`,
+		`select count(*) from supplier where s_nationkey not in (select case when n_regionkey = 1 then null else n_nationkey end from nation)`,
+		`select count(*) from supplier where s_nationkey not in (select n_nationkey from nation where n_regionkey = 1)`,
+		// DISTINCT and ordered aggregates, grouping on expressions.
+		`select l_returnflag, count(distinct l_suppkey), string_agg(distinct l_linestatus, ',' order by l_linestatus) from lineitem group by l_returnflag order by 1`,
+		`select extract(year from o_orderdate) y, count(*), avg(o_totalprice)::numeric(20,2) from orders group by 1 order by 1`,
+		`select count(distinct l_partkey) from lineitem`,
+		// Windows, limits with offsets, set operations.
+		`select o_custkey, o_orderkey, rank() over (partition by o_custkey order by o_totalprice desc) from orders order by 1, 2 limit 20`,
+		`select l_orderkey, l_linenumber from lineitem order by l_extendedprice desc, l_orderkey, l_linenumber limit 5 offset 7`,
+		`select count(*) from (select l_orderkey from lineitem limit 1000) s`,
+		`select n_name from nation intersect select n_name from nation where n_regionkey < 3 order by 1`,
+		`select c_nationkey from customer except select s_nationkey from supplier order by 1`,
+		// Cross join with a scalar subquery, generate_series and VALUES joined to a table.
+		`select count(*) from nation, (select max(r_regionkey) m from region) r where n_regionkey = r.m`,
+		`select v.k, count(*) from (values (1), (2), (3)) v(k) join orders on o_orderkey % 4 = v.k group by v.k order by 1`,
+		`select g, count(l_orderkey) from generate_series(1, 3) g left join lineitem on l_linenumber = g group by g order by g`,
+	} {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			want, err := rowsOf(t, local, sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := rowsOf(t, lc.Nodes[2].Engine, sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sort.Strings(want)
+			sort.Strings(got)
+			if strings.Join(want, "\n") != strings.Join(got, "\n") {
+				t.Fatalf("%s\nwant %d rows:\n%s\ngot %d rows:\n%s", sql, len(want), head(want), len(got), head(got))
+			}
+		})
 	}
 }
