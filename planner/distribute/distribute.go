@@ -30,6 +30,7 @@ package distribute
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -195,10 +196,14 @@ func withCTEs(n logical.Node, f func(*logical.CTE) *logical.CTE) logical.Node {
 }
 
 // part is the open fragment being built: its plan so far and whether it
-// runs spread over the nodes.
+// runs spread over the nodes. keys, when set, are columns of node's output
+// by whose hash the rows are partitioned over the tasks (task p holds the
+// rows that ops.Partitioner deals to partition p of n): a join or
+// aggregate on them needs no exchange.
 type part struct {
 	node   logical.Node
 	spread bool
+	keys   []int
 }
 
 // cut closes p as a stage dealing its rows by how (and keys), read by a
@@ -223,9 +228,13 @@ func (f *fragmenter) build(n logical.Node) part {
 	switch x := n.(type) {
 	case *logical.Scan:
 		return part{node: x, spread: !x.Table.InMemory()}
-	case *logical.Filter, *logical.Project, *logical.ProjectSet:
+	case *logical.Filter, *logical.ProjectSet:
+		// Both keep their input's columns in place.
 		in := f.build(n.Children()[0])
-		return part{node: n.WithChildren([]logical.Node{in.node}), spread: in.spread}
+		return part{node: n.WithChildren([]logical.Node{in.node}), spread: in.spread, keys: in.keys}
+	case *logical.Project:
+		in := f.build(x.Input)
+		return part{node: x.WithChildren([]logical.Node{in.node}), spread: in.spread, keys: projectKeys(in.keys, x.Exprs)}
 	case *logical.Aggregate:
 		return f.aggregate(x)
 	case *logical.Join:
@@ -293,10 +302,58 @@ func twoPhase(x *logical.Aggregate) bool {
 	return true
 }
 
+// projectKeys maps partitioning columns through a projection: still known
+// when every one is projected as a plain column.
+func projectKeys(keys []int, exprs []expr.Expr) []int {
+	if keys == nil {
+		return nil
+	}
+	out := make([]int, len(keys))
+	for i, k := range keys {
+		out[i] = -1
+		for j, e := range exprs {
+			if c, ok := e.(*expr.ColRef); ok && c.Idx == k {
+				out[i] = j
+				break
+			}
+		}
+		if out[i] < 0 {
+			return nil
+		}
+	}
+	return out
+}
+
+// seq is 0, 1, ..., n-1.
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
 func (f *fragmenter) aggregate(x *logical.Aggregate) part {
 	in := f.build(x.Input)
 	if !in.spread {
 		return single(x.WithChildren([]logical.Node{in.node}))
+	}
+	if in.keys != nil {
+		// Rows partitioned on columns that are all group columns: every
+		// group is whole in one task, which aggregates it alone.
+		groupCols, _ := colRefs(x.Groups)
+		var out []int
+		for _, k := range in.keys {
+			j := slices.Index(groupCols, k)
+			if j < 0 {
+				out = nil
+				break
+			}
+			out = append(out, j)
+		}
+		if out != nil {
+			return part{node: x.WithChildren([]logical.Node{in.node}), spread: true, keys: out}
+		}
 	}
 	if !twoPhase(x) {
 		// Each group's rows must meet in one task: hash them there by
@@ -306,7 +363,7 @@ func (f *fragmenter) aggregate(x *logical.Aggregate) part {
 			return single(x.WithChildren([]logical.Node{f.gather(in)}))
 		}
 		r := f.cut(in, Hash, keys)
-		return part{node: x.WithChildren([]logical.Node{r}), spread: true}
+		return part{node: x.WithChildren([]logical.Node{r}), spread: true, keys: seq(len(keys))}
 	}
 	partialOut, err := partialSchema(x)
 	if err != nil {
@@ -318,12 +375,9 @@ func (f *fragmenter) aggregate(x *logical.Aggregate) part {
 		final.Input = f.cut(part{node: partial, spread: true}, Gather, nil)
 		return single(final)
 	}
-	keys := make([]int, len(x.Groups))
-	for i := range keys {
-		keys[i] = i
-	}
+	keys := seq(len(x.Groups))
 	final.Input = f.cut(part{node: partial, spread: true}, Hash, keys)
-	return part{node: final, spread: true}
+	return part{node: final, spread: true, keys: keys}
 }
 
 // partialSchema is the logical form of ops.PartialSchema for x: group
@@ -450,6 +504,20 @@ func (f *fragmenter) join(x *logical.Join) part {
 	// the other, and not large in itself (every node holds it). Join
 	// estimates can be far off: a side reading a table far larger than
 	// the broadcast limit is not copied whatever its estimate.
+	lk, rk := equiKeys(x)
+	lw := len(x.Left.Schema())
+	if x.Kind != logical.AntiNullAware {
+		// A side already partitioned on join keys keeps its place: only
+		// the other side moves, hashed on the matching keys.
+		if pl := pairKeys(l.keys, lk, rk); l.spread && pl != nil {
+			rr := f.cut(r, Hash, pl)
+			return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: joinKeys(x.Kind, l.keys, pl, lw)}
+		}
+		if pr := pairKeys(r.keys, rk, lk); r.spread && pr != nil {
+			ll := f.cut(l, Hash, pr)
+			return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true, keys: joinKeys(x.Kind, pr, r.keys, lw)}
+		}
+	}
 	n := float64(max(f.opt.Nodes, 2))
 	limit := f.opt.BroadcastRows
 	fitR := estR <= limit && largestTable(r.node) <= 10*limit
@@ -457,24 +525,74 @@ func (f *fragmenter) join(x *logical.Join) part {
 	switch {
 	case l.spread && copyRight && fitR && (estR*(n-1) <= estL || !r.spread):
 		rr := f.cut(r, Broadcast, nil)
-		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true}
+		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: l.keys}
 	case r.spread && copyLeft && fitL && (estL*(n-1) <= estR || !l.spread):
 		ll := f.cut(l, Broadcast, nil)
-		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true}
+		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true, keys: shift(r.keys, lw, x.Kind)}
 	}
-	lk, rk := equiKeys(x)
 	// NOT IN must see every right row's key (one NULL empties the
 	// result), so it cannot be partitioned.
 	if len(lk) > 0 && x.Kind != logical.AntiNullAware {
 		ll := f.cut(l, Hash, lk)
 		rr := f.cut(r, Hash, rk)
-		return part{node: x.WithChildren([]logical.Node{ll, rr}), spread: true}
+		return part{node: x.WithChildren([]logical.Node{ll, rr}), spread: true, keys: joinKeys(x.Kind, lk, rk, lw)}
 	}
 	if l.spread && copyRight {
 		rr := f.cut(r, Broadcast, nil)
-		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true}
+		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: l.keys}
 	}
 	return single(x.WithChildren([]logical.Node{f.gather(l), f.gather(r)}))
+}
+
+// pairKeys: when a side is partitioned on columns part that are all among
+// its join keys mine, the other side's keys matching them, in part's
+// order (hashing those puts every match in the same task); else nil.
+func pairKeys(part, mine, other []int) []int {
+	if part == nil {
+		return nil
+	}
+	out := make([]int, len(part))
+	for i, k := range part {
+		j := slices.Index(mine, k)
+		if j < 0 {
+			return nil
+		}
+		out[i] = other[j]
+	}
+	return out
+}
+
+// joinKeys are the partitioning columns of a join's output when both
+// sides are partitioned on matching keys (left ones lk, right ones rk):
+// the columns of the side whose rows are never NULL-extended (the left's
+// for inner, left, semi and anti joins, the right's for right joins);
+// none for full joins, where either side's may be NULL.
+func joinKeys(kind logical.JoinKind, lk, rk []int, lw int) []int {
+	switch kind {
+	case logical.Full:
+		return nil
+	case logical.Right:
+		return shift(rk, lw, kind)
+	}
+	return lk
+}
+
+// shift moves a right side's partitioning columns to their place in the
+// join's output (after the left's), or drops them when the output has
+// only the left's columns.
+func shift(keys []int, lw int, kind logical.JoinKind) []int {
+	if keys == nil {
+		return nil
+	}
+	switch kind {
+	case logical.Semi, logical.Anti, logical.AntiNullAware:
+		return nil
+	}
+	out := make([]int, len(keys))
+	for i, k := range keys {
+		out[i] = k + lw
+	}
+	return out
 }
 
 // largestTable is the row count of the largest table n scans (through
