@@ -498,41 +498,66 @@ func (f *fragmenter) join(x *logical.Join) part {
 	case logical.Right:
 		copyLeft = true
 	}
-	// Copying a side to n tasks ships it n-1 more times and builds it
-	// on every node; partitioning ships (n-1)/n of both sides once. So a
-	// side is broadcast when it is (by the estimates) at most 1/(n-1) of
-	// the other, and not large in itself (every node holds it). Join
-	// estimates can be far off: a side reading a table far larger than
-	// the broadcast limit is not copied whatever its estimate.
 	lk, rk := equiKeys(x)
 	lw := len(x.Left.Schema())
-	if x.Kind != logical.AntiNullAware {
-		// A side already partitioned on join keys keeps its place: only
-		// the other side moves, hashed on the matching keys.
-		if pl := pairKeys(l.keys, lk, rk); l.spread && pl != nil {
-			rr := f.cut(r, Hash, pl)
-			return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: joinKeys(x.Kind, l.keys, pl, lw)}
-		}
-		if pr := pairKeys(r.keys, rk, lk); r.spread && pr != nil {
-			ll := f.cut(l, Hash, pr)
-			return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true, keys: joinKeys(x.Kind, pr, r.keys, lw)}
-		}
-	}
+	// Each way to bring matching rows together, with the rows it ships
+	// by the estimates: copying a side to n tasks ships it n-1 more
+	// times (and builds it on every node); hashing a side ships (n-1)/n
+	// of it; a side already partitioned on join keys stays. Join
+	// estimates can be far off, so a side is copied only when it is
+	// also small in itself and reads no table far larger than that
+	// (every node holds it).
 	n := float64(max(f.opt.Nodes, 2))
 	limit := f.opt.BroadcastRows
 	fitR := estR <= limit && largestTable(r.node) <= 10*limit
 	fitL := estL <= limit && largestTable(l.node) <= 10*limit
-	switch {
-	case l.spread && copyRight && fitR && (estR*(n-1) <= estL || !r.spread):
-		rr := f.cut(r, Broadcast, nil)
-		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: l.keys}
-	case r.spread && copyLeft && fitL && (estL*(n-1) <= estR || !l.spread):
-		ll := f.cut(l, Broadcast, nil)
-		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true, keys: shift(r.keys, lw, x.Kind)}
+	const (
+		none = iota
+		copyR
+		copyL
+		stayL // l stays partitioned, r hashed to match
+		stayR
+		hashBoth
+	)
+	best, cost := none, 0.0
+	consider := func(way int, c float64) {
+		if best == none || c < cost {
+			best, cost = way, c
+		}
 	}
+	pl, pr := pairKeys(l.keys, lk, rk), pairKeys(r.keys, rk, lk)
 	// NOT IN must see every right row's key (one NULL empties the
 	// result), so it cannot be partitioned.
-	if len(lk) > 0 && x.Kind != logical.AntiNullAware {
+	partitionable := len(lk) > 0 && x.Kind != logical.AntiNullAware
+	if partitionable {
+		consider(hashBoth, (estL+estR)*(n-1)/n)
+		if l.spread && pl != nil {
+			consider(stayL, estR*(n-1)/n)
+		}
+		if r.spread && pr != nil {
+			consider(stayR, estL*(n-1)/n)
+		}
+	}
+	if l.spread && copyRight && fitR {
+		consider(copyR, estR*(n-1))
+	}
+	if r.spread && copyLeft && fitL {
+		consider(copyL, estL*(n-1))
+	}
+	switch best {
+	case copyR:
+		rr := f.cut(r, Broadcast, nil)
+		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: l.keys}
+	case copyL:
+		ll := f.cut(l, Broadcast, nil)
+		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true, keys: shift(r.keys, lw, x.Kind)}
+	case stayL:
+		rr := f.cut(r, Hash, pl)
+		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: joinKeys(x.Kind, l.keys, pl, lw)}
+	case stayR:
+		ll := f.cut(l, Hash, pr)
+		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true, keys: joinKeys(x.Kind, pr, r.keys, lw)}
+	case hashBoth:
 		ll := f.cut(l, Hash, lk)
 		rr := f.cut(r, Hash, rk)
 		return part{node: x.WithChildren([]logical.Node{ll, rr}), spread: true, keys: joinKeys(x.Kind, lk, rk, lw)}
