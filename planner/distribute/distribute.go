@@ -20,12 +20,16 @@
 //     (gathered to one final without groups); aggregates that must see
 //     their group's rows (DISTINCT, string_agg ...) repartition raw rows
 //     on the group columns, or gather;
-//   - a join broadcasts a side estimated small from the statistics, when
-//     the join's kind lets that side be copied; otherwise both sides are
-//     hash partitioned on the equi-join keys;
+//   - a join brings matching rows together the way that ships the fewest
+//     rows by the estimates: broadcast a small side (when the join's kind
+//     lets that side be copied), hash the other side to match one already
+//     partitioned on join keys, or hash both on the equi-join keys;
+//   - a stage remembers the columns its rows are hash partitioned on, so
+//     an aggregate grouping on them or a join on them needs no exchange;
+//   - window functions hash their input on the PARTITION BY columns;
 //   - ORDER BY ... LIMIT keeps a partial top-N in every task below the
 //     gather, a plain LIMIT a partial limit;
-//   - sorts, windows and the rest gather to the coordinator.
+//   - sorts and the rest gather to the coordinator.
 package distribute
 
 import (
@@ -260,6 +264,8 @@ func (f *fragmenter) build(n logical.Node) part {
 			}
 		}
 		return part{node: x.WithChildren(nodes), spread: all}
+	case *logical.Window:
+		return f.window(x)
 	case *logical.CTEScan:
 		// The CTE's plan is distributed once and gathered; every
 		// CTEScan of it reads the same materialised rows at the root.
@@ -284,6 +290,33 @@ func (f *fragmenter) build(n logical.Node) part {
 		nodes[i] = f.gather(f.build(c))
 	}
 	return single(n.WithChildren(nodes))
+}
+
+// window computes window functions where their partitions' rows are:
+// each PARTITION BY group whole in one task (rows hashed on the partition
+// columns, unless already partitioned on some of them), or everything
+// gathered when there is no PARTITION BY or it computes its keys.
+func (f *fragmenter) window(x *logical.Window) part {
+	in := f.build(x.Input)
+	cols, ok := colRefs(x.Partition)
+	if !in.spread || !ok || len(cols) == 0 {
+		return single(x.WithChildren([]logical.Node{f.gather(in)}))
+	}
+	// The window's output keeps its input's columns in place.
+	if in.keys != nil && subset(in.keys, cols) {
+		return part{node: x.WithChildren([]logical.Node{in.node}), spread: true, keys: in.keys}
+	}
+	r := f.cut(in, Hash, cols)
+	return part{node: x.WithChildren([]logical.Node{r}), spread: true, keys: cols}
+}
+
+func subset(a, b []int) bool {
+	for _, k := range a {
+		if !slices.Contains(b, k) {
+			return false
+		}
+	}
+	return true
 }
 
 // twoPhase reports whether every aggregate of x merges partial states.
