@@ -115,23 +115,11 @@ func Fragment(plan logical.Node, opt Options) (*Plan, bool) {
 // plans of its CTEs included.
 func Remotes(n logical.Node) []*logical.Remote {
 	var out []*logical.Remote
-	seen := map[*logical.CTE]bool{}
-	var walk func(logical.Node)
-	walk = func(n logical.Node) {
-		switch x := n.(type) {
-		case *logical.Remote:
-			out = append(out, x)
-		case *logical.CTEScan:
-			if !seen[x.CTE] {
-				seen[x.CTE] = true
-				walk(x.CTE.Plan)
-			}
+	logical.Walk(n, func(n logical.Node) {
+		if r, ok := n.(*logical.Remote); ok {
+			out = append(out, r)
 		}
-		for _, c := range n.Children() {
-			walk(c)
-		}
-	}
-	walk(n)
+	})
 	return out
 }
 

@@ -57,6 +57,24 @@ func (n *Remote) String() string {
 	return fmt.Sprintf("Remote stage %d (%s)", n.Stage, n.How)
 }
 
+// Walk calls f on n and every node below it, the plan of each shared CTE
+// included (once, at its first reader).
+func Walk(n Node, f func(Node)) {
+	seen := map[*CTE]bool{}
+	var walk func(Node)
+	walk = func(n Node) {
+		f(n)
+		if s, ok := n.(*CTEScan); ok && !seen[s.CTE] {
+			seen[s.CTE] = true
+			walk(s.CTE.Plan)
+		}
+		for _, c := range n.Children() {
+			walk(c)
+		}
+	}
+	walk(n)
+}
+
 // SplitID names one split (a Parquet row group) of a table, the same on
 // every node that reads the same files.
 type SplitID = storage.SplitID

@@ -109,7 +109,7 @@ func (c *Coordinator) plan(plan logical.Node) (*distribute.Plan, bool) {
 // scanBytes sums the bytes the plan's scans read.
 func scanBytes(n logical.Node) int64 {
 	var sum int64
-	walkPlan(n, func(n logical.Node) {
+	logical.Walk(n, func(n logical.Node) {
 		if s, ok := n.(*logical.Scan); ok && !s.Table.InMemory() {
 			for _, sp := range physical.Splits(s) {
 				sum += sp.Bytes
@@ -117,23 +117,6 @@ func scanBytes(n logical.Node) int64 {
 		}
 	})
 	return sum
-}
-
-// walkPlan visits n and everything below it, CTE plans included.
-func walkPlan(n logical.Node, f func(logical.Node)) {
-	seen := map[*logical.CTE]bool{}
-	var walk func(logical.Node)
-	walk = func(n logical.Node) {
-		f(n)
-		if s, ok := n.(*logical.CTEScan); ok && !seen[s.CTE] {
-			seen[s.CTE] = true
-			walk(s.CTE.Plan)
-		}
-		for _, ch := range n.Children() {
-			walk(ch)
-		}
-	}
-	walk(n)
 }
 
 // Explain implements engine.Distributor.
@@ -383,6 +366,15 @@ func (o *queryOp) abort(att *attempt) {
 }
 
 func (c *Coordinator) cancelEverywhere(att *attempt) {
+	c.eachNode(att, func(ctx context.Context, node Node) {
+		c.cfg.Client.CancelQuery(ctx, node.FlightAddr, att.query)
+	})
+}
+
+// eachNode calls f for every node of an attempt at once, each with two
+// seconds, and waits for all: cleanup and statistics must not hang on a
+// dead node.
+func (c *Coordinator) eachNode(att *attempt, f func(context.Context, Node)) {
 	var wg sync.WaitGroup
 	for _, node := range att.nodes {
 		wg.Add(1)
@@ -390,7 +382,7 @@ func (c *Coordinator) cancelEverywhere(att *attempt) {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			c.cfg.Client.CancelQuery(ctx, node.FlightAddr, att.query)
+			f(ctx, node)
 		}()
 	}
 	wg.Wait()
@@ -488,28 +480,20 @@ func (o *queryOp) Report(ctx context.Context) []string {
 
 // collect fetches the counters of an attempt's tasks from their nodes.
 func (c *Coordinator) collect(rec *queryRecord, att *attempt) {
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var all []TaskInfo
-	for _, node := range att.nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			b, err := c.cfg.Client.DoAction(ctx, node.FlightAddr, actionTaskStats, []byte(att.query))
-			if err != nil {
-				return
-			}
-			var infos []TaskInfo
-			if json.Unmarshal(b, &infos) == nil {
-				mu.Lock()
-				all = append(all, infos...)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	c.eachNode(att, func(ctx context.Context, node Node) {
+		b, err := c.cfg.Client.DoAction(ctx, node.FlightAddr, actionTaskStats, []byte(att.query))
+		if err != nil {
+			return
+		}
+		var infos []TaskInfo
+		if json.Unmarshal(b, &infos) == nil {
+			mu.Lock()
+			all = append(all, infos...)
+			mu.Unlock()
+		}
+	})
 	rec.update(all)
 }
 
@@ -520,7 +504,7 @@ func taskPlans(s *distribute.Stage, tasks int) ([]logical.Node, error) {
 		return []logical.Node{s.Plan}, nil
 	}
 	shares := map[*logical.Scan][][]storage.SplitID{}
-	walkPlan(s.Plan, func(n logical.Node) {
+	logical.Walk(s.Plan, func(n logical.Node) {
 		if x, ok := n.(*logical.Scan); ok {
 			shares[x] = share(physical.Splits(x), tasks)
 		}

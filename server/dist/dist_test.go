@@ -86,17 +86,8 @@ func lines(b arrow.RecordBatch, cols []engine.Column) []string {
 }
 
 func TestTPCHOnThreeNodes(t *testing.T) {
-	dir := tpch(t)
-	lc, err := StartLocal(context.Background(), dir, 3, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lc.Close()
+	lc, local := threeNodes(t)
 	nodes := lc.Nodes
-	local, err := engine.Open(context.Background(), engine.Config{DataDir: dir, Parallelism: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for q := 1; q <= tpchgen.NumQueries; q++ {
 		t.Run(tpchgen.QueryName(q), func(t *testing.T) {
 			sql := tpchgen.Query(q)
@@ -130,6 +121,23 @@ func TestTPCHOnThreeNodes(t *testing.T) {
 	t.Log(text)
 }
 
+// threeNodes starts a local 3-node cluster over the test data, and an
+// engine of one node alone over the same data for reference answers.
+func threeNodes(t *testing.T) (*LocalCluster, *engine.Engine) {
+	t.Helper()
+	dir := tpch(t)
+	lc, err := StartLocal(context.Background(), dir, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lc.Close() })
+	local, err := engine.Open(context.Background(), engine.Config{DataDir: dir, Parallelism: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lc, local
+}
+
 func head(s []string) string {
 	if len(s) > 10 {
 		s = s[:10]
@@ -142,16 +150,7 @@ func head(s []string) string {
 // first attempt; the coordinator finds it unreachable and runs the query
 // again on the others, with the right answer.
 func TestNodeLostBeforeMembershipKnows(t *testing.T) {
-	dir := tpch(t)
-	lc, err := StartLocal(context.Background(), dir, 3, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lc.Close()
-	local, err := engine.Open(context.Background(), engine.Config{DataDir: dir, Parallelism: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lc, local := threeNodes(t)
 	sql := tpchgen.Query(18)
 	want, err := rowsOf(t, local, sql)
 	if err != nil {
@@ -188,12 +187,7 @@ func TestNodeLostBeforeMembershipKnows(t *testing.T) {
 // TestCancelStopsEveryTask: closing a distributed query's result early
 // (a client gone, a LIMIT satisfied) stops its tasks on every node.
 func TestCancelStopsEveryTask(t *testing.T) {
-	dir := tpch(t)
-	lc, err := StartLocal(context.Background(), dir, 3, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lc.Close()
+	lc, _ := threeNodes(t)
 	res, err := lc.Nodes[0].Engine.Query(context.Background(), "select l_orderkey, l_comment from lineitem")
 	if err != nil {
 		t.Fatal(err)
@@ -221,16 +215,7 @@ func TestCancelStopsEveryTask(t *testing.T) {
 // TestShapes runs plan shapes the TPC-H queries do not have on three
 // nodes and one, comparing the answers.
 func TestShapes(t *testing.T) {
-	dir := tpch(t)
-	lc, err := StartLocal(context.Background(), dir, 3, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lc.Close()
-	local, err := engine.Open(context.Background(), engine.Config{DataDir: dir, Parallelism: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lc, local := threeNodes(t)
 	for i, sql := range []string{
 		// One CTE read by two stages: each gets its own copy.
 		`with c as (select l_orderkey k, sum(l_quantity) q from lineitem group by l_orderkey)
