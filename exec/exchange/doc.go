@@ -10,7 +10,10 @@
 // calls DoGet on the producer's Flight address; several receivers under an
 // ops.Gather read one partition from every producing task.
 //
-// Streams are Arrow IPC with LZ4 (default) or ZSTD body compression. Memory
+// Streams are Arrow IPC messages whose bodies the exchange compresses
+// itself (codec.go: LZ4 by default, ZSTD, S2 or none; chunked, compressed
+// on every core, checksummed) and hands to gRPC without copying
+// (wire.go). Memory
 // in flight is bounded: an Outbound queues at most Config.StreamBuffer bytes
 // (or one batch) and its producer waits while the queue is full, so a slow
 // consumer slows the producer through gRPC's flow control instead of

@@ -212,7 +212,8 @@ func fromStatus(ctx context.Context, addr string, err error, trailer metadata.MD
 	return errInternal("exchange: node %s: %s: %s", addr, st.Code(), st.Message())
 }
 
-// countingReader counts the encoded bytes received.
+// countingReader counts the encoded bytes received and decompresses the
+// bodies (codec.go).
 type countingReader struct {
 	c interface {
 		Recv() (*flight.FlightData, error)
@@ -222,8 +223,16 @@ type countingReader struct {
 
 func (r *countingReader) Recv() (*flight.FlightData, error) {
 	fd, err := r.c.Recv()
-	if fd != nil {
-		r.n.Add(int64(len(fd.DataHeader) + len(fd.DataBody)))
+	if err != nil {
+		return fd, err
 	}
-	return fd, err
+	r.n.Add(int64(len(fd.DataHeader) + len(fd.AppMetadata) + len(fd.DataBody)))
+	if len(fd.AppMetadata) > 0 {
+		body, err := decodeBody(fd.AppMetadata, fd.DataBody)
+		if err != nil {
+			return nil, err
+		}
+		fd.AppMetadata, fd.DataBody = nil, body
+	}
+	return fd, nil
 }
