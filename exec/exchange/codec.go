@@ -239,10 +239,11 @@ func (e *bodyEncoder) encode(body, out []byte) (meta, data []byte, ok bool) {
 var errCorrupt = errors.New("corrupt compressed body")
 
 // decodeBody undoes encode: meta is the AppMetadata of a message carrying
-// data. It returns the plain body in a new buffer, or an error wrapping
+// data. It returns the plain body in a buffer of alloc (called once, with
+// the body's length, after the header checked out), or an error wrapping
 // errCorrupt (never a panic) for any header or data encode could not have
 // produced.
-func decodeBody(meta, data []byte) ([]byte, error) {
+func decodeBody(meta, data []byte, alloc func(n int) []byte) ([]byte, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("exchange: %w: "+format, append([]any{errCorrupt}, args...)...)
 	}
@@ -295,7 +296,7 @@ func decodeBody(meta, data []byte) ([]byte, error) {
 	if len(p) != 0 || in != len(data) || out != total {
 		return nil, bad("chunk sizes do not add up")
 	}
-	body := make([]byte, total)
+	body := alloc(total)[:total]
 	err := parallel(n, func(i int) error {
 		c := chunks[i]
 		size := c.stored

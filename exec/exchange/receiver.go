@@ -32,7 +32,8 @@ type Receiver struct {
 
 	cancel context.CancelFunc // ends the call
 	call   flight.FlightService_DoGetClient
-	rdr    *flight.Reader
+	rdr    *ipc.Reader
+	mr     *msgReader        // rdr's
 	out    arrow.RecordBatch // a batch re-labelled with the plan's schema
 	done   bool
 	failed bool
@@ -98,7 +99,8 @@ func (r *Receiver) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	stop := context.AfterFunc(ctx, r.cancel)
 	defer stop()
 	if r.rdr == nil {
-		rdr, err := flight.NewRecordReader(&countingReader{r.call, &r.wire}, ipc.WithAllocator(r.alloc))
+		r.mr = newMsgReader(r.call, r.alloc, &r.wire)
+		rdr, err := ipc.NewReaderFromMessageReader(r.mr, ipc.WithAllocator(r.alloc))
 		if err != nil {
 			return nil, r.fail(ctx, err)
 		}
@@ -139,6 +141,9 @@ func (r *Receiver) releaseOut() {
 
 func (r *Receiver) fail(ctx context.Context, err error) error {
 	r.failed = true
+	if r.mr != nil && r.mr.err != nil {
+		err = r.mr.err
+	}
 	var tr metadata.MD
 	if r.call != nil {
 		tr = r.call.Trailer()
@@ -212,27 +217,78 @@ func fromStatus(ctx context.Context, addr string, err error, trailer metadata.MD
 	return errInternal("exchange: node %s: %s: %s", addr, st.Code(), st.Message())
 }
 
-// countingReader counts the encoded bytes received and decompresses the
-// bodies (codec.go).
-type countingReader struct {
+// msgReader is the ipc.MessageReader of a Receiver: the IPC messages of
+// the call's FlightData, with compressed bodies (codec.go) decoded into
+// memory from the receiver's allocator, so the query accounts for them and
+// each goes back when the last array reading it is released. (A plain
+// body stays in the gRPC message it arrived in, as with flight's reader.)
+type msgReader struct {
 	c interface {
 		Recv() (*flight.FlightData, error)
 	}
-	n *atomic.Int64
+	alloc memory.Allocator
+	wire  *atomic.Int64 // encoded bytes received
+	msg   *ipc.Message  // the last message, released at the next
+	refs  atomic.Int64
+	// err is the call's or the decoder's error as it was, before the IPC
+	// reader wrapped it into its own text.
+	err error
 }
 
-func (r *countingReader) Recv() (*flight.FlightData, error) {
-	fd, err := r.c.Recv()
-	if err != nil {
-		return fd, err
-	}
-	r.n.Add(int64(len(fd.DataHeader) + len(fd.AppMetadata) + len(fd.DataBody)))
-	if len(fd.AppMetadata) > 0 {
-		body, err := decodeBody(fd.AppMetadata, fd.DataBody)
+var _ ipc.MessageReader = (*msgReader)(nil)
+
+func newMsgReader(c flight.FlightService_DoGetClient, alloc memory.Allocator, wire *atomic.Int64) *msgReader {
+	m := &msgReader{c: c, alloc: alloc, wire: wire}
+	m.refs.Store(1)
+	return m
+}
+
+func (m *msgReader) Message() (*ipc.Message, error) {
+	m.releaseMsg()
+	for {
+		fd, err := m.c.Recv()
 		if err != nil {
+			m.err = err
 			return nil, err
 		}
-		fd.AppMetadata, fd.DataBody = nil, body
+		m.wire.Add(int64(len(fd.DataHeader) + len(fd.AppMetadata) + len(fd.DataBody)))
+		if len(fd.DataHeader) == 0 {
+			continue // no IPC message in it
+		}
+		var body *memory.Buffer
+		if len(fd.AppMetadata) == 0 {
+			body = memory.NewBufferBytes(fd.DataBody)
+		} else {
+			body = memory.NewResizableBuffer(m.alloc)
+			_, err := decodeBody(fd.AppMetadata, fd.DataBody, func(n int) []byte {
+				body.Resize(n)
+				return body.Bytes()
+			})
+			if err != nil {
+				body.Release()
+				m.err = err
+				return nil, err
+			}
+		}
+		meta := memory.NewBufferBytes(fd.DataHeader)
+		m.msg = ipc.NewMessage(meta, body) // takes its own references
+		meta.Release()
+		body.Release()
+		return m.msg, nil
 	}
-	return fd, nil
+}
+
+func (m *msgReader) releaseMsg() {
+	if m.msg != nil {
+		m.msg.Release()
+		m.msg = nil
+	}
+}
+
+func (m *msgReader) Retain() { m.refs.Add(1) }
+
+func (m *msgReader) Release() {
+	if m.refs.Add(-1) == 0 {
+		m.releaseMsg()
+	}
 }

@@ -48,6 +48,20 @@ func (c Compression) String() string {
 	return "none"
 }
 
+// ParseCompression reads a compression by name (as String writes it:
+// "lz4", "zstd", "s2" or "none"); "" is the default, LZ4.
+func ParseCompression(name string) (Compression, error) {
+	for _, c := range []Compression{LZ4, Zstd, S2, NoCompression} {
+		if name == c.String() {
+			return c, nil
+		}
+	}
+	if name == "" {
+		return LZ4, nil
+	}
+	return 0, fmt.Errorf("exchange: unknown compression %q (want lz4, zstd, s2 or none)", name)
+}
+
 // Defaults of Config.
 const (
 	DefaultStreamBuffer = 4 << 20
