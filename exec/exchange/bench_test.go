@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"syscall"
@@ -94,8 +93,9 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkBodyCodec compresses and decompresses the IPC body of one
-// 8192-row mixed batch (codec.go alone, no gRPC).
+// BenchmarkBodyCodec shuffles and compresses, then decompresses, the IPC
+// body of one 8192-row mixed batch (codec.go and shuffle.go alone, no
+// gRPC), as DoGet and the receiver do.
 func BenchmarkBodyCodec(b *testing.B) {
 	bt := mixedBatch(memory.DefaultAllocator, 0, exec.BatchSize)
 	defer bt.Release()
@@ -104,28 +104,33 @@ func BenchmarkBodyCodec(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer p.Release()
-	var buf bytes.Buffer
-	if err := p.SerializeBody(&buf); err != nil {
-		b.Fatal(err)
-	}
-	body := buf.Bytes()
+	m := p.Meta()
+	defer m.Release()
+	var size sizeWriter
+	p.SerializeBody(&size)
 	for _, c := range []Compression{LZ4, Zstd, S2} {
-		e := bodyEncoder{codec: c.codec()}
-		out := make([]byte, e.bound(len(body)))
+		w := payloadWriter{enc: bodyEncoder{codec: c.codec()}, widths: bufferWidths(mixedSchema)}
+		fw := &fillWriter{b: make([]byte, size)}
+		out := make([]byte, w.enc.bound(int(size)))
+		var meta, data []byte
 		b.Run(c.String()+"/encode", func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
+			b.SetBytes(int64(size))
 			for b.Loop() {
-				e.encode(body, out)
+				*fw = fillWriter{b: fw.b, regions: w.shuffleRegions(m.Bytes())}
+				if err := p.SerializeBody(fw); err != nil {
+					b.Fatal(err)
+				}
+				var ok bool
+				if meta, data, ok = w.enc.encode(fw.b, out, fw.done); !ok {
+					b.Fatal("not compressed")
+				}
 			}
+			b.ReportMetric(float64(size)/float64(len(data)), "ratio")
 		})
-		meta, data, ok := e.encode(body, out)
-		if !ok {
-			b.Fatal("not compressed")
-		}
-		dst := make([]byte, len(body))
+		dst := make([]byte, size)
 		into := func(int) []byte { return dst }
 		b.Run(c.String()+"/decode", func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
+			b.SetBytes(int64(size))
 			for b.Loop() {
 				if _, err := decodeBody(meta, data, into); err != nil {
 					b.Fatal(err)

@@ -28,13 +28,17 @@ import (
 //
 //	bodyMagic, codec byte, uvarint body length, uvarint chunk count,
 //	per chunk: uvarint raw length, uvarint stored length (0: stored raw),
-//	           CRC-32C of the stored bytes (4 bytes, little endian)
+//	           CRC-32C of the stored bytes (4 bytes, little endian),
+//	uvarint count of shuffled regions (shuffle.go),
+//	per region: uvarint offset, uvarint length, width byte,
+//	CRC-32C of the header before it (4 bytes)
 //
 // and in DataBody the stored chunks one after another. A message without
 // that header has a plain body. A chunk that does not shrink by at least
 // 1/16 is stored raw, so incompressible columns cost the reader a copy.
-// The checksums catch a damaged body before a decoder sees it: LZ4 blocks
-// have none, and a flipped literal would otherwise decode to wrong rows.
+// The checksums catch a damaged message before a decoder sees it: LZ4
+// blocks have none, and a flipped literal (or region length) would
+// otherwise decode to wrong rows.
 const (
 	bodyMagic = 0xBA
 	codecLZ4  = 1
@@ -192,11 +196,12 @@ func (e *bodyEncoder) bound(n int) int {
 	return (n + chunkSize - 1) / chunkSize * e.chunkBound()
 }
 
-// encode compresses body into out (of bound(len(body)) bytes at least). It
-// returns the AppMetadata header (valid until the next call) and the
-// stored chunks (a prefix of out), or ok=false when compression does not
-// pay and the body should go plain.
-func (e *bodyEncoder) encode(body, out []byte) (meta, data []byte, ok bool) {
+// encode compresses body into out (of bound(len(body)) bytes at least);
+// shuffled lists the regions of body that were shuffled. It returns the
+// AppMetadata header (valid until the next call) and the stored chunks (a
+// prefix of out), or ok=false when compression does not pay and the body
+// should go plain (and unshuffled).
+func (e *bodyEncoder) encode(body, out []byte, shuffled []region) (meta, data []byte, ok bool) {
 	size := e.bound(len(body))
 	if size == 0 || len(out) < size {
 		return nil, nil, false
@@ -229,6 +234,13 @@ func (e *bodyEncoder) encode(body, out []byte) (meta, data []byte, ok bool) {
 		}
 		meta = binary.LittleEndian.AppendUint32(meta, crc32.Checksum(out[from:w], castagnoli))
 	}
+	meta = binary.AppendUvarint(meta, uint64(len(shuffled)))
+	for _, r := range shuffled {
+		meta = binary.AppendUvarint(meta, uint64(r.off))
+		meta = binary.AppendUvarint(meta, uint64(r.len))
+		meta = append(meta, byte(r.width))
+	}
+	meta = binary.LittleEndian.AppendUint32(meta, crc32.Checksum(meta, castagnoli))
 	e.meta = meta
 	if saved < len(body)/16 {
 		return nil, nil, false
@@ -247,8 +259,13 @@ func decodeBody(meta, data []byte, alloc func(n int) []byte) ([]byte, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("exchange: %w: "+format, append([]any{errCorrupt}, args...)...)
 	}
-	if len(meta) < 2 || meta[0] != bodyMagic {
+	if len(meta) < 6 || meta[0] != bodyMagic {
 		return nil, bad("bad header")
+	}
+	sum := binary.LittleEndian.Uint32(meta[len(meta)-4:])
+	meta = meta[:len(meta)-4]
+	if crc32.Checksum(meta, castagnoli) != sum {
+		return nil, bad("header checksum")
 	}
 	codec := meta[1]
 	if codec != codecLZ4 && codec != codecZstd && codec != codecS2 {
@@ -293,10 +310,36 @@ func decodeBody(meta, data []byte, alloc func(n int) []byte) ([]byte, error) {
 			return nil, bad("chunks exceed the body")
 		}
 	}
-	if len(p) != 0 || in != len(data) || out != total {
+	if in != len(data) || out != total {
 		return nil, bad("chunk sizes do not add up")
 	}
+	nr, ok := uv(total)
+	if !ok || nr > len(p)/3 {
+		return nil, bad("bad region count")
+	}
+	regions := make([]region, nr)
+	end := 0
+	for i := range regions {
+		off, ok1 := uv(total)
+		ln, ok2 := uv(total)
+		if !ok1 || !ok2 || len(p) < 1 || off < end || ln == 0 || off+ln > total || !shuffleWidth(int(p[0])) {
+			return nil, bad("bad region %d", i)
+		}
+		regions[i] = region{off, ln, int(p[0])}
+		p = p[1:]
+		end = off + ln
+	}
+	if len(p) != 0 {
+		return nil, bad("trailing header bytes")
+	}
 	body := alloc(total)[:total]
+	dec := body
+	if nr > 0 {
+		// Decode into a scratch buffer, then unshuffle into body.
+		tmp := thePool.Get(total)
+		defer thePool.Put(tmp)
+		dec = (*tmp)[:total]
+	}
 	err := parallel(n, func(i int) error {
 		c := chunks[i]
 		size := c.stored
@@ -307,7 +350,7 @@ func decodeBody(meta, data []byte, alloc func(n int) []byte) ([]byte, error) {
 		if crc32.Checksum(src, castagnoli) != c.crc {
 			return bad("checksum of chunk %d", i)
 		}
-		dst := body[c.out : c.out+c.raw]
+		dst := dec[c.out : c.out+c.raw]
 		if c.stored == 0 {
 			copy(dst, src)
 			return nil
@@ -319,6 +362,15 @@ func decodeBody(meta, data []byte, alloc func(n int) []byte) ([]byte, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if nr > 0 {
+		at := 0
+		for _, r := range regions {
+			copy(body[at:r.off], dec[at:r.off])
+			unshuffle(body[r.off:r.off+r.len], dec[r.off:r.off+r.len], r.width)
+			at = r.off + r.len
+		}
+		copy(body[at:], dec[at:])
 	}
 	return body, nil
 }

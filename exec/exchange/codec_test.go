@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -62,7 +63,7 @@ func TestBodyCodecRoundTrip(t *testing.T) {
 				continue
 			}
 			out := make([]byte, size)
-			meta, data, ok := e.encode(body, out)
+			meta, data, ok := e.encode(body, out, nil)
 			if strings.HasPrefix(name, "noise") && !strings.Contains(name, "+") {
 				if ok {
 					t.Errorf("%s %s: noise compressed to %d of %d bytes", c, name, len(data), len(body))
@@ -92,18 +93,24 @@ func TestBodyCodecRoundTrip(t *testing.T) {
 // header, changes all over the data, and a cut or longer body.
 func TestBodyCodecCorrupt(t *testing.T) {
 	body := testBodies()["text+noise+end"]
+	// Regions to unshuffle, so their header is damaged too.
+	regions := []region{{0, 1000, 8}, {1000, 4096, 4}, {chunkSize, 333, 16}}
 	for _, c := range codecs {
 		e := bodyEncoder{codec: c.codec()}
-		meta, data, ok := e.encode(body, make([]byte, e.bound(len(body))))
+		meta, data, ok := e.encode(body, make([]byte, e.bound(len(body))), regions)
 		if !ok {
 			t.Fatalf("%s: not compressed", c)
 		}
 		meta = bytes.Clone(meta)
+		want, err := decodeBody(meta, data, newBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
 		check := func(what string, m, d []byte) {
 			t.Helper()
 			got, err := decodeBody(m, d, newBytes)
 			if err == nil {
-				if bytes.Equal(got, body) {
+				if bytes.Equal(got, want) {
 					return // a change the codec may ignore (none so far)
 				}
 				t.Fatalf("%s %s: decoded to wrong bytes without an error", c, what)
@@ -116,7 +123,7 @@ func TestBodyCodecCorrupt(t *testing.T) {
 			for _, x := range []byte{1, 0x80, 0xff} {
 				m := bytes.Clone(meta)
 				m[i] ^= x
-				check("header byte", m, data)
+				check(fmt.Sprintf("header byte %d^%#x", i, x), m, data)
 			}
 		}
 		for i := 0; i < len(data); i += 1 + len(data)/500 {
@@ -136,7 +143,7 @@ func FuzzDecodeBody(f *testing.F) {
 	for _, c := range codecs {
 		e := bodyEncoder{codec: c.codec()}
 		body := testBodies()["noise+text"]
-		meta, data, _ := e.encode(body, make([]byte, e.bound(len(body))))
+		meta, data, _ := e.encode(body, make([]byte, e.bound(len(body))), []region{{10, 800, 8}})
 		f.Add(bytes.Clone(meta), bytes.Clone(data[:min(len(data), 4096)]))
 	}
 	f.Fuzz(func(t *testing.T, meta, data []byte) {
@@ -321,7 +328,7 @@ func TestCorruptBodyIsAnError(t *testing.T) {
 	w.Close()
 	fd := cs.msgs[1]
 	e := bodyEncoder{codec: codecLZ4}
-	meta, data, ok := e.encode(fd.DataBody, make([]byte, e.bound(len(fd.DataBody))))
+	meta, data, ok := e.encode(fd.DataBody, make([]byte, e.bound(len(fd.DataBody))), nil)
 	if !ok {
 		t.Fatal("batch not compressed")
 	}

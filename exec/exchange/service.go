@@ -319,7 +319,7 @@ func (s *Service) DoGet(t *flight.Ticket, stream flight.FlightService_DoGetServe
 		}
 		s.remove(o)
 	}()
-	pw := &payloadWriter{s: stream, enc: bodyEncoder{codec: s.cfg.Compression.codec()}, wire: &o.wire}
+	pw := &payloadWriter{s: stream, enc: bodyEncoder{codec: s.cfg.Compression.codec()}, wire: &o.wire, widths: bufferWidths(o.schema)}
 	w := ipc.NewWriterWithPayloadWriter(pw, ipc.WithSchema(o.schema), ipc.WithAllocator(s.alloc))
 	for {
 		b, err := o.next(ctx)

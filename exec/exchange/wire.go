@@ -115,7 +115,14 @@ type payloadWriter struct {
 	}
 	enc  bodyEncoder
 	wire *atomic.Int64 // encoded bytes sent
+	// widths are the value widths of a batch's buffers (bufferWidths),
+	// nil when nothing is shuffled; bufs is scratch for their places.
+	widths []int
+	bufs   [][2]int
 }
+
+// Buffers shorter than minShuffle are not worth a region.
+const minShuffle = 256
 
 func (w *payloadWriter) Start() error { return nil }
 func (w *payloadWriter) Close() error { return nil }
@@ -125,15 +132,49 @@ type sizeWriter int
 
 func (s *sizeWriter) Write(p []byte) (int, error) { *s += sizeWriter(len(p)); return len(p), nil }
 
-// fillWriter writes into a buffer sized beforehand.
+// fillWriter writes into a buffer sized beforehand, shuffling the writes
+// that are exactly one of regions (SerializeBody writes each buffer at
+// once, then its padding) and noting those in done.
 type fillWriter struct {
-	b []byte
-	n int
+	b       []byte
+	n       int
+	regions []region
+	done    []region
 }
 
 func (f *fillWriter) Write(p []byte) (int, error) {
+	for len(f.regions) > 0 && f.regions[0].off < f.n {
+		f.regions = f.regions[1:]
+	}
+	if len(f.regions) > 0 && f.regions[0].off == f.n && f.regions[0].len == len(p) {
+		shuffle(f.b[f.n:f.n+len(p)], p, f.regions[0].width)
+		f.done = append(f.done, f.regions[0])
+		f.regions = f.regions[1:]
+		f.n += len(p)
+		return len(p), nil
+	}
 	f.n += copy(f.b[f.n:], p)
 	return len(p), nil
+}
+
+// shuffleRegions lists the buffers of the message with header that are
+// worth shuffling.
+func (w *payloadWriter) shuffleRegions(header []byte) []region {
+	if w.widths == nil || w.enc.codec == 0 {
+		return nil
+	}
+	bufs, ok := recordBuffers(header, w.bufs)
+	w.bufs = bufs
+	if !ok || len(bufs) != len(w.widths) {
+		return nil
+	}
+	var rs []region
+	for i, b := range bufs {
+		if shuffleWidth(w.widths[i]) && b[1] >= minShuffle {
+			rs = append(rs, region{b[0], b[1], w.widths[i]})
+		}
+	}
+	return rs
 }
 
 func (w *payloadWriter) WritePayload(p ipc.Payload) error {
@@ -148,6 +189,9 @@ func (w *payloadWriter) WritePayload(p ipc.Payload) error {
 		pool := thePool
 		buf := pool.Get(int(size))
 		fw := &fillWriter{b: *buf}
+		if w.enc.bound(int(size)) > 0 {
+			fw.regions = w.shuffleRegions(d.header)
+		}
 		if err := p.SerializeBody(fw); err != nil {
 			pool.Put(buf)
 			return err
@@ -155,12 +199,19 @@ func (w *payloadWriter) WritePayload(p ipc.Payload) error {
 		body := (*buf)[:fw.n]
 		if bound := w.enc.bound(len(body)); bound > 0 {
 			out := pool.Get(bound)
-			if meta, data, ok := w.enc.encode(body, *out); ok {
+			if meta, data, ok := w.enc.encode(body, *out, fw.done); ok {
 				pool.Put(buf)
-				d.meta = meta
-				buf, body = out, data
+				d.meta, body = meta, data
 			} else {
 				pool.Put(out)
+				if len(fw.done) > 0 {
+					// Plain after all: serialise again, unshuffled.
+					fw = &fillWriter{b: *buf}
+					if err := p.SerializeBody(fw); err != nil {
+						pool.Put(buf)
+						return err
+					}
+				}
 			}
 		}
 		d.body = mem.BufferSlice{mem.NewBuffer(&body, pool)}

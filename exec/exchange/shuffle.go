@@ -1,0 +1,239 @@
+package exchange
+
+import (
+	"encoding/binary"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Byte shuffling, as Blosc does it: before compression, the values of a
+// fixed-width buffer are transposed so that all their first bytes come
+// first, then all their second bytes, and so on. Columns of numbers,
+// dates, timestamps, decimals and string offsets mostly differ in their
+// low bytes; shuffled, their high bytes form long runs that LZ4 and S2
+// encode at memory speed. On BenchmarkLoopback's batches this took LZ4
+// from a ratio of 1.9 to 6.3 and made it several times faster. Only
+// compressed bodies are shuffled; the regions shuffled travel in the body
+// header, so the reader needs no knowledge of the layout.
+
+// region is a buffer of a message body that was shuffled.
+type region struct {
+	off, len int
+	width    int
+}
+
+// shuffleWidth reports whether values width bytes wide are shuffled.
+func shuffleWidth(width int) bool {
+	switch width {
+	case 2, 4, 8, 16, 32:
+		return true
+	}
+	return false
+}
+
+// bufferWidths lists, for every buffer of a record batch message of
+// schema in IPC order, the width of its values (0 for bitmaps and bytes),
+// or nil when the schema has a type whose buffers it does not know (then
+// nothing is shuffled).
+func bufferWidths(schema *arrow.Schema) []int {
+	var ws []int
+	var walk func(dt arrow.DataType) bool
+	walk = func(dt arrow.DataType) bool {
+		switch dt.ID() {
+		case arrow.NULL, arrow.DICTIONARY, arrow.SPARSE_UNION, arrow.DENSE_UNION,
+			arrow.STRING_VIEW, arrow.BINARY_VIEW, arrow.RUN_END_ENCODED,
+			arrow.EXTENSION, arrow.LIST_VIEW, arrow.LARGE_LIST_VIEW:
+			return false
+		}
+		for _, b := range dt.Layout().Buffers {
+			w := 0
+			switch b.Kind {
+			case arrow.KindFixedWidth:
+				w = b.ByteWidth
+			case arrow.KindBitmap, arrow.KindVarWidth:
+			default:
+				return false
+			}
+			ws = append(ws, w)
+		}
+		if nt, ok := dt.(arrow.NestedType); ok {
+			for _, f := range nt.Fields() {
+				if !walk(f.Type) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	for _, f := range schema.Fields() {
+		if !walk(f.Type) {
+			return nil
+		}
+	}
+	return ws
+}
+
+// recordBuffers reads the buffer list (offset and length of each, in the
+// body) from a record batch message's flatbuffer header. It returns false
+// for any other message or anything it cannot read; the header is this
+// process's own, so that only means no shuffling.
+func recordBuffers(header []byte, into [][2]int) ([][2]int, bool) {
+	u32 := func(at int) (int, bool) {
+		if at < 0 || at+4 > len(header) {
+			return 0, false
+		}
+		return int(binary.LittleEndian.Uint32(header[at:])), true
+	}
+	// field returns the position of field k of the table at t, 0 if absent.
+	field := func(t, k int) int {
+		so, ok := u32(t)
+		if !ok {
+			return 0
+		}
+		vt := t - int(int32(so))
+		if vt < 0 || vt+4 > len(header) {
+			return 0
+		}
+		size := int(binary.LittleEndian.Uint16(header[vt:]))
+		at := vt + 4 + 2*k
+		if 4+2*k+2 > size || at+2 > len(header) {
+			return 0
+		}
+		off := int(binary.LittleEndian.Uint16(header[at:]))
+		if off == 0 {
+			return 0
+		}
+		return t + off
+	}
+	// deref follows the offset at a field's position (0: absent).
+	deref := func(at int) (int, bool) {
+		v, ok := u32(at)
+		return at + v, ok && at > 0
+	}
+	msg, ok := u32(0) // the root table
+	if !ok {
+		return nil, false
+	}
+	// Message: version, header_type, header, bodyLength, custom_metadata.
+	ht := field(msg, 1)
+	if ht == 0 || ht >= len(header) || header[ht] != 3 { // MessageHeader.RecordBatch
+		return nil, false
+	}
+	rb, ok := deref(field(msg, 2))
+	if !ok {
+		return nil, false
+	}
+	// RecordBatch: length, nodes, buffers (structs of offset, length).
+	vec, ok := deref(field(rb, 2))
+	if !ok {
+		return nil, false
+	}
+	n, ok := u32(vec)
+	if !ok || vec+4+16*n > len(header) {
+		return nil, false
+	}
+	out := into[:0]
+	for i := range n {
+		at := vec + 4 + 16*i
+		off := int64(binary.LittleEndian.Uint64(header[at:]))
+		ln := int64(binary.LittleEndian.Uint64(header[at+8:]))
+		if off < 0 || ln < 0 || off > maxBody || ln > maxBody {
+			return nil, false
+		}
+		out = append(out, [2]int{int(off), int(ln)})
+	}
+	return out, true
+}
+
+// shuffle writes src's values of width bytes transposed into dst (as long
+// as src); bytes past the last whole value are copied as they are.
+func shuffle(dst, src []byte, width int) {
+	n := len(src) / width
+	if n == 0 {
+		copy(dst, src)
+		return
+	}
+	switch width {
+	case 2:
+		for i := range n {
+			v := binary.LittleEndian.Uint16(src[2*i:])
+			dst[i], dst[n+i] = byte(v), byte(v>>8)
+		}
+	case 4:
+		d0 := dst[:n]
+		d1, d2, d3 := dst[n:][:len(d0)], dst[2*n:][:len(d0)], dst[3*n:][:len(d0)]
+		for i := range d0 {
+			v := binary.LittleEndian.Uint32(src[4*i:])
+			d0[i], d1[i], d2[i], d3[i] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+		}
+	case 8:
+		shuffle8(dst, src, n, 1)
+	default: // 16 and 32: eight bytes at a time
+		for h := 0; h < width/8; h++ {
+			shuffle8(dst[8*h*n:], src[8*h:], n, width/8)
+		}
+	}
+	copy(dst[n*width:], src[n*width:])
+}
+
+// shuffle8 transposes 8 bytes of each of n values of 8*stride bytes (src
+// starts at the first value's first byte of the eight) into 8 rows of dst.
+// (The rows are resliced to one length so the compiler drops their bounds
+// checks.)
+func shuffle8(dst, src []byte, n, stride int) {
+	d0 := dst[:n]
+	d1, d2, d3 := dst[n:][:len(d0)], dst[2*n:][:len(d0)], dst[3*n:][:len(d0)]
+	d4, d5, d6, d7 := dst[4*n:][:len(d0)], dst[5*n:][:len(d0)], dst[6*n:][:len(d0)], dst[7*n:][:len(d0)]
+	step := 8 * stride
+	for i := range d0 {
+		v := binary.LittleEndian.Uint64(src[step*i:])
+		d0[i] = byte(v)
+		d1[i] = byte(v >> 8)
+		d2[i] = byte(v >> 16)
+		d3[i] = byte(v >> 24)
+		d4[i] = byte(v >> 32)
+		d5[i] = byte(v >> 40)
+		d6[i] = byte(v >> 48)
+		d7[i] = byte(v >> 56)
+	}
+}
+
+// unshuffle undoes shuffle: src shuffled, dst as long.
+func unshuffle(dst, src []byte, width int) {
+	n := len(src) / width
+	if n == 0 {
+		copy(dst, src)
+		return
+	}
+	switch width {
+	case 2:
+		for i := range n {
+			binary.LittleEndian.PutUint16(dst[2*i:], uint16(src[i])|uint16(src[n+i])<<8)
+		}
+	case 4:
+		s0 := src[:n]
+		s1, s2, s3 := src[n:][:len(s0)], src[2*n:][:len(s0)], src[3*n:][:len(s0)]
+		for i := range s0 {
+			binary.LittleEndian.PutUint32(dst[4*i:], uint32(s0[i])|uint32(s1[i])<<8|uint32(s2[i])<<16|uint32(s3[i])<<24)
+		}
+	case 8:
+		unshuffle8(dst, src, n, 1)
+	default:
+		for h := 0; h < width/8; h++ {
+			unshuffle8(dst[8*h:], src[8*h*n:], n, width/8)
+		}
+	}
+	copy(dst[n*width:], src[n*width:])
+}
+
+func unshuffle8(dst, src []byte, n, stride int) {
+	s0 := src[:n]
+	s1, s2, s3 := src[n:][:len(s0)], src[2*n:][:len(s0)], src[3*n:][:len(s0)]
+	s4, s5, s6, s7 := src[4*n:][:len(s0)], src[5*n:][:len(s0)], src[6*n:][:len(s0)], src[7*n:][:len(s0)]
+	step := 8 * stride
+	for i := range s0 {
+		v := uint64(s0[i]) | uint64(s1[i])<<8 | uint64(s2[i])<<16 | uint64(s3[i])<<24 |
+			uint64(s4[i])<<32 | uint64(s5[i])<<40 | uint64(s6[i])<<48 | uint64(s7[i])<<56
+		binary.LittleEndian.PutUint64(dst[step*i:], v)
+	}
+}
