@@ -117,12 +117,19 @@ func run(ctx context.Context) error {
 	singleT := cluster.Target{Conn: sconn, PIDs: []int{single.PID}}
 	clusterT := cluster.Target{Conn: cconn, PIDs: cl.PIDs(), Clustered: true}
 
+	const idleSpan = 3 * time.Second
+	idle, err := idleCPU(ctx, cl.PIDs(), idleSpan)
+	if err != nil {
+		return err
+	}
+
 	fmt.Printf("TPC-H SF %g (%s), %d-node cluster vs one node, queries sent to %s, --exchange-compression %s, --distribute-min-bytes %s\n",
 		*sf, *data, *nodes, coord.Name, *comp, *minBytes)
 	fmt.Printf("commit %s, %d cores, %s, load average at start: %s\n\n", commit(root), runtime.NumCPU(),
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), loadavg())
 	fmt.Printf("CPU: user+system seconds of the processes (one server; all %d nodes summed), median of %d runs after a warm-up;\n", *nodes, *runs)
-	fmt.Printf("wall: best of the runs. Bytes: wire bytes all tasks sent (system.tasks), as the streams carry them.\n\n")
+	fmt.Printf("wall: best of the runs. Bytes: wire bytes all tasks sent (system.tasks), as the streams carry them.\n")
+	fmt.Printf("The idle cluster (gossip, timers) uses %.0f ms of CPU per second, all nodes together.\n\n", float64(idle)/float64(time.Millisecond)/idleSpan.Seconds())
 	fmt.Println("| query | CPU 1 node s | CPU cluster s | overhead | bytes exchanged | stages / tasks | wall 1 node ms | wall cluster ms | match |")
 	fmt.Println("|---|--:|--:|--:|--:|--:|--:|--:|---|")
 	var results []cluster.Result
@@ -202,6 +209,9 @@ func printRow(r cluster.Result) {
 	if r.Distributed {
 		bytes = mb(r.Exchange.Bytes)
 		tasks = fmt.Sprintf("%d / %d", r.Exchange.Stages, r.Exchange.Tasks)
+		if r.Uncollected {
+			bytes = "≥ " + bytes + " (tasks left running in system.tasks)"
+		}
 		if r.Exchange.Attempts > 1 {
 			tasks += fmt.Sprintf(" (%d attempts)", r.Exchange.Attempts)
 		}
@@ -209,6 +219,21 @@ func printRow(r cluster.Result) {
 	fmt.Printf("| %s | %.2f | %.2f | %+.0f%% | %s | %s | %.0f | %.0f | %s |\n", r.Name,
 		r.CPUSingle().Seconds(), r.CPUCluster().Seconds(), (r.Ratio()-1)*100, bytes, tasks,
 		ms(r.WallSingle()), ms(r.WallCluster()), match)
+}
+
+// idleCPU is the CPU the processes use over d while nobody queries them.
+func idleCPU(ctx context.Context, pids []int, d time.Duration) (time.Duration, error) {
+	before, err := cluster.CPU(pids...)
+	if err != nil {
+		return 0, err
+	}
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	after, err := cluster.CPU(pids...)
+	return after - before, err
 }
 
 func parseQueries(s string) ([]int, error) {
