@@ -480,21 +480,33 @@ func (o *queryOp) Report(ctx context.Context) []string {
 
 // collect fetches the counters of an attempt's tasks from their nodes.
 func (c *Coordinator) collect(rec *queryRecord, att *attempt) {
-	var mu sync.Mutex
-	var all []TaskInfo
-	c.eachNode(att, func(ctx context.Context, node Node) {
-		b, err := c.cfg.Client.DoAction(ctx, node.FlightAddr, actionTaskStats, []byte(att.query))
-		if err != nil {
+	// Tasks finish their bookkeeping a moment after their last rows
+	// arrive: ask again briefly while some still say running.
+	for try := 0; ; try++ {
+		var mu sync.Mutex
+		var all []TaskInfo
+		c.eachNode(att, func(ctx context.Context, node Node) {
+			b, err := c.cfg.Client.DoAction(ctx, node.FlightAddr, actionTaskStats, []byte(att.query))
+			if err != nil {
+				return
+			}
+			var infos []TaskInfo
+			if json.Unmarshal(b, &infos) == nil {
+				mu.Lock()
+				all = append(all, infos...)
+				mu.Unlock()
+			}
+		})
+		rec.update(all)
+		running := false
+		for _, t := range all {
+			running = running || t.State == "running"
+		}
+		if !running || try == 20 {
 			return
 		}
-		var infos []TaskInfo
-		if json.Unmarshal(b, &infos) == nil {
-			mu.Lock()
-			all = append(all, infos...)
-			mu.Unlock()
-		}
-	})
-	rec.update(all)
+		time.Sleep(25 * time.Millisecond)
+	}
 }
 
 // taskPlans gives each task of stage s its plan: a spread stage's scans
