@@ -19,7 +19,7 @@ const usage = `usage:
   basalt serve --data DIR --pg-addr HOST:PORT [--memory-limit SIZE] [--tls-cert FILE --tls-key FILE]
                [--gossip-addr HOST:PORT] [--join HOST:PORT[,...]] [--flight-addr HOST:PORT]
                [--node-name NAME] [--cluster-key KEY] [--distribute-min-bytes SIZE]
-               [--exchange-compression none|lz4|zstd]
+               [--exchange-compression lz4|zstd|s2|none]
                [--auth trust|password|md5|scram-sha-256] [--users FILE | --user NAME [--password PW]]
   basalt passwd NAME < password    (prints a users-file line with a SCRAM-SHA-256 verifier)
 `

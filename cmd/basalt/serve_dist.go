@@ -24,7 +24,7 @@ type distFlags struct {
 
 func (f *distFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.minBytes, "distribute-min-bytes", "16MB", "queries whose scans read less than this (after pruning) run on the node that takes them; 0 distributes every query that can be")
-	fs.StringVar(&f.compression, "exchange-compression", "lz4", "compression of the Arrow streams between nodes: none, lz4 or zstd")
+	fs.StringVar(&f.compression, "exchange-compression", "lz4", "compression of the Arrow streams between nodes: lz4, zstd, s2 or none")
 }
 
 // exchangeNode is this process's part in distributed execution: the
@@ -40,15 +40,9 @@ type exchangeNode struct {
 // listenExchange opens the Flight port: --flight-addr, or a free port on
 // the gossip host when only gossip was configured.
 func listenExchange(f *clusterFlags, df *distFlags, key string, logf func(string, ...any)) (*exchange.Service, net.Addr, error) {
-	comp := exchange.LZ4
-	switch df.compression {
-	case "none":
-		comp = exchange.NoCompression
-	case "lz4", "":
-	case "zstd":
-		comp = exchange.Zstd
-	default:
-		return nil, nil, fmt.Errorf("--exchange-compression %q: want none, lz4 or zstd", df.compression)
+	comp, err := exchange.ParseCompression(df.compression)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--exchange-compression: %w", err)
 	}
 	addr := f.flightAddr
 	if addr == "" {
