@@ -237,6 +237,25 @@ func waitExit(t *testing.T, p *serveProc, within time.Duration) error {
 	}
 }
 
+// waitLog polls p's stderr until it holds every one of subs: a line a
+// node logs before it answers reaches the pipe after the answer may have.
+func waitLog(p *serveProc, within time.Duration, subs ...string) bool {
+	deadline := time.Now().Add(within)
+	for {
+		all, log := true, p.stderr.String()
+		for _, s := range subs {
+			all = all && strings.Contains(log, s)
+		}
+		if all {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // An answer is a result set as the client decoded it.
 type answer struct {
 	cols    []string // name:type-oid

@@ -89,7 +89,7 @@ func TestClusterBadPeers(t *testing.T) {
 	if err := waitExit(t, bad, time.Minute); !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(bad.stderr.String(), "cluster-key") {
 		t.Errorf("node with another key: %v\n%s", err, bad.stderr)
 	}
-	if !strings.Contains(n1.stderr.String(), "gossip: [ERR]") {
+	if !waitLog(n1, 10*time.Second, "gossip: [ERR]") {
 		t.Errorf("n1 does not log the refused key:\n%s", n1.stderr)
 	}
 	waitNodes(t, admin, aliveList(2), 10*time.Second)
@@ -112,9 +112,8 @@ func TestClusterBadPeers(t *testing.T) {
 	if err := other.CancelQuery(ctx, n1.flight, "stranger"); sqlerr.Code(err) != "28000" {
 		t.Errorf("Flight action with another key's token: %v, want refused (28000)", err)
 	}
-	if logs := n1.stderr.String(); !strings.Contains(logs, "exchange: refused") || !strings.Contains(logs, "no cluster token") ||
-		!strings.Contains(logs, "wrong cluster token") {
-		t.Errorf("n1 does not log the refused Flight calls:\n%s", logs)
+	if !waitLog(n1, 10*time.Second, "exchange: refused", "no cluster token", "wrong cluster token") {
+		t.Errorf("n1 does not log the refused Flight calls:\n%s", n1.stderr)
 	}
 	// The same call with the cluster's key goes through: the node's Flight
 	// service holds the key it was started with.
@@ -150,7 +149,7 @@ func TestClusterBadPeers(t *testing.T) {
 		if err := waitExit(t, old, time.Minute); !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(old.stderr.String(), "must run the same version") {
 			t.Errorf("node of another version: %v\n%s", err, old.stderr)
 		}
-		if !strings.Contains(n1.stderr.String(), "refusing node oldver") {
+		if !waitLog(n1, 10*time.Second, "refusing node oldver") {
 			t.Errorf("n1 does not log the refused version:\n%s", n1.stderr)
 		}
 		waitNodes(t, admin, aliveList(2), 10*time.Second)
