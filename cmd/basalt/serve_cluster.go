@@ -52,6 +52,10 @@ func (f *clusterFlags) node(pgAddr string, limit int64, logf func(string, ...any
 		}
 		cfg.ProbeInterval = d
 	}
+	// BASALT_VERSION (undocumented, for tests) makes the node advertise
+	// another version, so the refusal of mixed versions can be tested
+	// with one build.
+	cfg.Version = os.Getenv("BASALT_VERSION")
 	if cfg.GossipAddr == "" && len(cfg.Join) == 0 && (cfg.Key != "" || f.nodeName != "") {
 		logf("--cluster-key and --node-name do nothing without --gossip-addr or --join: this node is a single-node cluster")
 	}

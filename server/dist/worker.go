@@ -59,6 +59,7 @@ type Worker struct {
 	mu      sync.Mutex
 	tasks   map[string][]*task // by exchange query id
 	running sync.WaitGroup
+	leaving bool // Drain was called: new tasks are refused
 	stop    chan struct{}
 	stopped sync.Once
 }
@@ -90,9 +91,13 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	return w
 }
 
-// Drain waits until the running tasks end (or ctx does): a node leaving
-// the cluster finishes the work it took.
+// Drain refuses new tasks and waits until the running ones end and their
+// consumers have read every row they queued (or until ctx ends): a node
+// leaving the cluster finishes the work it took.
 func (w *Worker) Drain(ctx context.Context) error {
+	w.mu.Lock()
+	w.leaving = true
+	w.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		w.running.Wait()
@@ -100,10 +105,19 @@ func (w *Worker) Drain(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for w.cfg.Service.Streams() > 0 {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // Close stops watching coordinators.
@@ -134,6 +148,14 @@ func (w *Worker) runTask(ctx context.Context, body []byte) ([]byte, error) {
 	plan, err := plancodec.Decode(spec.Plan, w.cfg.Tables)
 	if err != nil {
 		return nil, err
+	}
+	w.mu.Lock()
+	leaving := w.leaving
+	w.mu.Unlock()
+	if leaving {
+		// The coordinator takes this like a lost node: the query runs
+		// again without this one.
+		return nil, sqlerr.New(sqlerr.AdminShutdown, "node %s is leaving the cluster", w.cfg.Members.Self().Name)
 	}
 	t := &task{spec: spec, info: TaskInfo{Query: spec.Query, Stage: spec.Stage, Task: spec.Task,
 		Node: w.cfg.Members.Self().Name, State: "running", Started: time.Now()}}
