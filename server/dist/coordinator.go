@@ -203,6 +203,8 @@ type queryOp struct {
 	att       *attempt
 	delivered bool
 	closed    bool
+	rows      int64     // returned to the client
+	started   time.Time // of the attempt that answers
 }
 
 // attempt is one run of the query's stages on a set of nodes.
@@ -231,6 +233,7 @@ func (o *queryOp) launch(ctx context.Context, n int) error {
 		nodes := o.c.nodes()
 		att := &attempt{n: n, query: fmt.Sprintf("%s.%d", o.rec.ID, n), nodes: nodes}
 		o.att = att
+		o.started = time.Now()
 		o.rec.startAttempt(n, nodes)
 		err := o.start(ctx, att)
 		if err == nil {
@@ -402,6 +405,7 @@ func (o *queryOp) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if err == nil {
 			if b.NumRows() > 0 {
 				o.delivered = true
+				o.rows += b.NumRows()
 			}
 			return b, nil
 		}
@@ -466,7 +470,8 @@ func (o *queryOp) Report(ctx context.Context) []string {
 			out = append(out, "    "+l)
 		}
 		if s.ID == 0 {
-			out = append(out, fmt.Sprintf("  task 0 node=%s (coordinator)", o.c.cfg.Members.Self().Name))
+			out = append(out, fmt.Sprintf("  task 0 node=%s (coordinator) rows=%d time=%.3fms", o.c.cfg.Members.Self().Name, o.rows,
+				float64(time.Since(o.started).Microseconds())/1000))
 			continue
 		}
 		for _, ti := range infos {
