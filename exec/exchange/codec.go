@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math/bits"
 	"runtime"
 	"sync"
 
@@ -31,7 +32,11 @@ import (
 //	           CRC-32C of the stored bytes (4 bytes, little endian),
 //	uvarint count of shuffled regions (shuffle.go),
 //	per region: uvarint offset, uvarint length, width byte,
+//	            uvarint mask of elided planes, a byte per elided plane,
 //	CRC-32C of the header before it (4 bytes)
+//
+// The body length is that of the IPC body; the chunks hold less when
+// planes were elided.
 //
 // and in DataBody the stored chunks one after another. A message without
 // that header has a plain body. A chunk that does not shrink by at least
@@ -196,12 +201,13 @@ func (e *bodyEncoder) bound(n int) int {
 	return (n + chunkSize - 1) / chunkSize * e.chunkBound()
 }
 
-// encode compresses body into out (of bound(len(body)) bytes at least);
-// shuffled lists the regions of body that were shuffled. It returns the
+// encode compresses body into out (of bound(len(body)) bytes at least).
+// body is an IPC body of total bytes whose regions shuffled were shuffled
+// and elided (total is len(body) when none were). It returns the
 // AppMetadata header (valid until the next call) and the stored chunks (a
 // prefix of out), or ok=false when compression does not pay and the body
-// should go plain (and unshuffled).
-func (e *bodyEncoder) encode(body, out []byte, shuffled []region) (meta, data []byte, ok bool) {
+// should go plain (as the IPC writer made it).
+func (e *bodyEncoder) encode(body, out []byte, total int, shuffled []region) (meta, data []byte, ok bool) {
 	size := e.bound(len(body))
 	if size == 0 || len(out) < size {
 		return nil, nil, false
@@ -216,7 +222,7 @@ func (e *bodyEncoder) encode(body, out []byte, shuffled []region) (meta, data []
 	})
 	// Pack the chunks (raw ones straight from body) and write the header.
 	meta = append(e.meta[:0], bodyMagic, e.codec)
-	meta = binary.AppendUvarint(meta, uint64(len(body)))
+	meta = binary.AppendUvarint(meta, uint64(total))
 	meta = binary.AppendUvarint(meta, uint64(n))
 	w, saved := 0, 0
 	for i, m := range e.sizes {
@@ -239,10 +245,12 @@ func (e *bodyEncoder) encode(body, out []byte, shuffled []region) (meta, data []
 		meta = binary.AppendUvarint(meta, uint64(r.off))
 		meta = binary.AppendUvarint(meta, uint64(r.len))
 		meta = append(meta, byte(r.width))
+		meta = binary.AppendUvarint(meta, uint64(r.elided))
+		meta = append(meta, r.vals...)
 	}
 	meta = binary.LittleEndian.AppendUint32(meta, crc32.Checksum(meta, castagnoli))
 	e.meta = meta
-	if saved < len(body)/16 {
+	if saved+total-len(body) < total/16 {
 		return nil, nil, false
 	}
 	return meta, out[:w], true
@@ -310,35 +318,44 @@ func decodeBody(meta, data []byte, alloc func(n int) []byte) ([]byte, error) {
 			return nil, bad("chunks exceed the body")
 		}
 	}
-	if in != len(data) || out != total {
-		return nil, bad("chunk sizes do not add up")
-	}
 	nr, ok := uv(total)
-	if !ok || nr > len(p)/3 {
+	if !ok || nr > len(p)/4 {
 		return nil, bad("bad region count")
 	}
 	regions := make([]region, nr)
-	end := 0
+	end, elided := 0, 0
 	for i := range regions {
 		off, ok1 := uv(total)
 		ln, ok2 := uv(total)
 		if !ok1 || !ok2 || len(p) < 1 || off < end || ln == 0 || off+ln > total || !shuffleWidth(int(p[0])) {
 			return nil, bad("bad region %d", i)
 		}
-		regions[i] = region{off, ln, int(p[0])}
+		r := region{off: off, len: ln, width: int(p[0])}
 		p = p[1:]
+		mask, ok := uv(1<<r.width - 1)
+		k := bits.OnesCount32(uint32(mask))
+		if !ok || len(p) < k {
+			return nil, bad("bad region %d", i)
+		}
+		r.elided, r.vals = uint32(mask), p[:k]
+		p = p[k:]
+		regions[i] = r
 		end = off + ln
+		elided += ln - r.stored()
 	}
 	if len(p) != 0 {
 		return nil, bad("trailing header bytes")
+	}
+	if in != len(data) || out != total-elided {
+		return nil, bad("chunk sizes do not add up")
 	}
 	body := alloc(total)[:total]
 	dec := body
 	if nr > 0 {
 		// Decode into a scratch buffer, then unshuffle into body.
-		tmp := thePool.Get(total)
+		tmp := thePool.Get(out)
 		defer thePool.Put(tmp)
-		dec = (*tmp)[:total]
+		dec = (*tmp)[:out]
 	}
 	err := parallel(n, func(i int) error {
 		c := chunks[i]
@@ -364,13 +381,32 @@ func decodeBody(meta, data []byte, alloc func(n int) []byte) ([]byte, error) {
 		return nil, err
 	}
 	if nr > 0 {
-		at := 0
+		// The sums above keep every read below within dec.
+		at, from := 0, 0
+		var planes *[]byte
 		for _, r := range regions {
-			copy(body[at:r.off], dec[at:r.off])
-			unshuffle(body[r.off:r.off+r.len], dec[r.off:r.off+r.len], r.width)
+			from += copy(body[at:r.off], dec[from:])
+			var src []byte
+			if r.elided != 0 {
+				if planes == nil || len(*planes) < r.len {
+					if planes != nil {
+						thePool.Put(planes)
+					}
+					planes = thePool.Get(r.len)
+				}
+				src = (*planes)[:r.len]
+				from += restore(src, dec[from:], r)
+			} else {
+				src = dec[from : from+r.len]
+				from += r.len
+			}
+			unshuffle(body[r.off:r.off+r.len], src, r.width)
 			at = r.off + r.len
 		}
-		copy(body[at:], dec[at:])
+		copy(body[at:], dec[from:])
+		if planes != nil {
+			thePool.Put(planes)
+		}
 	}
 	return body, nil
 }

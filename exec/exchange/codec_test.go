@@ -63,7 +63,7 @@ func TestBodyCodecRoundTrip(t *testing.T) {
 				continue
 			}
 			out := make([]byte, size)
-			meta, data, ok := e.encode(body, out, nil)
+			meta, data, ok := e.encode(body, out, len(body), nil)
 			if strings.HasPrefix(name, "noise") && !strings.Contains(name, "+") {
 				if ok {
 					t.Errorf("%s %s: noise compressed to %d of %d bytes", c, name, len(data), len(body))
@@ -93,11 +93,16 @@ func TestBodyCodecRoundTrip(t *testing.T) {
 // header, changes all over the data, and a cut or longer body.
 func TestBodyCodecCorrupt(t *testing.T) {
 	body := testBodies()["text+noise+end"]
-	// Regions to unshuffle, so their header is damaged too.
-	regions := []region{{0, 1000, 8}, {1000, 4096, 4}, {chunkSize, 333, 16}}
+	// Regions to unshuffle, one with planes to restore, so their header
+	// is damaged too. The first region lacks 2 planes of 125 bytes.
+	regions := []region{
+		{off: 0, len: 1000, width: 8, elided: 0b101, vals: []byte{0, 7}},
+		{off: 1000, len: 4096, width: 4},
+		{off: chunkSize, len: 333, width: 16},
+	}
 	for _, c := range codecs {
 		e := bodyEncoder{codec: c.codec()}
-		meta, data, ok := e.encode(body, make([]byte, e.bound(len(body))), regions)
+		meta, data, ok := e.encode(body, make([]byte, e.bound(len(body))), len(body)+250, regions)
 		if !ok {
 			t.Fatalf("%s: not compressed", c)
 		}
@@ -143,7 +148,7 @@ func FuzzDecodeBody(f *testing.F) {
 	for _, c := range codecs {
 		e := bodyEncoder{codec: c.codec()}
 		body := testBodies()["noise+text"]
-		meta, data, _ := e.encode(body, make([]byte, e.bound(len(body))), []region{{10, 800, 8}})
+		meta, data, _ := e.encode(body, make([]byte, e.bound(len(body))), len(body)+100, []region{{off: 10, len: 800, width: 8, elided: 1, vals: []byte{0}}})
 		f.Add(bytes.Clone(meta), bytes.Clone(data[:min(len(data), 4096)]))
 	}
 	f.Fuzz(func(t *testing.T, meta, data []byte) {
@@ -328,7 +333,7 @@ func TestCorruptBodyIsAnError(t *testing.T) {
 	w.Close()
 	fd := cs.msgs[1]
 	e := bodyEncoder{codec: codecLZ4}
-	meta, data, ok := e.encode(fd.DataBody, make([]byte, e.bound(len(fd.DataBody))), nil)
+	meta, data, ok := e.encode(fd.DataBody, make([]byte, e.bound(len(fd.DataBody))), len(fd.DataBody), nil)
 	if !ok {
 		t.Fatal("batch not compressed")
 	}

@@ -1,7 +1,9 @@
 package exchange
 
 import (
+	"bytes"
 	"encoding/binary"
+	"math/bits"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -16,10 +18,72 @@ import (
 // compressed bodies are shuffled; the regions shuffled travel in the body
 // header, so the reader needs no knowledge of the layout.
 
-// region is a buffer of a message body that was shuffled.
+// region is a buffer of a message body that was shuffled. Its byte planes
+// (row j: byte j of every value) whose bytes are all the same are left
+// out of the stored body: bit j of elided is set, and vals holds their
+// bytes in order. (Small integers, dates, timestamps and decimals have
+// several such planes of zeros or 0xff; dropping them spares the
+// compressor most of its input, and the LZ4 decoder long runs it copies
+// byte by byte.)
 type region struct {
 	off, len int
 	width    int
+	elided   uint32
+	vals     []byte
+}
+
+// elide drops the constant planes of b, a region r shuffled, moving the
+// others forward; it records them in r and returns the bytes left.
+func elide(b []byte, r *region) int {
+	n := len(b) / r.width
+	r.elided, r.vals = 0, nil
+	if n < 2 {
+		return len(b)
+	}
+	w := 0
+	for j := range r.width {
+		plane := b[j*n : (j+1)*n]
+		if bytes.Equal(plane[1:], plane[:n-1]) { // all equal
+			r.elided |= 1 << j
+			r.vals = append(r.vals, plane[0])
+			continue
+		}
+		w += copy(b[w:], plane)
+	}
+	return w + copy(b[w:], b[r.width*n:])
+}
+
+// restore undoes elide: src holds the planes kept and the tail of a region
+// of r.len bytes, dst gets all the planes (still shuffled). It returns how
+// many bytes of src it read.
+func restore(dst, src []byte, r region) int {
+	n := r.len / r.width
+	at, v := 0, 0
+	for j := range r.width {
+		plane := dst[j*n : (j+1)*n]
+		if r.elided&(1<<j) == 0 {
+			at += copy(plane, src[at:at+n])
+			continue
+		}
+		fill(plane, r.vals[v])
+		v++
+	}
+	return at + copy(dst[r.width*n:], src[at:at+r.len-r.width*n])
+}
+
+func fill(b []byte, v byte) {
+	if len(b) == 0 {
+		return
+	}
+	b[0] = v
+	for i := 1; i < len(b); i *= 2 {
+		copy(b[i:], b[:i])
+	}
+}
+
+// stored is how many bytes of region r the stored body holds.
+func (r region) stored() int {
+	return r.len - bits.OnesCount32(r.elided)*(r.len/r.width)
 }
 
 // shuffleWidth reports whether values width bytes wide are shuffled.

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
@@ -39,6 +40,36 @@ func TestShuffleRoundTrip(t *testing.T) {
 				t.Fatalf("width %d, %d bytes: round trip changed the bytes", w, n)
 			}
 		}
+	}
+}
+
+// elide drops exactly the constant planes, and restore puts them back.
+func TestElideRestore(t *testing.T) {
+	const n = 1000
+	src := make([]byte, 8*n)
+	for i := range n {
+		// Planes 0-1 vary, 2-4 are zero, 5 is 0x42, 6 varies, 7 is 0xff.
+		binary.LittleEndian.PutUint64(src[8*i:], uint64(i*7919)&0xffff|0x42<<40|uint64(i%3)<<48|0xff<<56)
+	}
+	src = append(src, 1, 2, 3) // a tail that is no whole value
+	sh := make([]byte, len(src))
+	shuffle(sh, src, 8)
+	r := region{off: 0, len: len(src), width: 8}
+	kept := elide(sh, &r)
+	if r.elided != 0b10111100 || !bytes.Equal(r.vals, []byte{0, 0, 0, 0x42, 0xff}) {
+		t.Fatalf("elided %08b %x", r.elided, r.vals)
+	}
+	if kept != 3*n+3 || r.stored() != kept {
+		t.Fatalf("kept %d bytes, stored() %d", kept, r.stored())
+	}
+	planes := make([]byte, len(src))
+	if got := restore(planes, sh[:kept], r); got != kept {
+		t.Fatalf("restore read %d bytes of %d", got, kept)
+	}
+	back := make([]byte, len(src))
+	unshuffle(back, planes, 8)
+	if !bytes.Equal(back, src) {
+		t.Fatal("round trip changed the bytes")
 	}
 }
 

@@ -132,12 +132,14 @@ type sizeWriter int
 
 func (s *sizeWriter) Write(p []byte) (int, error) { *s += sizeWriter(len(p)); return len(p), nil }
 
-// fillWriter writes into a buffer sized beforehand, shuffling the writes
-// that are exactly one of regions (SerializeBody writes each buffer at
-// once, then its padding) and noting those in done.
+// fillWriter writes a body into a buffer sized beforehand. A write that is
+// exactly one of regions (SerializeBody writes each buffer at once, then
+// its padding) is shuffled and its constant byte planes are dropped
+// (elide); those regions are noted in done. n counts the body's bytes, w
+// those in b.
 type fillWriter struct {
 	b       []byte
-	n       int
+	n, w    int
 	regions []region
 	done    []region
 }
@@ -147,13 +149,16 @@ func (f *fillWriter) Write(p []byte) (int, error) {
 		f.regions = f.regions[1:]
 	}
 	if len(f.regions) > 0 && f.regions[0].off == f.n && f.regions[0].len == len(p) {
-		shuffle(f.b[f.n:f.n+len(p)], p, f.regions[0].width)
-		f.done = append(f.done, f.regions[0])
+		r := f.regions[0]
 		f.regions = f.regions[1:]
+		shuffle(f.b[f.w:f.w+len(p)], p, r.width)
+		f.w += elide(f.b[f.w:f.w+len(p)], &r)
+		f.done = append(f.done, r)
 		f.n += len(p)
 		return len(p), nil
 	}
-	f.n += copy(f.b[f.n:], p)
+	f.w += copy(f.b[f.w:], p)
+	f.n += len(p)
 	return len(p), nil
 }
 
@@ -171,7 +176,7 @@ func (w *payloadWriter) shuffleRegions(header []byte) []region {
 	var rs []region
 	for i, b := range bufs {
 		if shuffleWidth(w.widths[i]) && b[1] >= minShuffle {
-			rs = append(rs, region{b[0], b[1], w.widths[i]})
+			rs = append(rs, region{off: b[0], len: b[1], width: w.widths[i]})
 		}
 	}
 	return rs
@@ -196,23 +201,25 @@ func (w *payloadWriter) WritePayload(p ipc.Payload) error {
 			pool.Put(buf)
 			return err
 		}
-		body := (*buf)[:fw.n]
+		body := (*buf)[:fw.w]
+		compressed := false
 		if bound := w.enc.bound(len(body)); bound > 0 {
 			out := pool.Get(bound)
-			if meta, data, ok := w.enc.encode(body, *out, fw.done); ok {
+			if meta, data, ok := w.enc.encode(body, *out, fw.n, fw.done); ok {
 				pool.Put(buf)
-				d.meta, body = meta, data
+				d.meta, body, compressed = meta, data, true
 			} else {
 				pool.Put(out)
-				if len(fw.done) > 0 {
-					// Plain after all: serialise again, unshuffled.
-					fw = &fillWriter{b: *buf}
-					if err := p.SerializeBody(fw); err != nil {
-						pool.Put(buf)
-						return err
-					}
-				}
 			}
+		}
+		if !compressed && len(fw.done) > 0 {
+			// Plain after all: serialise again, as it is.
+			fw = &fillWriter{b: *buf}
+			if err := p.SerializeBody(fw); err != nil {
+				pool.Put(buf)
+				return err
+			}
+			body = (*buf)[:fw.w]
 		}
 		d.body = mem.BufferSlice{mem.NewBuffer(&body, pool)}
 	}
