@@ -226,7 +226,26 @@ func shuffle(dst, src []byte, width int) {
 	case 4:
 		d0 := dst[:n]
 		d1, d2, d3 := dst[n:][:len(d0)], dst[2*n:][:len(d0)], dst[3*n:][:len(d0)]
-		for i := range d0 {
+		// Sixteen values at a time: values i+r and i+8+r share row r.
+		le := binary.LittleEndian
+		i := 0
+		for ; i+16 <= n; i += 16 {
+			var m [8]uint64
+			s := src[4*i:]
+			for r := range m {
+				m[r] = uint64(le.Uint32(s[4*r:])) | uint64(le.Uint32(s[32+4*r:]))<<32
+			}
+			transpose8(&m)
+			le.PutUint64(d0[i:], m[0])
+			le.PutUint64(d1[i:], m[1])
+			le.PutUint64(d2[i:], m[2])
+			le.PutUint64(d3[i:], m[3])
+			le.PutUint64(d0[i+8:], m[4])
+			le.PutUint64(d1[i+8:], m[5])
+			le.PutUint64(d2[i+8:], m[6])
+			le.PutUint64(d3[i+8:], m[7])
+		}
+		for ; i < len(d0); i++ {
 			v := binary.LittleEndian.Uint32(src[4*i:])
 			d0[i], d1[i], d2[i], d3[i] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 		}
@@ -241,16 +260,35 @@ func shuffle(dst, src []byte, width int) {
 }
 
 // shuffle8 transposes 8 bytes of each of n values of 8*stride bytes (src
-// starts at the first value's first byte of the eight) into 8 rows of dst.
-// (The rows are resliced to one length so the compiler drops their bounds
-// checks.)
+// starts at the first value's first byte of the eight) into 8 rows of dst:
+// eight values at a time as an 8x8 byte matrix in registers, then the
+// rest one by one. (The rows are resliced to one length so the compiler
+// drops their bounds checks.)
 func shuffle8(dst, src []byte, n, stride int) {
 	d0 := dst[:n]
 	d1, d2, d3 := dst[n:][:len(d0)], dst[2*n:][:len(d0)], dst[3*n:][:len(d0)]
 	d4, d5, d6, d7 := dst[4*n:][:len(d0)], dst[5*n:][:len(d0)], dst[6*n:][:len(d0)], dst[7*n:][:len(d0)]
 	step := 8 * stride
-	for i := range d0 {
-		v := binary.LittleEndian.Uint64(src[step*i:])
+	le := binary.LittleEndian
+	i := 0
+	for ; i+8 <= len(d0); i += 8 {
+		s := src[step*i:]
+		m := [8]uint64{
+			le.Uint64(s), le.Uint64(s[step:]), le.Uint64(s[2*step:]), le.Uint64(s[3*step:]),
+			le.Uint64(s[4*step:]), le.Uint64(s[5*step:]), le.Uint64(s[6*step:]), le.Uint64(s[7*step:]),
+		}
+		transpose8(&m)
+		le.PutUint64(d0[i:], m[0])
+		le.PutUint64(d1[i:], m[1])
+		le.PutUint64(d2[i:], m[2])
+		le.PutUint64(d3[i:], m[3])
+		le.PutUint64(d4[i:], m[4])
+		le.PutUint64(d5[i:], m[5])
+		le.PutUint64(d6[i:], m[6])
+		le.PutUint64(d7[i:], m[7])
+	}
+	for ; i < len(d0); i++ {
+		v := le.Uint64(src[step*i:])
 		d0[i] = byte(v)
 		d1[i] = byte(v >> 8)
 		d2[i] = byte(v >> 16)
@@ -260,6 +298,55 @@ func shuffle8(dst, src []byte, n, stride int) {
 		d6[i] = byte(v >> 48)
 		d7[i] = byte(v >> 56)
 	}
+}
+
+// transpose8 transposes the 8x8 byte matrix whose row r is x[r] (byte c
+// of a row being bits 8c..8c+7): byte c of row r of the result is byte r
+// of row c. It swaps the off-diagonal 4x4 blocks, then 2x2 blocks within
+// those, then single bytes (unrolled, in locals, so it stays in
+// registers); it is its own inverse.
+func transpose8(x *[8]uint64) {
+	x0, x1, x2, x3, x4, x5, x6, x7 := x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
+	const m32, m16, m8 = 0x00000000ffffffff, 0x0000ffff0000ffff, 0x00ff00ff00ff00ff
+	t := (x0>>32 ^ x4) & m32
+	x4 ^= t
+	x0 ^= t << 32
+	t = (x1>>32 ^ x5) & m32
+	x5 ^= t
+	x1 ^= t << 32
+	t = (x2>>32 ^ x6) & m32
+	x6 ^= t
+	x2 ^= t << 32
+	t = (x3>>32 ^ x7) & m32
+	x7 ^= t
+	x3 ^= t << 32
+
+	t = (x0>>16 ^ x2) & m16
+	x2 ^= t
+	x0 ^= t << 16
+	t = (x1>>16 ^ x3) & m16
+	x3 ^= t
+	x1 ^= t << 16
+	t = (x4>>16 ^ x6) & m16
+	x6 ^= t
+	x4 ^= t << 16
+	t = (x5>>16 ^ x7) & m16
+	x7 ^= t
+	x5 ^= t << 16
+
+	t = (x0>>8 ^ x1) & m8
+	x1 ^= t
+	x0 ^= t << 8
+	t = (x2>>8 ^ x3) & m8
+	x3 ^= t
+	x2 ^= t << 8
+	t = (x4>>8 ^ x5) & m8
+	x5 ^= t
+	x4 ^= t << 8
+	t = (x6>>8 ^ x7) & m8
+	x7 ^= t
+	x6 ^= t << 8
+	x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7] = x0, x1, x2, x3, x4, x5, x6, x7
 }
 
 // unshuffle undoes shuffle: src shuffled, dst as long.
@@ -277,7 +364,21 @@ func unshuffle(dst, src []byte, width int) {
 	case 4:
 		s0 := src[:n]
 		s1, s2, s3 := src[n:][:len(s0)], src[2*n:][:len(s0)], src[3*n:][:len(s0)]
-		for i := range s0 {
+		le := binary.LittleEndian
+		i := 0
+		for ; i+16 <= n; i += 16 {
+			m := [8]uint64{
+				le.Uint64(s0[i:]), le.Uint64(s1[i:]), le.Uint64(s2[i:]), le.Uint64(s3[i:]),
+				le.Uint64(s0[i+8:]), le.Uint64(s1[i+8:]), le.Uint64(s2[i+8:]), le.Uint64(s3[i+8:]),
+			}
+			transpose8(&m)
+			d := dst[4*i:]
+			for r, v := range m {
+				le.PutUint32(d[4*r:], uint32(v))
+				le.PutUint32(d[32+4*r:], uint32(v>>32))
+			}
+		}
+		for ; i < len(s0); i++ {
 			binary.LittleEndian.PutUint32(dst[4*i:], uint32(s0[i])|uint32(s1[i])<<8|uint32(s2[i])<<16|uint32(s3[i])<<24)
 		}
 	case 8:
@@ -295,9 +396,22 @@ func unshuffle8(dst, src []byte, n, stride int) {
 	s1, s2, s3 := src[n:][:len(s0)], src[2*n:][:len(s0)], src[3*n:][:len(s0)]
 	s4, s5, s6, s7 := src[4*n:][:len(s0)], src[5*n:][:len(s0)], src[6*n:][:len(s0)], src[7*n:][:len(s0)]
 	step := 8 * stride
-	for i := range s0 {
+	le := binary.LittleEndian
+	i := 0
+	for ; i+8 <= len(s0); i += 8 {
+		m := [8]uint64{
+			le.Uint64(s0[i:]), le.Uint64(s1[i:]), le.Uint64(s2[i:]), le.Uint64(s3[i:]),
+			le.Uint64(s4[i:]), le.Uint64(s5[i:]), le.Uint64(s6[i:]), le.Uint64(s7[i:]),
+		}
+		transpose8(&m)
+		d := dst[step*i:]
+		for r, v := range m {
+			le.PutUint64(d[r*step:], v)
+		}
+	}
+	for ; i < len(s0); i++ {
 		v := uint64(s0[i]) | uint64(s1[i])<<8 | uint64(s2[i])<<16 | uint64(s3[i])<<24 |
 			uint64(s4[i])<<32 | uint64(s5[i])<<40 | uint64(s6[i])<<48 | uint64(s7[i])<<56
-		binary.LittleEndian.PutUint64(dst[step*i:], v)
+		le.PutUint64(dst[step*i:], v)
 	}
 }

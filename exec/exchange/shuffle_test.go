@@ -20,19 +20,27 @@ import (
 func TestShuffleRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, w := range []int{2, 4, 8, 16, 32} {
-		for _, n := range []int{0, 1, w - 1, w, w + 1, 7 * w, 1000*w + 3} {
+		for _, n := range []int{0, 1, w - 1, w, w + 1, 7 * w, 8 * w, 9*w + 1, 1000*w + 3} {
 			src := make([]byte, n)
 			for i := range src {
 				src[i] = byte(rng.Uint32())
 			}
 			sh := make([]byte, n)
 			shuffle(sh, src, w)
+			// Against the definition: byte j of value i at j*k+i.
+			k := n / w
+			for i := range k {
+				for j := range w {
+					if sh[j*k+i] != src[i*w+j] {
+						t.Fatalf("width %d, %d bytes: byte %d of value %d misplaced", w, n, j, i)
+					}
+				}
+			}
+			if !bytes.Equal(sh[k*w:], src[k*w:]) {
+				t.Fatalf("width %d, %d bytes: tail changed", w, n)
+			}
 			if n >= 2*w && bytes.Equal(sh, src) {
 				t.Fatalf("width %d, %d bytes: shuffle changed nothing", w, n)
-			}
-			// Byte j of value i lands in row j.
-			if k := n / w; k > 1 && sh[1] != src[w] {
-				t.Fatalf("width %d, %d bytes: value 1's first byte not second", w, n)
 			}
 			back := make([]byte, n)
 			unshuffle(back, sh, w)
