@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
@@ -411,13 +412,15 @@ func decodeBody(meta, data []byte, alloc func(n int) []byte) ([]byte, error) {
 	return body, nil
 }
 
-// parallel runs f(0), ..., f(n-1) at once, one goroutine each (the
-// caller's among them), and returns the first error. Chunks differ in cost
-// (a column of text compresses slower than one of dates), and one goroutine
-// each lets the scheduler balance them better than a fixed set of workers
-// taking chunks in order did.
+// parallel runs f(0), ..., f(n-1) on up to 4*GOMAXPROCS goroutines (the
+// caller's among them) taking indexes in turn, and returns the first
+// error. Chunks differ in cost (a column of text compresses slower than
+// one of dates): a goroutine per chunk of a batch lets the scheduler
+// balance them better than one per core did, and the cap keeps a huge
+// body from starting thousands.
 func parallel(n int, f func(i int) error) error {
-	if n <= 1 || runtime.GOMAXPROCS(0) == 1 {
+	workers := min(n, 4*runtime.GOMAXPROCS(0))
+	if workers <= 1 || runtime.GOMAXPROCS(0) == 1 {
 		for i := range n {
 			if err := f(i); err != nil {
 				return err
@@ -426,15 +429,21 @@ func parallel(n int, f func(i int) error) error {
 		return nil
 	}
 	errs := make([]error, n)
+	var next atomic.Int64
+	work := func() {
+		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+			errs[i] = f(i)
+		}
+	}
 	var wg sync.WaitGroup
-	wg.Add(n - 1)
-	for i := 1; i < n; i++ {
+	wg.Add(workers - 1)
+	for range workers - 1 {
 		go func() {
 			defer wg.Done()
-			errs[i] = f(i)
+			work()
 		}()
 	}
-	errs[0] = f(0)
+	work()
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {

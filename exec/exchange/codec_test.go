@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -372,3 +373,32 @@ func TestParseCompression(t *testing.T) {
 }
 
 func newBytes(n int) []byte { return make([]byte, n) }
+
+// parallel runs every index once, on several goroutines for many, and
+// reports an error.
+func TestParallel(t *testing.T) {
+	for _, n := range []int{0, 1, 3, 1000} {
+		var mu sync.Mutex
+		seen := map[int]int{}
+		err := parallel(n, func(i int) error {
+			mu.Lock()
+			seen[i]++
+			mu.Unlock()
+			if i == 2 {
+				return errCorrupt
+			}
+			return nil
+		})
+		if len(seen) != n {
+			t.Fatalf("n=%d: %d indexes run", n, len(seen))
+		}
+		for i, c := range seen {
+			if c != 1 || i < 0 || i >= n {
+				t.Fatalf("n=%d: index %d run %d times", n, i, c)
+			}
+		}
+		if (n > 2) != (err != nil) {
+			t.Fatalf("n=%d: error %v", n, err)
+		}
+	}
+}

@@ -189,13 +189,33 @@ func TestPayloadWriterBodies(t *testing.T) {
 	defer noiseBatch.Release()
 	mixed := mixedBatch(memory.DefaultAllocator, 0, exec.BatchSize)
 	defer mixed.Release()
+	sliced := mixed.NewSlice(1001, 7003) // offsets and bitmaps not at 0
+	defer sliced.Release()
+	lb := array.NewListBuilder(memory.DefaultAllocator, arrow.PrimitiveTypes.Int64)
+	vb := lb.ValueBuilder().(*array.Int64Builder)
+	for i := range exec.BatchSize {
+		if i%7 == 0 {
+			lb.AppendNull()
+			continue
+		}
+		lb.Append(true)
+		for j := range i % 5 {
+			vb.Append(int64(i*10 + j))
+		}
+	}
+	listCol := lb.NewArray()
+	lb.Release()
+	listSchema := arrow.NewSchema([]arrow.Field{{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true}}, nil)
+	lists := array.NewRecordBatch(listSchema, []arrow.Array{listCol}, exec.BatchSize)
+	listCol.Release()
+	defer lists.Release()
 
 	for _, c := range codecs {
 		for _, tc := range []struct {
 			name       string
 			b          arrow.RecordBatch
 			compressed bool
-		}{{"mixed", mixed, true}, {"noise", noiseBatch, false}} {
+		}{{"mixed", mixed, true}, {"sliced", sliced, true}, {"lists", lists, true}, {"noise", noiseBatch, false}} {
 			var sent sentMsgs
 			var wire atomic.Int64
 			pw := &payloadWriter{s: &sent, enc: bodyEncoder{codec: c.codec()}, wire: &wire, widths: bufferWidths(tc.b.Schema())}
@@ -223,6 +243,9 @@ func TestPayloadWriterBodies(t *testing.T) {
 			}
 			if !bytes.Equal(got, want.Bytes()) {
 				t.Fatalf("%s %s: body differs from arrow-go's", c, tc.name)
+			}
+			if tc.compressed && len(sent.body[1])*3 > want.Len() {
+				t.Errorf("%s %s: %d bytes sent for %d: shuffled?", c, tc.name, len(sent.body[1]), want.Len())
 			}
 		}
 	}
