@@ -156,7 +156,7 @@ func TestSameText(t *testing.T) {
 func TestParseLoopback(t *testing.T) {
 	out := `goos: linux
 BenchmarkLoopback/none-2         	       5	 212345678 ns/op	 395.12 MB/s	         1.000 ratio	74000000 B/op	    1234 allocs/op
-BenchmarkLoopback/lz4-2          	       5	 912345678 ns/op	  88.00 MB/s	         1.900 ratio	197000000 B/op	    5678 allocs/op
+BenchmarkLoopback/lz4-2          	       5	 912345678 ns/op	  88.00 MB/s	       310.5 MB/cpu-s	         1.900 ratio	197000000 B/op	    5678 allocs/op
 PASS
 `
 	ls, err := ParseLoopback(out)
@@ -164,7 +164,7 @@ PASS
 		t.Fatal(err)
 	}
 	if len(ls) != 2 || ls[0].Compression != "none" || ls[0].MBps != 395.12 || ls[1].Compression != "lz4" ||
-		ls[1].Ratio != 1.9 || ls[1].BytesPerOp != 197000000 {
+		ls[1].Ratio != 1.9 || ls[1].BytesPerOp != 197000000 || ls[1].MBpsCPU != 310.5 || ls[0].MBpsCPU != 0 {
 		t.Errorf("parsed %+v", ls)
 	}
 	if _, err := ParseLoopback("PASS\n"); err == nil {

@@ -13,6 +13,7 @@ import (
 type Loopback struct {
 	Compression string
 	MBps        float64 // uncompressed Arrow bytes per second, in MB (1e6)
+	MBpsCPU     float64 // the same per CPU second of both ends (0 when not reported)
 	Ratio       float64 // Arrow bytes over wire bytes
 	BytesPerOp  int64   // Go heap allocated per 1M rows
 }
@@ -35,7 +36,7 @@ func RunLoopback(ctx context.Context, root, benchtime string) ([]Loopback, strin
 
 // ParseLoopback reads `go test -bench` output lines such as
 //
-//	BenchmarkLoopback/lz4-2   5   212345678 ns/op   88.12 MB/s   1.900 ratio   197000000 B/op   1234 allocs/op
+//	BenchmarkLoopback/lz4-2   5   212345678 ns/op   88.12 MB/s   310.5 MB/cpu-s   6.300 ratio   197000000 B/op   1234 allocs/op
 func ParseLoopback(out string) ([]Loopback, error) {
 	var ls []Loopback
 	for _, line := range strings.Split(out, "\n") {
@@ -56,6 +57,8 @@ func ParseLoopback(out string) ([]Loopback, error) {
 			switch f[i+1] {
 			case "MB/s":
 				l.MBps = v
+			case "MB/cpu-s":
+				l.MBpsCPU = v
 			case "ratio":
 				l.Ratio = v
 			case "B/op":

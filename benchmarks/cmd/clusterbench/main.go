@@ -9,7 +9,7 @@
 // geometric mean of the CPU ratios and the exchange's loopback throughput
 // from exec/exchange's BenchmarkLoopback.
 //
-//	go run ./cmd/clusterbench [-data DIR] [-sf 1] [-runs 3] [-compression lz4|none|zstd] [-queries 1,9,18] [-explain 9,18]
+//	go run ./cmd/clusterbench [-data DIR] [-sf 1] [-runs 3] [-compression lz4|none|zstd|s2] [-queries 1,9,18] [-explain 9,18]
 package main
 
 import (
@@ -46,7 +46,7 @@ func run(ctx context.Context) error {
 	bin := flag.String("bin", "", "basalt binary (default: built from this checkout)")
 	runs := flag.Int("runs", 3, "measured runs per query and target, after one warm-up; CPU is the median, wall time the best")
 	nodes := flag.Int("nodes", 3, "cluster size")
-	comp := flag.String("compression", "lz4", "--exchange-compression of the nodes: none, lz4 or zstd")
+	comp := flag.String("compression", "lz4", "--exchange-compression of the nodes: none, lz4, zstd or s2")
 	minBytes := flag.String("distribute-min-bytes", "0", "--distribute-min-bytes of the nodes")
 	queries := flag.String("queries", "", "comma-separated query numbers (default all 22)")
 	explain := flag.String("explain", "", "comma-separated query numbers to print EXPLAIN ANALYZE of, run on the cluster")
@@ -188,10 +188,14 @@ func run(ctx context.Context) error {
 		}
 		fmt.Fprint(os.Stderr, out)
 		fmt.Printf("Exchange throughput over loopback (`go test ./exec/exchange -bench Loopback -benchtime %s`: one stream of 1M mixed rows; MB/s of uncompressed Arrow buffers), load average %s:\n\n", *benchtime, loadavg())
-		fmt.Println("| compression | MB/s | ratio | allocated per 1M rows |")
-		fmt.Println("|---|--:|--:|--:|")
+		fmt.Println("| compression | MB/s | MB per CPU second | ratio | allocated per 1M rows |")
+		fmt.Println("|---|--:|--:|--:|--:|")
 		for _, l := range ls {
-			fmt.Printf("| %s | %.0f | %.1f | %s |\n", l.Compression, l.MBps, l.Ratio, mb(l.BytesPerOp))
+			perCPU := "-"
+			if l.MBpsCPU > 0 {
+				perCPU = fmt.Sprintf("%.0f", l.MBpsCPU)
+			}
+			fmt.Printf("| %s | %.0f | %s | %.1f | %s |\n", l.Compression, l.MBps, perCPU, l.Ratio, mb(l.BytesPerOp))
 		}
 	}
 	if len(failed) > 0 || mismatches > 0 {
