@@ -521,17 +521,18 @@ func (f *fragmenter) join(x *logical.Join) part {
 	}
 	lk, rk := equiKeys(x)
 	lw := len(x.Left.Schema())
-	// Each way to bring matching rows together, with the rows it ships
-	// by the estimates: copying a side to n tasks ships it n-1 more
-	// times (and builds it on every node); hashing a side ships (n-1)/n
-	// of it; a side already partitioned on join keys stays. Join
-	// estimates can be far off, so a side is copied only when it is
+	// Each way to bring matching rows together, with what it costs by
+	// the estimates, in bytes: copying a side to n tasks ships it n-1
+	// more times and builds its hash table on every node; hashing a side
+	// ships (n-1)/n of it; a side already partitioned on join keys stays.
+	// Join estimates can be far off, so a side is copied only when it is
 	// also small in itself and reads no table far larger than that
 	// (every node holds it).
 	n := float64(max(f.opt.Nodes, 2))
 	limit := f.opt.BroadcastRows
 	fitR := estR <= limit && largestTable(r.node) <= 10*limit
 	fitL := estL <= limit && largestTable(l.node) <= 10*limit
+	bytesL, bytesR := estL*rowWidth(l.node.Schema()), estR*rowWidth(r.node.Schema())
 	const (
 		none = iota
 		copyR
@@ -551,19 +552,19 @@ func (f *fragmenter) join(x *logical.Join) part {
 	// result), so it cannot be partitioned.
 	partitionable := len(lk) > 0 && x.Kind != logical.AntiNullAware
 	if partitionable {
-		consider(hashBoth, (estL+estR)*(n-1)/n)
+		consider(hashBoth, (bytesL+bytesR)*(n-1)/n)
 		if l.spread && pl != nil {
-			consider(stayL, estR*(n-1)/n)
+			consider(stayL, bytesR*(n-1)/n)
 		}
 		if r.spread && pr != nil {
-			consider(stayR, estL*(n-1)/n)
+			consider(stayR, bytesL*(n-1)/n)
 		}
 	}
 	if l.spread && copyRight && fitR {
-		consider(copyR, estR*(n-1))
+		consider(copyR, (bytesR+estR*buildBytes)*(n-1))
 	}
 	if r.spread && copyLeft && fitL {
-		consider(copyL, estL*(n-1))
+		consider(copyL, (bytesL+estL*buildBytes)*(n-1))
 	}
 	switch best {
 	case copyR:
@@ -588,6 +589,33 @@ func (f *fragmenter) join(x *logical.Join) part {
 		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: l.keys}
 	}
 	return single(x.WithChildren([]logical.Node{f.gather(l), f.gather(r)}))
+}
+
+// buildBytes is what building one row into a hash table costs, counted
+// as bytes shipped: a broadcast side is built on every node.
+const buildBytes = 16
+
+// rowWidth estimates the bytes of one row of s in a batch (text at a
+// guessed average).
+func rowWidth(s logical.Schema) float64 {
+	w := 0.0
+	for _, c := range s {
+		switch c.T.Kind {
+		case types.Bool:
+			w++
+		case types.Int16:
+			w += 2
+		case types.Int32, types.Float32, types.Date:
+			w += 4
+		case types.Numeric, types.Interval:
+			w += 16
+		case types.Text, types.Bytea, types.Array:
+			w += 24
+		default:
+			w += 8
+		}
+	}
+	return max(w, 1)
 }
 
 // pairKeys: when a side is partitioned on columns part that are all among
