@@ -322,31 +322,37 @@ func (o *queryOp) start(ctx context.Context, att *attempt) error {
 		}
 	}
 	o.rec.addTasks(specs, dest)
-	// Start every task at once; consumers wait for their producers'
-	// streams (exchange.Config.ConsumerWait).
-	errs := make([]error, len(specs))
-	var wg sync.WaitGroup
+	// Start every task at once, each node's in one call; consumers wait
+	// for their producers' streams (exchange.Config.ConsumerWait).
+	byNode := map[string][]*TaskSpec{}
+	addr := map[string]string{}
 	for i, spec := range specs {
+		byNode[dest[i].Name] = append(byNode[dest[i].Name], spec)
+		addr[dest[i].Name] = dest[i].FlightAddr
+	}
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	for name, list := range byNode {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body, err := spec.encode()
+			body, err := json.Marshal(list)
 			if err == nil {
-				_, err = o.c.cfg.Client.DoAction(ctx, dest[i].FlightAddr, actionRunTask, body)
+				_, err = o.c.cfg.Client.DoAction(ctx, addr[name], actionRunTasks, body)
 			}
 			if err != nil {
-				errs[i] = fmt.Errorf("starting task %d of stage %d on %s: %w", spec.Task, spec.Stage, dest[i].Name, err)
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("starting %d tasks on %s: %w", len(list), name, err)
+				}
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		// The first error with a SQLSTATE decides retrying.
-		for _, e := range errs {
-			if e != nil {
-				return e
-			}
-		}
+	if first != nil {
+		return first
 	}
 	p := &physical.Planner{Alloc: o.c.cfg.Alloc, Mem: o.q.Mem, Parallelism: o.c.cfg.Parallelism,
 		Remote: receivers(o.c.cfg.Client, o.c.cfg.Service, self.FlightAddr, inputs(stages[0].Plan), att.query, 0, o.c.cfg.Alloc)}

@@ -7,7 +7,7 @@
 // Arrow Flight exchange (exec/exchange).
 //
 // Calls between nodes are Flight actions on the exchange's port, under
-// the cluster key's token: run-task starts a task, task-stats reports the
+// the cluster key's token: run-tasks starts a node's tasks of a query, task-stats reports the
 // tasks of a query, ping checks a node. Cancellation is the exchange's
 // cancel action, which also stops the node's tasks of the query.
 package dist
@@ -22,7 +22,7 @@ import (
 
 // Flight actions of the scheduler.
 const (
-	actionRunTask   = "basalt.run-task"
+	actionRunTasks  = "basalt.run-tasks" // a node's tasks of one attempt, in one call
 	actionTaskStats = "basalt.task-stats"
 	actionPing      = "basalt.ping"
 )
@@ -58,17 +58,17 @@ type TaskSpec struct {
 	MemoryLimit int64 `json:"mem,omitempty"`
 }
 
-func (s *TaskSpec) encode() ([]byte, error) { return json.Marshal(s) }
-
-func decodeSpec(b []byte) (*TaskSpec, error) {
-	var s TaskSpec
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, sqlerr.New(sqlerr.ProtocolViolation, "malformed task: %v", err)
+func decodeSpecs(b []byte) ([]*TaskSpec, error) {
+	var specs []*TaskSpec
+	if err := json.Unmarshal(b, &specs); err != nil {
+		return nil, sqlerr.New(sqlerr.ProtocolViolation, "malformed tasks: %v", err)
 	}
-	if s.Query == "" || s.Stage < 0 || s.Task < 0 || s.Partitions < 1 || s.Partition < 0 {
-		return nil, sqlerr.New(sqlerr.ProtocolViolation, "malformed task %s/%d/%d", s.Query, s.Stage, s.Task)
+	for _, s := range specs {
+		if s == nil || s.Query == "" || s.Stage < 0 || s.Task < 0 || s.Partitions < 1 || s.Partition < 0 {
+			return nil, sqlerr.New(sqlerr.ProtocolViolation, "malformed task in %s", b[:min(len(b), 80)])
+		}
 	}
-	return &s, nil
+	return specs, nil
 }
 
 // TaskInfo is a task's state and counters, as system.tasks and EXPLAIN

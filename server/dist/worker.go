@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -83,7 +84,7 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		cfg.Logf = func(string, ...any) {}
 	}
 	w := &Worker{cfg: cfg, tasks: map[string][]*task{}, stop: make(chan struct{})}
-	cfg.Service.Handle(actionRunTask, w.runTask)
+	cfg.Service.Handle(actionRunTasks, w.runTasks)
 	cfg.Service.Handle(actionTaskStats, w.taskStats)
 	cfg.Service.Handle(actionPing, func(context.Context, []byte) ([]byte, error) { return []byte(cfg.Members.Self().Name), nil })
 	cfg.Service.OnCancel(w.cancelQuery)
@@ -140,14 +141,26 @@ func (w *Worker) Running() int {
 	return n
 }
 
-func (w *Worker) runTask(ctx context.Context, body []byte) ([]byte, error) {
-	spec, err := decodeSpec(body)
+// runTasks starts the tasks of one attempt the coordinator gives this
+// node. When one cannot start, the coordinator cancels the attempt on
+// every node, which stops those started.
+func (w *Worker) runTasks(ctx context.Context, body []byte) ([]byte, error) {
+	specs, err := decodeSpecs(body)
 	if err != nil {
 		return nil, err
 	}
+	for _, spec := range specs {
+		if err := w.start(spec); err != nil {
+			return nil, fmt.Errorf("task %d of stage %d: %w", spec.Task, spec.Stage, err)
+		}
+	}
+	return nil, nil
+}
+
+func (w *Worker) start(spec *TaskSpec) error {
 	plan, err := plancodec.Decode(spec.Plan, w.cfg.Tables)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	w.mu.Lock()
 	leaving := w.leaving
@@ -155,7 +168,7 @@ func (w *Worker) runTask(ctx context.Context, body []byte) ([]byte, error) {
 	if leaving {
 		// The coordinator takes this like a lost node: the query runs
 		// again without this one.
-		return nil, sqlerr.New(sqlerr.AdminShutdown, "node %s is leaving the cluster", w.cfg.Members.Self().Name)
+		return sqlerr.New(sqlerr.AdminShutdown, "node %s is leaving the cluster", w.cfg.Members.Self().Name)
 	}
 	t := &task{spec: spec, info: TaskInfo{Query: spec.Query, Stage: spec.Stage, Task: spec.Task,
 		Node: w.cfg.Members.Self().Name, State: "running", Started: time.Now()}}
@@ -164,7 +177,7 @@ func (w *Worker) runTask(ctx context.Context, body []byte) ([]byte, error) {
 		Remote: receivers(w.cfg.Client, w.cfg.Service, w.cfg.Members.Self().FlightAddr, spec.Inputs, spec.Query, spec.Partition, w.cfg.Alloc)}
 	streams, err := p.BuildStreams(plan)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	schema := streams[0].Schema()
 	outs := make([]exchange.Outlet, spec.Partitions)
@@ -177,7 +190,7 @@ func (w *Worker) runTask(ctx context.Context, body []byte) ([]byte, error) {
 			for _, s := range streams {
 				s.Close()
 			}
-			return nil, err
+			return err
 		}
 		outs[q] = o
 		t.outs = append(t.outs, o)
@@ -194,7 +207,7 @@ func (w *Worker) runTask(ctx context.Context, body []byte) ([]byte, error) {
 	w.running.Add(1)
 	w.mu.Unlock()
 	go w.run(tctx, t)
-	return nil, nil
+	return nil
 }
 
 // receivers builds a Remote leaf's streams: one receiver per producing
