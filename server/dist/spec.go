@@ -7,9 +7,10 @@
 // Arrow Flight exchange (exec/exchange).
 //
 // Calls between nodes are Flight actions on the exchange's port, under
-// the cluster key's token: run-tasks starts a node's tasks of a query, task-stats reports the
-// tasks of a query, ping checks a node. Cancellation is the exchange's
-// cancel action, which also stops the node's tasks of the query.
+// the cluster key's token: run-tasks starts a node's tasks of a query,
+// task-stats reports the tasks of a query, ping checks a node.
+// Cancellation is the exchange's cancel action, which also stops the
+// node's tasks of the query.
 package dist
 
 import (
