@@ -8,11 +8,27 @@ import (
 // PruneColumns removes columns nobody reads: scans read only the Parquet
 // columns the query needs, projections and aggregates drop unused outputs.
 func PruneColumns(n logical.Node) (logical.Node, error) {
+	return pruner{}.run(n)
+}
+
+// PruneForExchange prunes like PruneColumns and also drops, right above
+// each scan, the columns only its filters read: on one node they cost
+// nothing, but a distributed plan would ship them between nodes (TPC-H
+// Q13's o_comment).
+func PruneForExchange(n logical.Node) (logical.Node, error) {
+	return pruner{filterOnly: true}.run(n)
+}
+
+type pruner struct {
+	filterOnly bool // project away columns only scan filters read
+}
+
+func (p pruner) run(n logical.Node) (logical.Node, error) {
 	all := make([]bool, len(n.Schema()))
 	for i := range all {
 		all[i] = true
 	}
-	out, m := prune(n, all)
+	out, m := p.prune(n, all)
 	// The root keeps its full output; restore it if pruning reordered.
 	if len(out.Schema()) == len(all) {
 		identity := true
@@ -26,12 +42,12 @@ func PruneColumns(n logical.Node) (logical.Node, error) {
 		}
 	}
 	s := out.Schema()
-	p := &logical.Project{Input: out}
+	proj := &logical.Project{Input: out}
 	for i := range all {
-		p.Exprs = append(p.Exprs, &expr.ColRef{Idx: m[i], T: s[m[i]].T, Name: s[m[i]].Name})
-		p.Out = append(p.Out, s[m[i]])
+		proj.Exprs = append(proj.Exprs, &expr.ColRef{Idx: m[i], T: s[m[i]].T, Name: s[m[i]].Name})
+		proj.Out = append(proj.Out, s[m[i]])
 	}
-	return p, nil
+	return proj, nil
 }
 
 func addCols(req []bool, e expr.Expr) {
@@ -59,7 +75,7 @@ func allTrue(n int) []bool {
 // prune returns a node producing at least the required columns of n, and
 // for each of n's columns its position in the new node's output (-1 when
 // dropped).
-func prune(n logical.Node, req []bool) (logical.Node, []int) {
+func (p pruner) prune(n logical.Node, req []bool) (logical.Node, []int) {
 	remap := func(m []int) func(int) int { return func(i int) int { return m[i] } }
 	switch x := n.(type) {
 	case *logical.Scan:
@@ -80,11 +96,27 @@ func prune(n logical.Node, req []bool) (logical.Node, []int) {
 		for _, f := range x.Filters {
 			c.Filters = append(c.Filters, expr.Remap(f, remap(m)))
 		}
+		if p.filterOnly && len(c.Cols) > 0 {
+			// Keep only what the plan above reads.
+			proj := &logical.Project{Input: c}
+			pm := make([]int, len(x.Cols))
+			for i := range x.Cols {
+				pm[i] = -1
+				if m[i] >= 0 && req[i] {
+					pm[i] = len(proj.Exprs)
+					proj.Exprs = append(proj.Exprs, &expr.ColRef{Idx: m[i], T: c.Out[m[i]].T, Name: c.Out[m[i]].Name})
+					proj.Out = append(proj.Out, c.Out[m[i]])
+				}
+			}
+			if len(proj.Exprs) > 0 && len(proj.Exprs) < len(c.Cols) {
+				return proj, pm
+			}
+		}
 		return c, m
 	case *logical.Filter:
 		need := append([]bool(nil), req...)
 		addCols(need, x.Cond)
-		in, m := prune(x.Input, need)
+		in, m := p.prune(x.Input, need)
 		return &logical.Filter{Input: in, Cond: expr.Remap(x.Cond, remap(m))}, m
 	case *logical.ProjectSet:
 		// Pass-through columns nobody reads are dropped below; every
@@ -96,7 +128,7 @@ func prune(n logical.Node, req []bool) (logical.Node, []int) {
 				addCols(need, a)
 			}
 		}
-		in, m := prune(x.Input, need)
+		in, m := p.prune(x.Input, need)
 		c := &logical.ProjectSet{Input: in, Out: append(logical.Schema(nil), in.Schema()...)}
 		out := make([]int, len(x.Out))
 		copy(out, m)
@@ -125,7 +157,7 @@ func prune(n logical.Node, req []bool) (logical.Node, []int) {
 				addCols(need, e)
 			}
 		}
-		in, m := prune(x.Input, need)
+		in, m := p.prune(x.Input, need)
 		p := &logical.Project{Input: in}
 		out := make([]int, len(x.Exprs))
 		for i, e := range x.Exprs {
@@ -165,7 +197,7 @@ func prune(n logical.Node, req []bool) (logical.Node, []int) {
 			out[ng+i] = ng + len(aggs)
 			aggs = append(aggs, a)
 		}
-		in, m := prune(x.Input, need)
+		in, m := p.prune(x.Input, need)
 		c := &logical.Aggregate{Input: in}
 		for _, g := range x.Groups {
 			c.Groups = append(c.Groups, expr.Remap(g, remap(m)))
@@ -213,8 +245,8 @@ func prune(n logical.Node, req []bool) (logical.Node, []int) {
 				}
 			}
 		}
-		l, lm := prune(x.Left, lreq)
-		r, rm := prune(x.Right, rreq)
+		l, lm := p.prune(x.Left, lreq)
+		r, rm := p.prune(x.Right, rreq)
 		nlw := len(l.Schema())
 		full := append(append([]int(nil), lm...), make([]int, rw)...)
 		for i, v := range rm {
@@ -236,32 +268,32 @@ func prune(n logical.Node, req []bool) (logical.Node, []int) {
 		for _, k := range x.Keys {
 			addCols(need, k.E)
 		}
-		in, m := prune(x.Input, need)
+		in, m := p.prune(x.Input, need)
 		c := &logical.Sort{Input: in}
 		for _, k := range x.Keys {
 			c.Keys = append(c.Keys, logical.SortKey{E: expr.Remap(k.E, remap(m)), Desc: k.Desc, NullsFirst: k.NullsFirst})
 		}
 		return c, m
 	case *logical.Limit:
-		in, m := prune(x.Input, req)
+		in, m := p.prune(x.Input, req)
 		c := *x
 		c.Input = in
 		return &c, m
 	case *logical.EnforceSingleRow:
-		in, m := prune(x.Input, req)
+		in, m := p.prune(x.Input, req)
 		return &logical.EnforceSingleRow{Input: in}, m
 	case *logical.Union:
 		c := *x
 		c.Inputs = make([]logical.Node, len(x.Inputs))
 		for i, in := range x.Inputs {
-			p, m := prune(in, allTrue(len(in.Schema())))
+			p, m := p.prune(in, allTrue(len(in.Schema())))
 			c.Inputs[i] = restore(p, m)
 		}
 		return &c, identityMap(len(x.Out))
 	}
 	// Values and anything else: keep everything, prune below with all columns.
 	out, _ := mapChildren(n, func(ch logical.Node) (logical.Node, error) {
-		p, m := prune(ch, allTrue(len(ch.Schema())))
+		p, m := p.prune(ch, allTrue(len(ch.Schema())))
 		return restore(p, m), nil
 	})
 	return out, identityMap(len(n.Schema()))

@@ -21,6 +21,7 @@ import (
 	"github.com/basaltdb/basalt/exec/exchange"
 	"github.com/basaltdb/basalt/planner/distribute"
 	"github.com/basaltdb/basalt/planner/logical"
+	"github.com/basaltdb/basalt/planner/optimize"
 	"github.com/basaltdb/basalt/planner/physical"
 	"github.com/basaltdb/basalt/planner/plancodec"
 	"github.com/basaltdb/basalt/server/engine"
@@ -103,6 +104,10 @@ func (c *Coordinator) plan(plan logical.Node) (*distribute.Plan, bool) {
 	}
 	opt := c.cfg.Fragment
 	opt.Nodes = len(c.nodes())
+	// Columns only a scan's filter reads would travel between nodes.
+	if p, err := optimize.PruneForExchange(plan); err == nil {
+		plan = p
+	}
 	return distribute.Fragment(plan, opt)
 }
 
