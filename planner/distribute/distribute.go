@@ -69,6 +69,9 @@ type Stage struct {
 	Keys []int
 	// Consumer is the stage that reads this one (-1 for the root).
 	Consumer int
+	// Colocated are sets of the stage's scans whose splits go to tasks
+	// in buckets of overlapping key ranges (co-located joins).
+	Colocated []*Colocated
 }
 
 // Plan is a query cut into stages; Stages[0] is the root.
@@ -95,7 +98,8 @@ func Fragment(plan logical.Node, opt Options) (*Plan, bool) {
 	if opt.BroadcastRows <= 0 {
 		opt.BroadcastRows = DefaultBroadcastRows
 	}
-	f := &fragmenter{opt: opt, ctes: map[*logical.CTE]*logical.CTE{}, orig: map[*logical.CTE]*logical.CTE{}}
+	f := &fragmenter{opt: opt, ctes: map[*logical.CTE]*logical.CTE{}, orig: map[*logical.CTE]*logical.CTE{},
+		coloJoins: map[logical.Node]*Colocated{}}
 	f.stages = []*Stage{nil} // the root takes id 0
 	root := f.gather(f.build(plan))
 	f.stages[0] = &Stage{ID: 0, Plan: root, Consumer: -1}
@@ -103,6 +107,10 @@ func Fragment(plan logical.Node, opt Options) (*Plan, bool) {
 		return nil, false
 	}
 	f.oneReaderPerCTE()
+	if !f.colocationKept() {
+		// A planning bug, not a user's problem: one node answers right.
+		return nil, false
+	}
 	for _, s := range f.stages {
 		for _, r := range Remotes(s.Plan) {
 			f.stages[r.Stage].Consumer = s.ID
@@ -128,6 +136,44 @@ type fragmenter struct {
 	stages []*Stage
 	ctes   map[*logical.CTE]*logical.CTE // original -> distributed
 	orig   map[*logical.CTE]*logical.CTE // distributed -> original
+	// coloJoins are the joins run where their rows are read, with the
+	// co-located set each needs its stage to deal in buckets.
+	coloJoins map[logical.Node]*Colocated
+}
+
+// colocationKept checks that every co-located join's stage deals its
+// scans in buckets of a set that contains the join's: a split dealt
+// otherwise would lose matches.
+func (f *fragmenter) colocationKept() bool {
+	for _, s := range f.stages {
+		ok := true
+		logical.Walk(s.Plan, func(n logical.Node) {
+			need, is := f.coloJoins[n]
+			if !is {
+				return
+			}
+			found := false
+			for _, c := range s.Colocated {
+				if contains(c, need) {
+					found = true
+				}
+			}
+			ok = ok && found && s.Spread
+		})
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(big, small *Colocated) bool {
+	for _, m := range small.Members {
+		if !big.member(m.Scan, m.Col) {
+			return false
+		}
+	}
+	return true
 }
 
 // oneReaderPerCTE gives every stage that reads a distributed CTE its own
@@ -196,13 +242,16 @@ type part struct {
 	node   logical.Node
 	spread bool
 	keys   []int
+	// colos are the co-located sets of the part's scans (colocate.go):
+	// their splits are dealt in buckets.
+	colos []*Colocated
 }
 
 // cut closes p as a stage dealing its rows by how (and keys), read by a
 // Remote leaf in the consumer's fragment.
 func (f *fragmenter) cut(p part, how string, keys []int) *logical.Remote {
 	id := len(f.stages)
-	f.stages = append(f.stages, &Stage{ID: id, Plan: p.node, Spread: p.spread, How: how, Keys: keys})
+	f.stages = append(f.stages, &Stage{ID: id, Plan: p.node, Spread: p.spread, How: how, Keys: keys, Colocated: p.colos})
 	return &logical.Remote{Stage: id, Out: p.node.Schema(), Rows: optimize.Estimate(p.node), Largest: largestTable(p.node), How: how}
 }
 
@@ -223,10 +272,10 @@ func (f *fragmenter) build(n logical.Node) part {
 	case *logical.Filter, *logical.ProjectSet:
 		// Both keep their input's columns in place.
 		in := f.build(n.Children()[0])
-		return part{node: n.WithChildren([]logical.Node{in.node}), spread: in.spread, keys: in.keys}
+		return part{node: n.WithChildren([]logical.Node{in.node}), spread: in.spread, keys: in.keys, colos: in.colos}
 	case *logical.Project:
 		in := f.build(x.Input)
-		return part{node: x.WithChildren([]logical.Node{in.node}), spread: in.spread, keys: projectKeys(in.keys, x.Exprs)}
+		return part{node: x.WithChildren([]logical.Node{in.node}), spread: in.spread, keys: projectKeys(in.keys, x.Exprs), colos: in.colos}
 	case *logical.Aggregate:
 		return f.aggregate(x)
 	case *logical.Join:
@@ -241,7 +290,9 @@ func (f *fragmenter) build(n logical.Node) part {
 			all = all && ins[i].spread
 		}
 		nodes := make([]logical.Node, len(ins))
+		var colos []*Colocated
 		for i, in := range ins {
+			colos = append(colos, in.colos...)
 			if all {
 				// Every spread stage has one task per node, so each
 				// task can run its share of every input: together
@@ -251,7 +302,10 @@ func (f *fragmenter) build(n logical.Node) part {
 				nodes[i] = f.gather(in)
 			}
 		}
-		return part{node: x.WithChildren(nodes), spread: all}
+		if !all {
+			colos = nil
+		}
+		return part{node: x.WithChildren(nodes), spread: all, colos: colos}
 	case *logical.Window:
 		return f.window(x)
 	case *logical.CTEScan:
@@ -292,7 +346,7 @@ func (f *fragmenter) window(x *logical.Window) part {
 	}
 	// The window's output keeps its input's columns in place.
 	if in.keys != nil && subset(in.keys, cols) {
-		return part{node: x.WithChildren([]logical.Node{in.node}), spread: true, keys: in.keys}
+		return part{node: x.WithChildren([]logical.Node{in.node}), spread: true, keys: in.keys, colos: in.colos}
 	}
 	r := f.cut(in, Hash, cols)
 	return part{node: x.WithChildren([]logical.Node{r}), spread: true, keys: cols}
@@ -373,7 +427,7 @@ func (f *fragmenter) aggregate(x *logical.Aggregate) part {
 			out = append(out, j)
 		}
 		if out != nil {
-			return part{node: x.WithChildren([]logical.Node{in.node}), spread: true, keys: out}
+			return part{node: x.WithChildren([]logical.Node{in.node}), spread: true, keys: out, colos: in.colos}
 		}
 	}
 	if !twoPhase(x) {
@@ -393,11 +447,11 @@ func (f *fragmenter) aggregate(x *logical.Aggregate) part {
 	partial := &logical.Aggregate{Input: in.node, Groups: x.Groups, Aggs: x.Aggs, Out: partialOut, Phase: logical.AggPartial}
 	final := &logical.Aggregate{Groups: x.Groups, Aggs: x.Aggs, Out: x.Out, Phase: logical.AggFinal}
 	if len(x.Groups) == 0 {
-		final.Input = f.cut(part{node: partial, spread: true}, Gather, nil)
+		final.Input = f.cut(part{node: partial, spread: true, colos: in.colos}, Gather, nil)
 		return single(final)
 	}
 	keys := seq(len(x.Groups))
-	final.Input = f.cut(part{node: partial, spread: true}, Hash, keys)
+	final.Input = f.cut(part{node: partial, spread: true, colos: in.colos}, Hash, keys)
 	return part{node: final, spread: true, keys: keys}
 }
 
@@ -547,6 +601,14 @@ func (f *fragmenter) join(x *logical.Join) part {
 			best, cost = way, c
 		}
 	}
+	if x.Kind != logical.AntiNullAware {
+		// Matching rows already read by the same task: nothing moves.
+		if set, rest, ok := f.colocate(l, r, lk, rk); ok {
+			j := x.WithChildren([]logical.Node{l.node, r.node})
+			f.coloJoins[j] = set
+			return part{node: j, spread: true, colos: append(rest, set)}
+		}
+	}
 	pl, pr := pairKeys(l.keys, lk, rk), pairKeys(r.keys, rk, lk)
 	// NOT IN must see every right row's key (one NULL empties the
 	// result), so it cannot be partitioned.
@@ -569,16 +631,16 @@ func (f *fragmenter) join(x *logical.Join) part {
 	switch best {
 	case copyR:
 		rr := f.cut(r, Broadcast, nil)
-		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: l.keys}
+		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: l.keys, colos: l.colos}
 	case copyL:
 		ll := f.cut(l, Broadcast, nil)
-		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true, keys: shift(r.keys, lw, x.Kind)}
+		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true, keys: shift(r.keys, lw, x.Kind), colos: r.colos}
 	case stayL:
 		rr := f.cut(r, Hash, pl)
-		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: joinKeys(x.Kind, l.keys, pl, lw)}
+		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: joinKeys(x.Kind, l.keys, pl, lw), colos: l.colos}
 	case stayR:
 		ll := f.cut(l, Hash, pr)
-		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true, keys: joinKeys(x.Kind, pr, r.keys, lw)}
+		return part{node: x.WithChildren([]logical.Node{ll, r.node}), spread: true, keys: joinKeys(x.Kind, pr, r.keys, lw), colos: r.colos}
 	case hashBoth:
 		ll := f.cut(l, Hash, lk)
 		rr := f.cut(r, Hash, rk)
@@ -586,7 +648,7 @@ func (f *fragmenter) join(x *logical.Join) part {
 	}
 	if l.spread && copyRight {
 		rr := f.cut(r, Broadcast, nil)
-		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: l.keys}
+		return part{node: x.WithChildren([]logical.Node{l.node, rr}), spread: true, keys: l.keys, colos: l.colos}
 	}
 	return single(x.WithChildren([]logical.Node{f.gather(l), f.gather(r)}))
 }
@@ -698,14 +760,14 @@ func (f *fragmenter) limit(x *logical.Limit) part {
 		// Every task keeps its best k rows; the root picks the best of
 		// those.
 		top := &logical.Limit{Input: s.WithChildren([]logical.Node{in.node}), Count: k}
-		r := f.cut(part{node: top, spread: true}, Gather, nil)
+		r := f.cut(part{node: top, spread: true, colos: in.colos}, Gather, nil)
 		return single(x.WithChildren([]logical.Node{s.WithChildren([]logical.Node{r})}))
 	}
 	in := f.build(x.Input)
 	if !in.spread {
 		return single(x.WithChildren([]logical.Node{in.node}))
 	}
-	r := f.cut(part{node: &logical.Limit{Input: in.node, Count: k}, spread: true}, Gather, nil)
+	r := f.cut(part{node: &logical.Limit{Input: in.node, Count: k}, spread: true, colos: in.colos}, Gather, nil)
 	return single(x.WithChildren([]logical.Node{r}))
 }
 

@@ -526,14 +526,33 @@ func (c *Coordinator) collect(rec *queryRecord, att *attempt) {
 }
 
 // taskPlans gives each task of stage s its plan: a spread stage's scans
-// each read a share of their splits, balanced by bytes.
+// each read a share of their splits, balanced by bytes; the scans of a
+// co-located set read whole buckets of overlapping key ranges.
 func taskPlans(s *distribute.Stage, tasks int) ([]logical.Node, error) {
 	if !s.Spread {
 		return []logical.Node{s.Plan}, nil
 	}
 	shares := map[*logical.Scan][][]storage.SplitID{}
+	for _, set := range s.Colocated {
+		buckets, ok := set.Buckets()
+		if !ok {
+			return nil, sqlerr.New(sqlerr.InternalError, "stage %d: the statistics its co-located join was planned on are gone", s.ID)
+		}
+		load := make([]int64, tasks)
+		sort.SliceStable(buckets, func(i, j int) bool { return buckets[i].Bytes > buckets[j].Bytes })
+		for _, m := range set.Members {
+			shares[m.Scan] = make([][]storage.SplitID, tasks)
+		}
+		for _, b := range buckets {
+			t := lightest(load)
+			for scan, ids := range b.Splits {
+				shares[scan][t] = append(shares[scan][t], ids...)
+			}
+			load[t] += max(b.Bytes, 1)
+		}
+	}
 	logical.Walk(s.Plan, func(n logical.Node) {
-		if x, ok := n.(*logical.Scan); ok {
+		if x, ok := n.(*logical.Scan); ok && shares[x] == nil {
 			shares[x] = share(physical.Splits(x), tasks)
 		}
 	})
@@ -542,10 +561,24 @@ func taskPlans(s *distribute.Stage, tasks int) ([]logical.Node, error) {
 		out[t] = withSplits(s.Plan, func(x *logical.Scan) *logical.Scan {
 			y := *x
 			y.Assigned, y.Splits = true, shares[x][t]
+			if y.Splits == nil {
+				y.Splits = []storage.SplitID{}
+			}
 			return &y
 		})
 	}
 	return out, nil
+}
+
+// lightest is the task with the least load.
+func lightest(load []int64) int {
+	best := 0
+	for t := range load {
+		if load[t] < load[best] {
+			best = t
+		}
+	}
+	return best
 }
 
 // share deals splits to n tasks, the largest first to the task with the
@@ -555,19 +588,9 @@ func share(splits []storage.Split, n int) [][]storage.SplitID {
 	out := make([][]storage.SplitID, n)
 	load := make([]int64, n)
 	for _, s := range splits {
-		best := 0
-		for t := 1; t < n; t++ {
-			if load[t] < load[best] {
-				best = t
-			}
-		}
+		best := lightest(load)
 		out[best] = append(out[best], s.ID())
 		load[best] += max(s.Bytes, 1)
-	}
-	for t := range out {
-		if out[t] == nil {
-			out[t] = []storage.SplitID{}
-		}
 	}
 	return out
 }
