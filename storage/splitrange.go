@@ -7,6 +7,8 @@ import "github.com/basaltdb/basalt/sql/types"
 type KeyRange struct {
 	Min, Max int64
 	AllNull  bool
+	// MayHaveNull is false only when the statistics count no NULL.
+	MayHaveNull bool
 }
 
 // SplitKeyRange reads the range of column col (an index into t.Columns)
@@ -37,12 +39,12 @@ func (t *Table) SplitKeyRange(s Split, col int) (r KeyRange, ok bool) {
 	}
 	rg := &md.RowGroups[s.RowGroup]
 	if f.colLeaf[col] < 0 || f.leaves[f.colLeaf[col]].allNull {
-		return KeyRange{AllNull: true}, true
+		return KeyRange{AllNull: true, MayHaveNull: true}, true
 	}
 	l := &f.leaves[f.colLeaf[col]]
 	cr := chunkRange(l, c.Type, &rg.Columns[l.index].MetaData, rg.NumRows)
 	if cr.nullsKnown && cr.nulls >= cr.rows {
-		return KeyRange{AllNull: true}, true
+		return KeyRange{AllNull: true, MayHaveNull: true}, true
 	}
 	if !cr.hasMinMax {
 		return r, false
@@ -52,7 +54,7 @@ func (t *Table) SplitKeyRange(s Split, col int) (r KeyRange, ok bool) {
 	if !ok1 || !ok2 || lo > hi {
 		return r, false
 	}
-	return KeyRange{Min: lo, Max: hi}, true
+	return KeyRange{Min: lo, Max: hi, MayHaveNull: !cr.nullsKnown || cr.nulls > 0}, true
 }
 
 func asInt64(v any) (int64, bool) {

@@ -108,11 +108,15 @@ func traceCol(n logical.Node, idx int) (*logical.Scan, int, bool) {
 			return traceCol(x.Input, c.Idx)
 		}
 	case *logical.Join:
-		// Inside an open part a join's other side is a broadcast or
-		// a co-located side: its columns keep their values.
+		// Inside an open part a join's other side is a broadcast or a
+		// co-located side. A side the join NULL-extends does not keep
+		// its values (NULL is a group of its own for an aggregate).
 		lw := len(x.Left.Schema())
 		if idx < lw {
-			return traceCol(x.Left, idx)
+			if x.Kind != logical.Right && x.Kind != logical.Full {
+				return traceCol(x.Left, idx)
+			}
+			return nil, 0, false
 		}
 		switch x.Kind {
 		case logical.Inner, logical.Cross:
@@ -126,7 +130,7 @@ func traceCol(n logical.Node, idx int) (*logical.Scan, int, bool) {
 // first join key must come unchanged from a scan column, of a scan that is
 // either alone in its part or a member of one of the part's co-located
 // sets on that column. It returns the merged set and the parts' other
-// sets; the merged set must cut into at least one bucket per node.
+// sets.
 func (f *fragmenter) colocate(l, r part, lk, rk []int) (*Colocated, []*Colocated, bool) {
 	if len(lk) == 0 || l.keys != nil || r.keys != nil || !l.spread || !r.spread {
 		return nil, nil, false
@@ -136,45 +140,94 @@ func (f *fragmenter) colocate(l, r part, lk, rk []int) (*Colocated, []*Colocated
 	if !ok1 || !ok2 || ls == rs {
 		return nil, nil, false
 	}
-	set := &Colocated{}
-	var rest []*Colocated
-	for _, side := range []struct {
-		p    part
-		scan *logical.Scan
-		col  int
-	}{{l, ls, lc}, {r, rs, rc}} {
-		var in *Colocated
-		for _, c := range side.p.colos {
-			if c.member(side.scan, side.col) {
-				in = c
-			} else {
-				rest = append(rest, c)
-			}
-		}
-		switch {
-		case in != nil:
-			set.Members = append(set.Members, in.Members...)
-		case !inSet(side.p.colos, side.scan) && scanCount(side.p.node) == 1:
-			set.Members = append(set.Members, Member{side.scan, side.col})
-		default:
-			return nil, nil, false
-		}
-	}
-	buckets, ok := set.Buckets()
-	if !ok || len(buckets) < max(f.opt.Nodes, 2) {
+	lm, lrest, ok1 := memberOf(l, ls, lc)
+	rm, rrest, ok2 := memberOf(r, rs, rc)
+	if !ok1 || !ok2 {
 		return nil, nil, false
 	}
-	// One bucket holding most of the bytes would put most of the join on
-	// one node: not worth it.
+	set := &Colocated{Members: append(append([]Member(nil), lm...), rm...)}
+	if !f.balanced(set) {
+		return nil, nil, false
+	}
+	return set, append(lrest, rrest...), true
+}
+
+// colocateGroups tries to aggregate a part where its rows are read: a
+// group column that comes unchanged from a scan column whose splits are
+// (or can be) dealt in key-range buckets keeps every group in one task.
+func (f *fragmenter) colocateGroups(in part, groups []expr.Expr) (*Colocated, []*Colocated, bool) {
+	if in.keys != nil || !in.spread {
+		return nil, nil, false
+	}
+	for _, g := range groups {
+		c, ok := g.(*expr.ColRef)
+		if !ok {
+			continue
+		}
+		scan, col, ok := traceCol(in.node, c.Idx)
+		if !ok {
+			continue
+		}
+		members, rest, ok := memberOf(in, scan, col)
+		if !ok || mayHaveNull(scan, col) {
+			// NULL is a group of its own, and NULLs lie in any split.
+			continue
+		}
+		set := &Colocated{Members: members}
+		if f.balanced(set) {
+			return set, rest, true
+		}
+	}
+	return nil, nil, false
+}
+
+// mayHaveNull reports whether any split of scan may hold a NULL in col.
+func mayHaveNull(scan *logical.Scan, col int) bool {
+	for _, s := range physical.Splits(scan) {
+		if r, ok := scan.Table.SplitKeyRange(s, col); !ok || r.MayHaveNull {
+			return true
+		}
+	}
+	return false
+}
+
+// memberOf gives the members of the co-located set of p that scan's col
+// belongs to (or scan alone, when it is the part's only scan and in no
+// set) and p's other sets.
+func memberOf(p part, scan *logical.Scan, col int) ([]Member, []*Colocated, bool) {
+	var in *Colocated
+	var rest []*Colocated
+	for _, c := range p.colos {
+		if c.member(scan, col) {
+			in = c
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	switch {
+	case in != nil:
+		return in.Members, rest, true
+	case !inSet(p.colos, scan) && scanCount(p.node) == 1:
+		return []Member{{scan, col}}, rest, true
+	}
+	return nil, nil, false
+}
+
+// balanced reports whether set cuts into at least one bucket per node with
+// no bucket holding much more than a node's share of the bytes (that
+// would put most of the work on one node).
+func (f *fragmenter) balanced(set *Colocated) bool {
+	n := max(f.opt.Nodes, 2)
+	buckets, ok := set.Buckets()
+	if !ok || len(buckets) < n {
+		return false
+	}
 	var total, largest int64
 	for _, b := range buckets {
 		total += b.Bytes
 		largest = max(largest, b.Bytes)
 	}
-	if float64(largest) > 1.5*float64(total)/float64(max(f.opt.Nodes, 2)) {
-		return nil, nil, false
-	}
-	return set, rest, true
+	return float64(largest) <= 1.5*float64(total)/float64(n)
 }
 
 // inSet reports whether scan belongs to one of sets.

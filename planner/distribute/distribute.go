@@ -136,8 +136,9 @@ type fragmenter struct {
 	stages []*Stage
 	ctes   map[*logical.CTE]*logical.CTE // original -> distributed
 	orig   map[*logical.CTE]*logical.CTE // distributed -> original
-	// coloJoins are the joins run where their rows are read, with the
-	// co-located set each needs its stage to deal in buckets.
+	// coloJoins are the joins and aggregates run where their rows are
+	// read, with the co-located set each needs its stage to deal in
+	// buckets.
 	coloJoins map[logical.Node]*Colocated
 }
 
@@ -412,6 +413,13 @@ func (f *fragmenter) aggregate(x *logical.Aggregate) part {
 	in := f.build(x.Input)
 	if !in.spread {
 		return single(x.WithChildren([]logical.Node{in.node}))
+	}
+	if set, rest, ok := f.colocateGroups(in, x.Groups); ok {
+		// Splits dealt in key-range buckets of a group column: every
+		// group is whole in one task.
+		a := x.WithChildren([]logical.Node{in.node})
+		f.coloJoins[a] = set
+		return part{node: a, spread: true, colos: append(rest, set)}
 	}
 	if in.keys != nil {
 		// Rows partitioned on columns that are all group columns: every
