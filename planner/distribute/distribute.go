@@ -20,10 +20,14 @@
 //     (gathered to one final without groups); aggregates that must see
 //     their group's rows (DISTINCT, string_agg ...) repartition raw rows
 //     on the group columns, or gather;
-//   - a join brings matching rows together the way that ships the fewest
-//     rows by the estimates: broadcast a small side (when the join's kind
-//     lets that side be copied), hash the other side to match one already
-//     partitioned on join keys, or hash both on the equi-join keys;
+//   - a join whose sides' splits hold overlapping key ranges only in
+//     balanced buckets (tables written in key order) runs where its rows
+//     are read, each task given whole buckets (colocate.go), and so does
+//     an aggregate on such a column;
+//   - otherwise a join brings matching rows together the way that ships
+//     the fewest bytes by the estimates: broadcast a small side (when the
+//     join's kind lets that side be copied), hash the other side to match
+//     one already partitioned on join keys, or hash both on the keys;
 //   - a stage remembers the columns its rows are hash partitioned on, so
 //     an aggregate grouping on them or a join on them needs no exchange;
 //   - window functions hash their input on the PARTITION BY columns;
