@@ -9,11 +9,11 @@
 // measure that means something here.
 //
 // The package does not link DuckDB, so it builds in seconds; it imports
-// only storage/tpchgen (the queries) from the main module.
+// only storage/tpchgen (the queries) from the main module, and
+// benchmarks/wire's process start.
 package cluster
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/basaltdb/basalt/benchmarks/wire"
 )
 
 // Node is one running `basalt serve`.
@@ -93,28 +95,8 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		return nil, err
 	}
 	n.PID = n.cmd.Process.Pid
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		signaled := false
-		for sc.Scan() {
-			if !signaled && strings.HasPrefix(sc.Text(), "basalt ready") {
-				ready <- true
-				signaled = true
-			}
-		}
-		if !signaled {
-			ready <- false
-		}
-		_ = n.cmd.Wait()
-		close(n.done)
-	}()
-	select {
-	case ok := <-ready:
-		if ok {
-			return n, nil
-		}
-	case <-time.After(60 * time.Second):
+	if wire.WaitReady(n.cmd, stdout, n.done, 60*time.Second) {
+		return n, nil
 	}
 	n.Stop()
 	return nil, fmt.Errorf("%s: basalt serve did not start:\n%s", cfg.Name, n.Log())

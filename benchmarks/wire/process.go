@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -102,28 +103,8 @@ func StartBasalt(bin, data string, extraArgs ...string) (*Server, error) {
 		return nil, err
 	}
 	s.PID = s.cmd.Process.Pid
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		signaled := false
-		for sc.Scan() {
-			if !signaled && strings.HasPrefix(sc.Text(), "basalt ready") {
-				ready <- true
-				signaled = true
-			}
-		}
-		if !signaled {
-			ready <- false
-		}
-		_ = s.cmd.Wait()
-		close(s.done)
-	}()
-	select {
-	case ok := <-ready:
-		if ok {
-			return s, nil
-		}
-	case <-time.After(60 * time.Second):
+	if WaitReady(s.cmd, stdout, s.done, 60*time.Second) {
+		return s, nil
 	}
 	s.Stop()
 	return nil, fmt.Errorf("basalt serve did not start:\n%s", s.Log())
@@ -208,3 +189,32 @@ func procStatus(pid int, field string) (int64, error) {
 
 // MB formats bytes as mebibytes.
 func MB(n int64) string { return fmt.Sprintf("%.0f MB", float64(n)/(1<<20)) }
+
+// WaitReady reads a started basalt serve's stdout until its ready line
+// (true) or the end of the output or within (false). A goroutine keeps
+// draining the output, waits for the process and closes done when it
+// exits.
+func WaitReady(cmd *exec.Cmd, stdout io.Reader, done chan struct{}, within time.Duration) bool {
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		signaled := false
+		for sc.Scan() {
+			if !signaled && strings.HasPrefix(sc.Text(), "basalt ready") {
+				ready <- true
+				signaled = true
+			}
+		}
+		if !signaled {
+			ready <- false
+		}
+		_ = cmd.Wait()
+		close(done)
+	}()
+	select {
+	case ok := <-ready:
+		return ok
+	case <-time.After(within):
+		return false
+	}
+}
