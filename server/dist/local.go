@@ -66,16 +66,6 @@ func StartLocal(ctx context.Context, dir string, n, parallelism int) (*LocalClus
 	return lc, nil
 }
 
-// Stop takes node i down abruptly, as a crash would: its exchange stops
-// and the others' membership shows it gone.
-func (lc *LocalCluster) Stop(i int) {
-	node := lc.Nodes[i]
-	node.svc.Close()
-	for _, other := range lc.Nodes {
-		other.Members.SetGone(node.Name, true)
-	}
-}
-
 // Close stops every node.
 func (lc *LocalCluster) Close() error {
 	var errs []error
@@ -121,11 +111,4 @@ func (m *StaticMembers) Gone(name string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.gone[name]
-}
-
-// SetGone marks a member gone (or back).
-func (m *StaticMembers) SetGone(name string, gone bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.gone[name] = gone
 }
