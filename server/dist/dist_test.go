@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/basaltdb/basalt/server/engine"
+	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/sql/pgtext"
 	"github.com/basaltdb/basalt/storage/tpchgen"
 )
@@ -257,5 +258,44 @@ func TestShapes(t *testing.T) {
 				t.Fatalf("%s\nwant %d rows:\n%s\ngot %d rows:\n%s", sql, len(want), head(want), len(got), head(got))
 			}
 		})
+	}
+}
+
+// TestTimeoutStopsEveryTask: a statement whose context ends (a client's
+// cancel, statement_timeout) fails with 57014 and every task of it, on
+// every node, stops and lets go of its streams.
+func TestTimeoutStopsEveryTask(t *testing.T) {
+	lc, _ := threeNodes(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	// Billions of pairs: it runs until canceled.
+	res, err := lc.Nodes[1].Engine.Query(ctx, "select count(*) from lineitem a join lineitem b on a.l_linenumber = b.l_linenumber")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = res.Next(ctx)
+	res.Close()
+	var se *sqlerr.Error
+	if !errors.As(err, &se) || se.Code != sqlerr.QueryCanceled {
+		t.Fatalf("got %v, want 57014", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		busy := 0
+		for _, n := range lc.Nodes {
+			busy += n.Worker.Running() + n.svc.Streams()
+		}
+		if busy == 0 {
+			t.Logf("every task stopped %s after the timeout", 10*time.Second-time.Until(deadline))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d tasks and streams still running 10 s after the timeout", busy)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	q, err := rowsOf(t, lc.Nodes[1].Engine, "select state from system.queries order by started desc limit 1")
+	if err != nil || len(q) != 1 || q[0] != "canceled" {
+		t.Fatalf("system.queries: %v %v, want canceled", q, err)
 	}
 }
