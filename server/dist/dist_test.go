@@ -15,8 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/basaltdb/basalt/server/engine"
-	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/sql/pgtext"
+	"github.com/basaltdb/basalt/sql/sqlerr"
 	"github.com/basaltdb/basalt/storage/tpchgen"
 )
 
