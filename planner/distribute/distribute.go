@@ -90,7 +90,15 @@ type Options struct {
 	// BroadcastRows is the largest estimated row count of a join side
 	// that may be broadcast rather than hash partitioned.
 	BroadcastRows float64
+	// SpreadSplits is how many splits a scan needs (after pruning) to run
+	// on every node (DefaultSpreadSplits when 0; 1 spreads every scan):
+	// a table of one row group gains nothing from tasks that read none.
+	SpreadSplits int
 }
+
+// DefaultSpreadSplits leaves one-split tables (TPC-H's nation and region)
+// to one task.
+const DefaultSpreadSplits = 2
 
 // DefaultBroadcastRows bounds what every node builds for a broadcast
 // join: about 2M rows (TPC-H SF 1's filtered orders, not its lineitem).
@@ -101,6 +109,9 @@ const DefaultBroadcastRows = 2_000_000
 func Fragment(plan logical.Node, opt Options) (*Plan, bool) {
 	if opt.BroadcastRows <= 0 {
 		opt.BroadcastRows = DefaultBroadcastRows
+	}
+	if opt.SpreadSplits <= 0 {
+		opt.SpreadSplits = DefaultSpreadSplits
 	}
 	f := &fragmenter{opt: opt, ctes: map[*logical.CTE]*logical.CTE{}, orig: map[*logical.CTE]*logical.CTE{},
 		coloJoins: map[logical.Node]*Colocated{}}
@@ -273,7 +284,10 @@ func single(n logical.Node) part { return part{node: n} }
 func (f *fragmenter) build(n logical.Node) part {
 	switch x := n.(type) {
 	case *logical.Scan:
-		return part{node: x, spread: !x.Table.InMemory()}
+		if x.Table.InMemory() {
+			return single(x)
+		}
+		return part{node: x, spread: len(physical.Splits(x)) >= f.opt.SpreadSplits}
 	case *logical.Filter, *logical.ProjectSet:
 		// Both keep their input's columns in place.
 		in := f.build(n.Children()[0])

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/basaltdb/basalt/exec/exchange"
+	"github.com/basaltdb/basalt/planner/distribute"
 	"github.com/basaltdb/basalt/server/engine"
 	"github.com/basaltdb/basalt/storage"
 )
@@ -55,7 +56,9 @@ func StartLocal(ctx context.Context, dir string, n, parallelism int) (*LocalClus
 			return nil, err
 		}
 		node.Worker = NewWorker(WorkerConfig{Service: node.svc, Client: node.client, Tables: cat.Table, Members: node.Members, Parallelism: parallelism})
-		node.Coordinator = NewCoordinator(CoordinatorConfig{Client: node.client, Service: node.svc, Members: node.Members, Parallelism: parallelism})
+		// Every scan spreads, however small: tests see every cut.
+		node.Coordinator = NewCoordinator(CoordinatorConfig{Client: node.client, Service: node.svc, Members: node.Members, Parallelism: parallelism,
+			Fragment: distribute.Options{SpreadSplits: 1}})
 		node.Engine, err = engine.Open(ctx, engine.Config{DataDir: dir, Catalog: cat, Parallelism: parallelism,
 			Distributor: node.Coordinator, SystemTables: node.Coordinator.SystemTables()})
 		if err != nil {
