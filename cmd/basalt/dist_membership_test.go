@@ -135,4 +135,3 @@ func TestClusterBadPeers(t *testing.T) {
 		waitNodes(t, admin, aliveList(2), 10*time.Second)
 	})
 }
-
