@@ -47,6 +47,13 @@ if [[ -z "${BASALT_PG_DSN:-}" ]]; then
 	fi
 fi
 
+echo "== gofmt"
+unformatted="$(gofmt -l . | grep -v '/node_modules/' || true)"
+if [[ -n "$unformatted" ]]; then
+	echo "test.sh: not gofmt-formatted:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
 echo "== go vet"
 go vet ./...
 echo "== go test (main module)"
