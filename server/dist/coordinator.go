@@ -204,7 +204,6 @@ type queryOp struct {
 	rec    *queryRecord
 	schema *arrow.Schema
 
-	ctx       context.Context
 	att       *attempt
 	delivered bool
 	closed    bool
@@ -227,7 +226,6 @@ func (o *queryOp) Open(ctx context.Context) error {
 	if o.att != nil {
 		return nil
 	}
-	o.ctx = ctx
 	return o.launch(ctx, 1)
 }
 
