@@ -44,7 +44,6 @@ import (
 
 	"strings"
 
-	"github.com/basaltdb/basalt/exec/ops"
 	"github.com/basaltdb/basalt/planner/logical"
 	"github.com/basaltdb/basalt/planner/optimize"
 	"github.com/basaltdb/basalt/planner/physical"
@@ -380,22 +379,6 @@ func subset(a, b []int) bool {
 	return true
 }
 
-// twoPhase reports whether every aggregate of x merges partial states.
-func twoPhase(x *logical.Aggregate) bool {
-	for _, a := range x.Aggs {
-		if a.Distinct || a.Filter != nil || len(a.Order) > 0 {
-			return false
-		}
-		switch a.Fn {
-		case "count_star", "count", "sum", "avg", "min", "max", "var_samp", "var_pop",
-			"stddev_samp", "stddev_pop", "bool_and", "bool_or":
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // projectKeys maps partitioning columns through a projection: still known
 // when every one is projected as a plain column.
 func projectKeys(keys []int, exprs []expr.Expr) []int {
@@ -456,7 +439,7 @@ func (f *fragmenter) aggregate(x *logical.Aggregate) part {
 			return part{node: x.WithChildren([]logical.Node{in.node}), spread: true, keys: out, colos: in.colos}
 		}
 	}
-	if !twoPhase(x) {
+	if !physical.TwoPhase(x) {
 		// Each group's rows must meet in one task: hash them there by
 		// the group columns, or gather when a group key is computed.
 		keys, ok := colRefs(x.Groups)
@@ -484,25 +467,7 @@ func (f *fragmenter) aggregate(x *logical.Aggregate) part {
 // partialSchema is the logical form of ops.PartialSchema for x: group
 // columns, then each aggregate's state columns.
 func partialSchema(x *logical.Aggregate) (logical.Schema, error) {
-	var pre logical.Schema
-	var groupCols []int
-	for i, g := range x.Groups {
-		groupCols = append(groupCols, i)
-		pre = append(pre, logical.Column{Name: x.Out[i].Name, T: g.Type()})
-	}
-	specs := make([]ops.AggSpec, len(x.Aggs))
-	for i, a := range x.Aggs {
-		fn, ok := aggFuncs[a.Fn]
-		if !ok {
-			return nil, fmt.Errorf("no partial form of %s", a.Fn)
-		}
-		specs[i] = ops.AggSpec{Fn: fn, Arg: -1, Result: a.T}
-		if len(a.Args) > 0 {
-			specs[i].Arg = len(pre)
-			pre = append(pre, logical.Column{Name: a.Fn, T: a.Args[0].Type()})
-		}
-	}
-	s, err := ops.PartialSchema(physical.ArrowSchema(pre), groupCols, specs)
+	s, pre, err := physical.PartialSchema(x)
 	if err != nil {
 		return nil, err
 	}
@@ -535,13 +500,6 @@ func stateType(dt arrow.DataType, x *logical.Aggregate, pre logical.Schema) (typ
 		}
 	}
 	return types.FromArrow(dt)
-}
-
-var aggFuncs = map[string]ops.AggFunc{
-	"count_star": ops.AggCountStar, "count": ops.AggCount, "sum": ops.AggSum,
-	"avg": ops.AggAvg, "min": ops.AggMin, "max": ops.AggMax,
-	"var_samp": ops.AggVarSamp, "var_pop": ops.AggVarPop, "stddev_samp": ops.AggStddevSamp,
-	"stddev_pop": ops.AggStddevPop, "bool_and": ops.AggBoolAnd, "bool_or": ops.AggBoolOr,
 }
 
 // colRefs returns the column indexes of es when every one is a column.

@@ -454,6 +454,70 @@ func needsCollect(a *expr.AggCall) bool {
 	return ok || a.Filter != nil
 }
 
+// aggPlan is how a hash aggregate computes x: the projection of its group
+// keys and arguments into columns (exprs, with schema pre), the group
+// columns of that projection and one spec per aggregate.
+type aggPlan struct {
+	exprs     []expr.Expr
+	pre       logical.Schema
+	groupCols []int
+	specs     []ops.AggSpec
+}
+
+func planAggregate(x *logical.Aggregate) (aggPlan, error) {
+	var ap aggPlan
+	for i, g := range x.Groups {
+		ap.exprs = append(ap.exprs, g)
+		ap.pre = append(ap.pre, logical.Column{Name: x.Out[i].Name, T: g.Type()})
+		ap.groupCols = append(ap.groupCols, i)
+	}
+	if ap.groupCols == nil {
+		ap.groupCols = []int{}
+	}
+	ap.specs = make([]ops.AggSpec, len(x.Aggs))
+	for i, a := range x.Aggs {
+		fn, ok := aggFuncs[a.Fn]
+		if !ok {
+			return ap, sqlerr.New(sqlerr.UndefinedFunction, "aggregate %s is not supported yet", a.Fn)
+		}
+		if a.Filter != nil {
+			return ap, sqlerr.New(sqlerr.FeatureNotSupported, "FILTER is not supported yet")
+		}
+		ap.specs[i] = ops.AggSpec{Fn: fn, Arg: -1, Distinct: a.Distinct, Result: a.T}
+		if len(a.Args) > 0 {
+			ap.specs[i].Arg = len(ap.exprs)
+			ap.exprs = append(ap.exprs, a.Args[0])
+			ap.pre = append(ap.pre, logical.Column{Name: a.Fn, T: a.Args[0].Type()})
+		}
+	}
+	return ap, nil
+}
+
+// TwoPhase reports whether x can run as partial aggregates whose states a
+// final aggregate merges (no DISTINCT, FILTER, ordered or collecting
+// aggregate).
+func TwoPhase(x *logical.Aggregate) bool {
+	for _, a := range x.Aggs {
+		if _, ok := aggFuncs[a.Fn]; !ok || a.Distinct || a.Filter != nil || len(a.Order) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// PartialSchema is the batch schema of x's partial aggregates (group
+// columns, then each aggregate's state columns; ops.PartialSchema) and
+// the projected input it is derived from, whose columns after the groups
+// are the aggregates' arguments.
+func PartialSchema(x *logical.Aggregate) (*arrow.Schema, logical.Schema, error) {
+	ap, err := planAggregate(x)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := ops.PartialSchema(ArrowSchema(ap.pre), ap.groupCols, ap.specs)
+	return s, ap.pre, err
+}
+
 func (p *Planner) aggregate(x *logical.Aggregate) ([]exec.Operator, error) {
 	in, err := p.streams(x.Input)
 	if err != nil {
@@ -466,33 +530,13 @@ func (p *Planner) aggregate(x *logical.Aggregate) ([]exec.Operator, error) {
 			}
 		}
 	}
-	// Project group keys and aggregate arguments into columns.
-	var exprs []expr.Expr
-	var pre logical.Schema
-	for i, g := range x.Groups {
-		exprs = append(exprs, g)
-		pre = append(pre, logical.Column{Name: x.Out[i].Name, T: g.Type()})
+	ap, err := planAggregate(x)
+	if err != nil {
+		return nil, err
 	}
-	groupCols := make([]int, len(x.Groups))
-	for i := range groupCols {
-		groupCols[i] = i
-	}
-	specs := make([]ops.AggSpec, len(x.Aggs))
+	exprs, pre, groupCols, specs := ap.exprs, ap.pre, ap.groupCols, ap.specs
 	distinct := false
-	for i, a := range x.Aggs {
-		fn, ok := aggFuncs[a.Fn]
-		if !ok {
-			return nil, sqlerr.New(sqlerr.UndefinedFunction, "aggregate %s is not supported yet", a.Fn)
-		}
-		if a.Filter != nil {
-			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "FILTER is not supported yet")
-		}
-		specs[i] = ops.AggSpec{Fn: fn, Arg: -1, Distinct: a.Distinct, Result: a.T}
-		if len(a.Args) > 0 {
-			specs[i].Arg = len(exprs)
-			exprs = append(exprs, a.Args[0])
-			pre = append(pre, logical.Column{Name: a.Fn, T: a.Args[0].Type()})
-		}
+	for _, a := range x.Aggs {
 		distinct = distinct || a.Distinct
 	}
 	out := ArrowSchema(x.Out)
